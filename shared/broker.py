@@ -1,0 +1,65 @@
+"""Connecting to RabbitMQ and declaring the suite's topology."""
+from __future__ import annotations
+
+import pika
+from pika.adapters.blocking_connection import BlockingChannel
+from pika.exceptions import AMQPError
+
+from shared.config import Settings
+
+# A message redelivered this many times (consumer crashed or rejected it) goes
+# to the dead-letter queue instead of looping forever.
+DELIVERY_LIMIT = 10
+
+
+def connection_parameters(settings: Settings, heartbeat: int = 30) -> pika.URLParameters:
+    parameters = pika.URLParameters(settings.amqp_url)
+    parameters.heartbeat = heartbeat
+    parameters.blocked_connection_timeout = 60
+    parameters.connection_attempts = 1
+    parameters.socket_timeout = 5
+    return parameters
+
+
+def connect(settings: Settings, heartbeat: int = 30) -> pika.BlockingConnection:
+    return pika.BlockingConnection(connection_parameters(settings, heartbeat))
+
+
+def declare_exchanges(channel: BlockingChannel, settings: Settings) -> None:
+    channel.exchange_declare(settings.exchange, exchange_type="topic", durable=True)
+    channel.exchange_declare(settings.dead_letter_exchange, exchange_type="direct", durable=True)
+
+
+def declare_queue(channel: BlockingChannel, settings: Settings, queue: str,
+                  routing_keys: list[str], single_active_consumer: bool = False) -> None:
+    """A quorum queue bound to `routing_keys`, with its dead-letter queue `<queue>.dead`.
+
+    Every argument is explicit so RabbitMQ 3.10 and 4.x behave the same.
+    """
+    declare_exchanges(channel, settings)
+    dead = f"{queue}.dead"
+    channel.queue_declare(dead, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_bind(dead, settings.dead_letter_exchange, routing_key=queue)
+    arguments = {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": settings.dead_letter_exchange,
+        "x-dead-letter-routing-key": queue,
+    }
+    if single_active_consumer:
+        arguments["x-single-active-consumer"] = True
+    channel.queue_declare(queue, durable=True, arguments=arguments)
+    for key in routing_keys:
+        channel.queue_bind(queue, settings.exchange, routing_key=key)
+
+
+def broker_reachable(settings: Settings) -> bool:
+    try:
+        connection = connect(settings, heartbeat=0)
+    except (AMQPError, OSError):
+        return False
+    try:
+        connection.close()
+    except AMQPError:
+        pass
+    return True

@@ -1,0 +1,68 @@
+"""Settings shared by every process, read once from the environment."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+SERVICE_PORTS = {
+    "gateway": 8000,
+    "ingest": 8001,
+    "segments": 8002,
+    "campaigns": 8003,
+    "vendor_sim": 8004,
+    "receipts": 8005,
+}
+
+
+def _service_urls(env: Mapping[str, str]) -> dict[str, str]:
+    urls = {}
+    for service, default_port in SERVICE_PORTS.items():
+        key = service.upper()
+        port = env.get(f"{key}_PORT", str(default_port))
+        urls[service] = env.get(f"{key}_URL", f"http://127.0.0.1:{port}").rstrip("/")
+    return urls
+
+
+@dataclass(frozen=True)
+class Settings:
+    mongo_url: str = "mongodb://127.0.0.1:27017"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    db_prefix: str = "crm"
+    exchange: str = "crm.events"
+    dead_letter_exchange: str = "crm.dead"
+    queue_prefix: str = ""
+    log_level: str = "INFO"
+    production: bool = False
+    service_urls: dict[str, str] = field(default_factory=lambda: _service_urls({}))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        return cls(
+            mongo_url=env.get("MONGO_URL", cls.mongo_url),
+            amqp_url=env.get("AMQP_URL", cls.amqp_url),
+            db_prefix=env.get("CRM_DB_PREFIX", cls.db_prefix),
+            exchange=env.get("CRM_EXCHANGE", cls.exchange),
+            dead_letter_exchange=env.get("CRM_DEAD_LETTER_EXCHANGE", cls.dead_letter_exchange),
+            queue_prefix=env.get("CRM_QUEUE_PREFIX", cls.queue_prefix),
+            log_level=env.get("CRM_LOG_LEVEL", cls.log_level).upper(),
+            production=env.get("CRM_ENV", "development").lower() == "production",
+            service_urls=_service_urls(env),
+        )
+
+    def database_name(self, service: str) -> str:
+        return f"{self.db_prefix}_{service}"
+
+    def queue_name(self, service: str, purpose: str) -> str:
+        return f"{self.queue_prefix}{service}.{purpose}"
+
+
+def env_int(name: str, default: int, env: Mapping[str, str] | None = None) -> int:
+    env = os.environ if env is None else env
+    return int(env.get(name, default))
+
+
+def env_float(name: str, default: float, env: Mapping[str, str] | None = None) -> float:
+    env = os.environ if env is None else env
+    return float(env.get(name, default))

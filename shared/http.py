@@ -1,0 +1,111 @@
+"""What every HTTP app of the suite has in common: the error format and health routes."""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Callable
+
+from flask import Blueprint, Flask, g, jsonify, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+# HTTP status -> error code, for errors raised by Flask/werkzeug itself.
+STATUS_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE_ENTITY",
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_ERROR",
+    502: "BAD_GATEWAY",
+    503: "SERVICE_UNAVAILABLE",
+    504: "GATEWAY_TIMEOUT",
+}
+
+
+class ApiError(Exception):
+    """An error a route wants the client to see, in the API.md error format."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return jsonify(body), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError):
+        return error_response(error.status, error.code, error.message, error.details)
+
+    @app.errorhandler(ValidationError)
+    def _validation_error(error: ValidationError):
+        return error_response(400, "INVALID_REQUEST", "The request body is not valid.",
+                              {"fields": error.messages})
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        status = error.code or 500
+        code = STATUS_CODES.get(status, "HTTP_ERROR")
+        message = error.description or code.replace("_", " ").capitalize()
+        return error_response(status, code, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error", extra={"path": request.path})
+        return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; it has been logged.")
+
+
+def json_body() -> dict | list:
+    """The request's JSON body, or a 400 in the API's format."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, "MALFORMED_JSON", "The request body must be valid JSON.")
+    return data
+
+
+def health_blueprint(readiness_checks: Callable[[], dict[str, bool]]) -> Blueprint:
+    """`/healthz` (process alive) and `/readyz` (dependencies reachable, else 503)."""
+    blueprint = Blueprint("health", __name__)
+
+    @blueprint.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
+    @blueprint.get("/readyz")
+    def readyz():
+        checks = readiness_checks()
+        ready = all(checks.values())
+        body = {"status": "ready" if ready else "unavailable", "checks": checks}
+        if ready:
+            return jsonify(body)
+        return error_response(503, "DEPENDENCY_UNAVAILABLE",
+                              "A dependency of this service is not reachable.", body)
+
+    return blueprint
+
+
+def install_correlation_id(app: Flask) -> None:
+    """Every request carries a correlation id (from `X-Correlation-Id` or a new one)."""
+
+    @app.before_request
+    def _correlation():
+        g.correlation_id = request.headers.get("X-Correlation-Id") or str(uuid.uuid4())
+
+    @app.after_request
+    def _echo(response):
+        response.headers["X-Correlation-Id"] = g.get("correlation_id", "")
+        return response

@@ -1,0 +1,71 @@
+"""MongoDB helpers that behave the same on MongoDB 7 and FerretDB 1.24.
+
+See docs/architecture.md for the FerretDB limits these work around.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from pymongo import MongoClient
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+
+from shared.config import Settings
+
+DUPLICATE_KEY = 11000
+# FerretDB handles each update of a bulk one after another; small chunks keep
+# one request short and stay far from its per-request limits.
+UPDATE_CHUNK = 100
+
+
+def connect(settings: Settings) -> MongoClient:
+    """A client for this process. Create it after fork, never at import time."""
+    return MongoClient(
+        settings.mongo_url,
+        serverSelectionTimeoutMS=3000,
+        connectTimeoutMS=3000,
+        socketTimeoutMS=60000,
+        tz_aware=True,
+        uuidRepresentation="standard",
+    )
+
+
+def is_duplicate_key(error: PyMongoError) -> bool:
+    if isinstance(error, DuplicateKeyError):
+        return True
+    return getattr(error, "code", None) == DUPLICATE_KEY
+
+
+def insert_many_new(collection: Collection, documents: Sequence[dict]) -> list[int]:
+    """Insert documents, skipping those whose `_id` exists. Returns the indexes inserted."""
+    if not documents:
+        return []
+    try:
+        collection.insert_many(documents, ordered=False)
+        return list(range(len(documents)))
+    except BulkWriteError as error:
+        failed = set()
+        for write_error in error.details.get("writeErrors", []):
+            if write_error.get("code") != DUPLICATE_KEY:
+                raise
+            failed.add(write_error["index"])
+        return [i for i in range(len(documents)) if i not in failed]
+
+
+def bulk_write_chunked(collection: Collection, operations: Iterable, chunk: int = UPDATE_CHUNK) -> None:
+    batch: list = []
+    for operation in operations:
+        batch.append(operation)
+        if len(batch) >= chunk:
+            collection.bulk_write(batch, ordered=True)
+            batch = []
+    if batch:
+        collection.bulk_write(batch, ordered=True)
+
+
+def ping(client: MongoClient) -> bool:
+    try:
+        client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
