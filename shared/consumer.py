@@ -1,0 +1,197 @@
+"""The consumer loop every worker runs: batches, manual acks, retries, dead letters.
+
+- Messages are handled in batches (`batch_size` or `batch_wait` seconds,
+  whichever comes first) by `handle_batch(envelopes)`, which must be
+  idempotent: the batch is acked only after it returns, so a crash means
+  redelivery.
+- The handler runs in a worker thread while this thread keeps pika's I/O
+  loop (and so its heartbeats) going; pika's connection never leaves this thread.
+- When a batch fails, its events are retried one by one; one that still fails
+  goes to `<queue>.retry` (a delay queue that dead-letters back to the queue)
+  with an attempt count, and after `max_attempts` to `<queue>.dead`.
+  A message that cannot be parsed goes to `<queue>.dead` at once. A consumer
+  that crashes on a message over and over is stopped by the quorum queue's
+  delivery limit, which also dead-letters it.
+- SIGTERM/SIGINT: finish the current batch, ack it, close.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+import pika
+from pika.exceptions import AMQPChannelError, AMQPConnectionError, AMQPError, ChannelClosedByBroker
+from pymongo.errors import ConnectionFailure
+from tenacity import retry, retry_if_exception, wait_exponential
+
+from shared import broker, envelope, readiness
+from shared.config import Settings
+from shared.logs import log_context
+
+log = logging.getLogger(__name__)
+ATTEMPTS_HEADER = "x-crm-attempts"
+
+
+def is_outage(error: BaseException | None) -> bool:
+    """A dependency is down: wait for it instead of blaming (and dead-lettering) the events."""
+    from shared.publisher import PublishError
+
+    return isinstance(error, (ConnectionFailure, AMQPError, PublishError, OSError))
+
+
+@dataclass(frozen=True)
+class ConsumerOptions:
+    queue: str
+    routing_keys: tuple[str, ...]
+    batch_size: int = 500
+    batch_wait: float = 0.2
+    prefetch: int = 1000
+    max_attempts: int = 5
+    retry_delay_ms: int = 1000
+    single_active_consumer: bool = False
+
+
+def _reconnectable(error: BaseException) -> bool:
+    if isinstance(error, ChannelClosedByBroker) and error.reply_code == 406:
+        return False  # PRECONDITION_FAILED: a declaration bug, never retried
+    return isinstance(error, (AMQPConnectionError, AMQPChannelError, OSError))
+
+
+class Consumer:
+    def __init__(self, settings: Settings, options: ConsumerOptions,
+                 handle_batch: Callable[[list[dict]], None]):
+        self._settings = settings
+        self._options = options
+        self._handle_batch = handle_batch
+        self._stopping = threading.Event()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handler")
+
+    def stop(self, *_args) -> None:
+        self._stopping.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    @retry(retry=retry_if_exception(_reconnectable), wait=wait_exponential(0.5, max=10),
+           before_sleep=lambda state: log.warning("broker connection lost; reconnecting",
+                                                  extra={"error": str(state.outcome.exception())}))
+    def run(self) -> None:
+        """Consume until stopped, reconnecting (and redeclaring) after broker failures."""
+        connection = broker.connect(self._settings)
+        try:
+            self._consume(connection)
+        finally:
+            readiness.clear_ready()
+            if connection.is_open:
+                connection.close()
+
+    def _consume(self, connection: pika.BlockingConnection) -> None:
+        options = self._options
+        channel = connection.channel()
+        broker.declare_queue(channel, self._settings, options.queue, list(options.routing_keys),
+                             single_active_consumer=options.single_active_consumer)
+        self._declare_retry_queue(channel)
+        channel.basic_qos(prefetch_count=options.prefetch)
+        # Retries and dead letters are published with confirms before the original is acked.
+        self._republisher = connection.channel()
+        self._republisher.confirm_delivery()
+        pending: list[tuple] = []
+        channel.basic_consume(options.queue, lambda _ch, method, props, body:
+                              pending.append((method, props, body)))
+        readiness.mark_ready()
+        log.info("consuming", extra={"queue": options.queue})
+        first_seen = None
+        while not self._stopping.is_set():
+            connection.process_data_events(time_limit=min(options.batch_wait, 0.1))
+            if not pending:
+                first_seen = None
+                continue
+            first_seen = first_seen or time.monotonic()
+            if len(pending) >= options.batch_size or time.monotonic() - first_seen >= options.batch_wait:
+                batch = pending[:options.batch_size]
+                del pending[:options.batch_size]
+                self._process(connection, channel, batch)
+                first_seen = time.monotonic() if pending else None
+
+    def _declare_retry_queue(self, channel) -> None:
+        channel.queue_declare(f"{self._options.queue}.retry", durable=True, arguments={
+            "x-queue-type": "classic",
+            "x-message-ttl": self._options.retry_delay_ms,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": self._options.queue,
+        })
+
+    def _run_handler(self, connection, events: list[dict]) -> BaseException | None:
+        """Run the handler in the worker thread, pumping pika I/O meanwhile.
+
+        While a dependency is down, the same events are tried again with backoff
+        for as long as it takes (or until stopped)."""
+        delay = 0.5
+        while True:
+            future = self._executor.submit(self._handle_batch, events)
+            while not future.done():
+                connection.process_data_events(time_limit=0.05)
+            error = future.exception()
+            if not is_outage(error) or self._stopping.is_set():
+                return error
+            log.warning("dependency unavailable; retrying in %.1fs", delay, extra={"error": repr(error)})
+            deadline = time.monotonic() + delay
+            while time.monotonic() < deadline and not self._stopping.is_set():
+                connection.process_data_events(time_limit=0.1)
+            delay = min(delay * 2, 10.0)
+
+    def _process(self, connection, channel, batch: list[tuple]) -> None:
+        decoded = []
+        for method, props, body in batch:
+            try:
+                decoded.append((method, props, body, envelope.decode(body)))
+            except envelope.BadEvent as error:
+                self._dead_letter(channel, method, props, body, str(error))
+        if not decoded:
+            return
+        error = self._run_handler(connection, [item[3] for item in decoded])
+        if error is None:
+            channel.basic_ack(decoded[-1][0].delivery_tag, multiple=True)
+            return
+        if self._stopping.is_set():
+            return  # unacked: the broker redelivers them to the next consumer
+        log.warning("batch failed; handling its events one by one", extra={"error": repr(error)})
+        for method, props, body, event in decoded:
+            with log_context(event_id=event["event_id"], correlation_id=event["correlation_id"]):
+                error = self._run_handler(connection, [event])
+                if self._stopping.is_set() and error is not None:
+                    return
+                if error is None:
+                    channel.basic_ack(method.delivery_tag)
+                else:
+                    self._retry_later(channel, method, props, body, error)
+
+    def _retry_later(self, channel, method, props, body, error: BaseException) -> None:
+        attempts = int((props.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        if attempts >= self._options.max_attempts:
+            self._dead_letter(channel, method, props, body, f"failed {attempts} times: {error!r}")
+            return
+        log.warning("event failed; will retry", extra={"attempt": attempts, "error": repr(error)})
+        headers = {**(props.headers or {}), ATTEMPTS_HEADER: attempts, "x-crm-error": repr(error)[:500]}
+        self._republisher.basic_publish("", f"{self._options.queue}.retry", body,
+                                        self._copy_properties(props, headers))
+        channel.basic_ack(method.delivery_tag)
+
+    def _dead_letter(self, channel, method, props, body, reason: str) -> None:
+        log.error("event dead-lettered", extra={"reason": reason, "message_id": props.message_id})
+        headers = {**(props.headers or {}), "x-crm-error": reason[:500]}
+        self._republisher.basic_publish(self._settings.dead_letter_exchange, self._options.queue,
+                                        body, self._copy_properties(props, headers))
+        channel.basic_ack(method.delivery_tag)
+
+    @staticmethod
+    def _copy_properties(props, headers: dict) -> pika.BasicProperties:
+        return pika.BasicProperties(delivery_mode=2, content_type=props.content_type,
+                                    message_id=props.message_id, type=props.type,
+                                    correlation_id=props.correlation_id, headers=headers)

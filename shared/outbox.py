@@ -1,0 +1,89 @@
+"""The event log and its outbox: nothing is published before it is logged, nothing logged is lost.
+
+A producer calls `EventLog.append(envelopes)`:
+1. one outbox document holding the whole batch is inserted (cheap: one insert);
+2. the events are appended to the log collection (`_id` = event id, so a
+   repeated append of the same event changes nothing);
+3. the batch is published with confirms, and then its outbox document is deleted.
+
+A kill -9 anywhere in between leaves the outbox document behind; the relay
+(`relay_pending`) finds it, makes sure the events are in the log, publishes
+them and deletes it. Consumers are idempotent, so a batch published twice
+changes nothing. The outbox collection stays tiny, so the relay's scan of it
+is cheap even on FerretDB, which can only look documents up by `_id`.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from pika.exceptions import AMQPError
+from pymongo.database import Database
+
+from shared import envelope as envelopes_module
+from shared.mongo import insert_many_new
+from shared.publisher import PublishError
+
+log = logging.getLogger(__name__)
+
+LOG_COLLECTION = "events"
+OUTBOX_COLLECTION = "outbox"
+
+
+class EventLog:
+    def __init__(self, db: Database, publisher):
+        self._log = db[LOG_COLLECTION]
+        self._outbox = db[OUTBOX_COLLECTION]
+        self._publisher = publisher
+
+    def append(self, batch: list[dict]) -> bool:
+        """Log `batch` durably and publish it. Returns False if publishing is left to the relay."""
+        if not batch:
+            return True
+        outbox_id = str(uuid.uuid4())
+        self._outbox.insert_one({"_id": outbox_id, "created_at": datetime.now(timezone.utc),
+                                 "events": batch})
+        self._write_to_log(batch)
+        return self._publish_and_clear(outbox_id, batch)
+
+    def relay_pending(self, older_than: timedelta = timedelta(seconds=5)) -> int:
+        """Publish every batch whose producer did not finish; returns how many events."""
+        cutoff = datetime.now(timezone.utc) - older_than
+        relayed = 0
+        for pending in self._outbox.find({}):
+            created_at = pending["created_at"]
+            if created_at.tzinfo is None:
+                created_at = created_at.replace(tzinfo=timezone.utc)
+            if created_at > cutoff:
+                continue
+            self._write_to_log(pending["events"])
+            if self._publish_and_clear(pending["_id"], pending["events"]):
+                relayed += len(pending["events"])
+        return relayed
+
+    def pending_batches(self) -> int:
+        return self._outbox.count_documents({})
+
+    def _write_to_log(self, batch: list[dict]) -> None:
+        now = datetime.now(timezone.utc)
+        documents = [{**envelopes_module.to_log(event), "recorded_at": now} for event in batch]
+        insert_many_new(self._log, documents)
+
+    def _publish_and_clear(self, outbox_id: str, batch: list[dict]) -> bool:
+        try:
+            self._publisher.publish(batch)
+        except (PublishError, AMQPError, OSError) as error:
+            log.warning("publish deferred to the outbox relay: %s", error,
+                        extra={"outbox_id": outbox_id, "events": len(batch)})
+            return False
+        self._outbox.delete_one({"_id": outbox_id})
+        return True
+
+
+def read_log(db: Database, batch_size: int = 2000):
+    """Every logged event in the order it was recorded (for replays)."""
+    cursor = db[LOG_COLLECTION].find({}, batch_size=batch_size)
+    documents = sorted(cursor, key=lambda d: (d["recorded_at"], d["occurred_at"]))
+    for document in documents:
+        yield envelopes_module.from_log(document)
