@@ -1,0 +1,369 @@
+"""Audience rules: the rule language of API.md parsed into an immutable tree.
+
+`parse_rules(raw)` turns the client's JSON into `AllOf` / `AnyOf` / `Not` /
+`Condition` nodes, or raises `RuleError` naming every offending path
+(`rules.all[1].op`). Nothing from the request is ever used as a database
+operator: the tree is evaluated only by our own code (audience_index.py),
+and the fields and operators it may name come from the one allow-list below.
+
+Semantics the contract leaves open, decided here (audience_index.py and the
+reference evaluator in tests/unit/reference_rules.py both follow them):
+
+- Missing values. A missing number (`visits` never reported), string (`city`
+  null) or time never equals anything and is never ordered: `eq`, `gt`, `gte`,
+  `lt`, `lte`, `between`, `in`, `contains`, `starts_with`, `before`, `after`,
+  `within` do not match it; `ne` and `not_in` do. An empty string is a value
+  (not missing). An empty tag list means "no tags".
+- `ne` is exactly `not eq` and `not_in` is exactly `not in`, for every string
+  field. For `tags` (where a positive operator matches if ANY tag matches) this
+  means `ne "vip"` matches customers with NO tag equal to "vip" (including
+  customers without tags), and `not_in` matches customers with no tag in the
+  list.
+- Strings compare case-insensitively via `str.casefold()` ("STRASSE" equals
+  "straße"). `contains` / `starts_with` need a non-empty string.
+- Numbers compare as IEEE doubles; `between [low, high]` is inclusive and
+  `low > high` is invalid. `eq` on a non-integral value for a count simply
+  matches nobody.
+- Times compare at microsecond precision. `before X` is strictly earlier than
+  X and `after X` strictly later. A date-only X means midnight UTC of that
+  date (so `before 2024-01-01` ends at 2023-12-31T23:59:59.999999Z); a
+  date-time without an offset is UTC. Profile times without a zone are UTC.
+- Durations are relative to the `now` given at evaluation, never resolved at
+  parse time, so a saved segment stays relative. With `cutoff = now - d`:
+  `within d` matches a present value `>= cutoff` (future values included) and
+  `older_than d` matches a missing value or one `< cutoff`; they are exact
+  complements. Units: `d`, `w` (7 days), `mo` (30 days), `y` (365 days); the
+  number is a positive integer without leading zeros; at most 100 years.
+- `not` is plain boolean negation of its child (so `not (city eq X)` matches
+  customers without a city, like `city ne X`).
+
+Limits (each a 400 naming its path): the root is depth 1 and no node may be
+deeper than 8 (`MAX_DEPTH`); at most 100 conditions in a rule; groups are
+non-empty lists; `in` / `not_in` lists hold 1 to 1,000 values
+(`MAX_LIST_VALUES`); strings are at most 1,000 characters; numbers are finite
+and never booleans; no key may start with `$`; no unknown keys. A string
+VALUE starting with `$` is just text compared literally.
+"""
+from __future__ import annotations
+
+import math
+import operator
+import re
+from dataclasses import dataclass, field as dataclass_field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Union
+
+from marshmallow import RAISE, Schema, ValidationError, fields
+
+MAX_DEPTH = 8
+MAX_CONDITIONS = 100
+MAX_LIST_VALUES = 1_000
+MAX_TEXT_LENGTH = 1_000
+MAX_DURATION_DAYS = 36_500
+MAX_REPORTED_ERRORS = 20
+
+NUMBER, TEXT, TAGS, TIME = "number", "text", "tags", "time"
+NUMBER_OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "between", "in")
+TEXT_OPS = ("eq", "ne", "in", "not_in", "contains", "starts_with")
+TIME_OPS = ("before", "after", "older_than", "within", "exists")
+
+# The allow-list: every field a rule may name, its kind and its operators.
+FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "total_spend": (NUMBER, NUMBER_OPS),
+    "order_count": (NUMBER, NUMBER_OPS),
+    "visits": (NUMBER, NUMBER_OPS),
+    "city": (TEXT, TEXT_OPS),
+    "email": (TEXT, TEXT_OPS),
+    "name": (TEXT, TEXT_OPS),
+    "tags": (TAGS, TEXT_OPS),
+    "last_order_at": (TIME, TIME_OPS),
+    "last_visit_at": (TIME, TIME_OPS),
+    "last_active_at": (TIME, TIME_OPS),
+    "signed_up_at": (TIME, TIME_OPS),
+}
+
+# Negative string operators are evaluated as the negation of these.
+NEGATED_OPS = {"ne": "eq", "not_in": "in"}
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+_ISO_INSTANT = re.compile(
+    r"\d{4}-\d{2}-\d{2}"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?\Z"
+)
+_DURATION = re.compile(r"([1-9]\d{0,5})(d|w|mo|y)\Z")
+_UNIT_DAYS = {"d": 1, "w": 7, "mo": 30, "y": 365}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`value` is as the client wrote it (lists as tuples); `operand` is the
+    evaluation-ready form: float / (low, high) / tuple of floats for numbers,
+    casefolded str / frozenset for strings, epoch microseconds for before /
+    after, a duration in microseconds for older_than / within, bool for exists."""
+
+    field: str
+    op: str
+    value: Any
+    operand: Any = dataclass_field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class AllOf:
+    rules: tuple["Rule", ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    rules: tuple["Rule", ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    rule: "Rule"
+
+
+Rule = Union[Condition, AllOf, AnyOf, Not]
+
+
+class RuleError(ValueError):
+    """Invalid rules. `path`/`message` is the first problem; `details` maps
+    every path found (up to MAX_REPORTED_ERRORS) to its message."""
+
+    def __init__(self, path: str, message: str, others: tuple[tuple[str, str], ...] = ()):
+        self.path, self.message = path, message
+        self.problems = ((path, message), *others)
+        super().__init__(f"{path}: {message}")
+
+    @property
+    def details(self) -> dict[str, str]:
+        return dict(self.problems)
+
+
+class _ConditionShape(Schema):
+    class Meta:
+        unknown = RAISE
+
+    field = fields.String(required=True)
+    op = fields.String(required=True)
+    value = fields.Raw(required=True)
+
+
+class _Invalid(Exception):
+    def __init__(self, path: str, message: str):
+        self.path, self.message = path, message
+
+
+class _TooManyErrors(Exception):
+    pass
+
+
+def parse_rules(raw: Any, path: str = "rules") -> Rule:
+    parser = _Parser()
+    try:
+        rule = parser.node(raw, path, 1)
+        if parser.conditions > MAX_CONDITIONS:
+            parser.report(path, f"a rule may hold at most {MAX_CONDITIONS} conditions")
+    except _TooManyErrors:
+        pass
+    if parser.problems:
+        first, *others = parser.problems
+        raise RuleError(*first, tuple(others))
+    return rule
+
+
+class _Parser:
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+        self.conditions = 0
+
+    def report(self, path: str, message: str) -> None:
+        self.problems.append((path, message))
+        if len(self.problems) >= MAX_REPORTED_ERRORS:
+            raise _TooManyErrors
+
+    def node(self, raw: Any, path: str, depth: int) -> Rule | None:
+        if depth > MAX_DEPTH:
+            return self.report(path, f"rules may not be nested deeper than {MAX_DEPTH} levels")
+        if not isinstance(raw, dict) or not raw:
+            return self.report(path, "must be a group (all, any, not) or a condition object")
+        bad_keys = [k for k in raw if not isinstance(k, str) or k.startswith("$")]
+        for key in bad_keys:
+            self.report(f"{path}.{key}", "keys starting with '$' are not allowed")
+        if bad_keys:
+            return None
+        group_keys = [k for k in raw if k in ("all", "any", "not")]
+        if not group_keys:
+            return self.condition(raw, path)
+        key = group_keys[0]
+        extra_keys = [k for k in raw if k != key]
+        for extra in extra_keys:
+            self.report(f"{path}.{extra}", f"unexpected key next to {key!r}: a group has one key")
+        if extra_keys:
+            return None
+        if key == "not":
+            child = self.node(raw["not"], f"{path}.not", depth + 1)
+            return None if child is None else Not(child)
+        return self.group(key, raw[key], f"{path}.{key}", depth)
+
+    def group(self, key: str, items: Any, path: str, depth: int) -> Rule | None:
+        if not isinstance(items, list) or not items:
+            return self.report(path, "must be a non-empty list of rules")
+        if len(items) > MAX_CONDITIONS:
+            return self.report(path, f"a rule may hold at most {MAX_CONDITIONS} conditions")
+        children = [self.node(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(items)]
+        if any(child is None for child in children):
+            return None
+        return (AllOf if key == "all" else AnyOf)(tuple(children))
+
+    def condition(self, raw: dict, path: str) -> Condition | None:
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            return None
+        try:
+            shape = _ConditionShape().load(raw)
+        except ValidationError as error:
+            for key, messages in error.messages.items():
+                self.report(f"{path}.{key}", _friendly(messages[0]))
+            return None
+        if shape["field"] not in FIELDS:
+            return self.report(f"{path}.field", f"unknown field {_quote(shape['field'])}; "
+                               f"expected one of {', '.join(FIELDS)}")
+        kind, ops = FIELDS[shape["field"]]
+        if shape["op"] not in ops:
+            return self.report(f"{path}.op", f"operator {_quote(shape['op'])} does not apply to "
+                               f"{shape['field']}; expected one of {', '.join(ops)}")
+        try:
+            value, operand = _VALUE_PARSERS[kind, shape["op"]](shape["value"], f"{path}.value")
+        except _Invalid as problem:
+            return self.report(problem.path, problem.message)
+        return Condition(shape["field"], shape["op"], value, operand)
+
+
+def _friendly(message: str) -> str:
+    return {"Unknown field.": "unknown key: a condition has only field, op and value",
+            "Missing data for required field.": "required",
+            "Field may not be null.": "may not be null"}.get(message, message)
+
+
+def _quote(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:40] + "...")
+
+
+def _number(raw: Any, path: str) -> tuple[Any, float]:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise _Invalid(path, "must be a number")
+    try:
+        number = float(raw)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise _Invalid(path, "must be a finite number")
+    return raw, number
+
+
+def _text(raw: Any, path: str, non_empty: bool = False) -> tuple[str, str]:
+    if not isinstance(raw, str):
+        raise _Invalid(path, "must be a string")
+    if len(raw) > MAX_TEXT_LENGTH:
+        raise _Invalid(path, f"must be at most {MAX_TEXT_LENGTH} characters")
+    if non_empty and not raw:
+        raise _Invalid(path, "must not be empty")
+    return raw, raw.casefold()
+
+
+def _value_list(raw: Any, path: str, item) -> tuple[tuple, tuple]:
+    if not isinstance(raw, list) or not raw:
+        raise _Invalid(path, "must be a non-empty list")
+    if len(raw) > MAX_LIST_VALUES:
+        raise _Invalid(path, f"may hold at most {MAX_LIST_VALUES} values")
+    parsed = [item(value, f"{path}[{i}]") for i, value in enumerate(raw)]
+    return tuple(value for value, _ in parsed), tuple(operand for _, operand in parsed)
+
+
+def _between(raw: Any, path: str) -> tuple[tuple, tuple[float, float]]:
+    if not isinstance(raw, list) or len(raw) != 2:
+        raise _Invalid(path, "must be a list [low, high]")
+    values, (low, high) = _value_list(raw, path, _number)
+    if low > high:
+        raise _Invalid(path, "low must not be greater than high")
+    return values, (low, high)
+
+
+def _text_set(raw: Any, path: str) -> tuple[tuple, frozenset]:
+    values, operands = _value_list(raw, path, _text)
+    return values, frozenset(operands)
+
+
+def _instant(raw: Any, path: str) -> tuple[str, int]:
+    if not isinstance(raw, str) or not _ISO_INSTANT.match(raw):
+        raise _Invalid(path, "must be an ISO date or date-time, e.g. 2024-01-31 or 2024-01-31T09:30:00Z")
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise _Invalid(path, "is not a real date or time") from None
+    return raw, epoch_us(moment)
+
+
+def _duration(raw: Any, path: str) -> tuple[str, int]:
+    found = _DURATION.match(raw) if isinstance(raw, str) else None
+    if not found:
+        raise _Invalid(path, "must be a duration such as 90d, 12w, 3mo or 1y")
+    days = int(found[1]) * _UNIT_DAYS[found[2]]
+    if days > MAX_DURATION_DAYS:
+        raise _Invalid(path, "may be at most 100 years")
+    return raw, days * 86_400_000_000
+
+
+def _flag(raw: Any, path: str) -> tuple[bool, bool]:
+    if not isinstance(raw, bool):
+        raise _Invalid(path, "must be true or false")
+    return raw, raw
+
+
+def _non_empty_text(raw: Any, path: str) -> tuple[str, str]:
+    return _text(raw, path, non_empty=True)
+
+
+_TEXT_PARSERS = {"eq": _text, "ne": _text, "in": _text_set, "not_in": _text_set,
+                 "contains": _non_empty_text, "starts_with": _non_empty_text}
+_VALUE_PARSERS = {
+    **{(NUMBER, op): _number for op in ("eq", "ne", "gt", "gte", "lt", "lte")},
+    (NUMBER, "between"): _between,
+    (NUMBER, "in"): lambda raw, path: _value_list(raw, path, _number),
+    **{(TEXT, op): parse for op, parse in _TEXT_PARSERS.items()},
+    **{(TAGS, op): parse for op, parse in _TEXT_PARSERS.items()},
+    (TIME, "before"): _instant, (TIME, "after"): _instant,
+    (TIME, "older_than"): _duration, (TIME, "within"): _duration,
+    (TIME, "exists"): _flag,
+}
+
+# Used by evaluators for `contains` / `starts_with` on casefolded text.
+TEXT_TESTS = {"contains": operator.contains, "starts_with": str.startswith}
+
+
+def epoch_us(moment: datetime) -> int:
+    """Microseconds since 1970 UTC, exactly; a naive datetime counts as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - EPOCH) // _MICROSECOND
+
+
+def rule_to_dict(rule: Rule) -> dict:
+    """The canonical JSON form: values as the client wrote them."""
+    if isinstance(rule, AllOf):
+        return {"all": [rule_to_dict(child) for child in rule.rules]}
+    if isinstance(rule, AnyOf):
+        return {"any": [rule_to_dict(child) for child in rule.rules]}
+    if isinstance(rule, Not):
+        return {"not": rule_to_dict(rule.rule)}
+    value = list(rule.value) if isinstance(rule.value, tuple) else rule.value
+    return {"field": rule.field, "op": rule.op, "value": value}
+
+
+def top_level_conditions(rule: Rule) -> tuple[Rule, ...]:
+    """The parts a breakdown reports: the children of a top-level all/any,
+    otherwise the rule itself."""
+    if isinstance(rule, (AllOf, AnyOf)):
+        return rule.rules
+    return (rule,)
