@@ -1,0 +1,45 @@
+"""The gateway: the suite's only public HTTP entry.
+
+Run with `gunicorn 'gateway.app:create_app()'` (port 8000 by default). Routes:
+`/healthz`, `/readyz` (also under `/api/v1`, no key), `/openapi.json` (also
+`/api/v1/openapi.json`), `/docs`, and `/api/v1/...` forwarded to the services
+(gateway/routes.py). The web UI will be one more blueprint registered here.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from gateway import openapi, proxy
+from gateway.config import GatewayConfig
+from gateway.resources import install, resources
+from shared import mongo
+from shared.broker import broker_reachable
+from shared.http import health_blueprint, install_correlation_id, register_error_handlers
+from shared.logs import configure_logging
+
+
+def readiness_checks() -> dict[str, bool]:
+    state = resources()
+    return {
+        "database": mongo.ping(state.mongo_client),
+        "broker": broker_reachable(state.config.settings),
+    }
+
+
+def create_app(config: GatewayConfig | None = None) -> Flask:
+    config = config or GatewayConfig.from_env()
+    configure_logging("gateway", config.settings.log_level)
+    # /static is left to the web UI blueprint; the docs page serves its own files.
+    app = Flask(__name__, static_folder=None)
+    # Werkzeug enforces the limit on bodies without Content-Length (chunked) too.
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.json.sort_keys = False
+    install(app, config)
+    register_error_handlers(app)
+    install_correlation_id(app)
+    health = health_blueprint(readiness_checks)
+    app.register_blueprint(health)
+    app.register_blueprint(health, url_prefix="/api/v1", name="api_health")
+    app.register_blueprint(openapi.blueprint)
+    app.register_blueprint(proxy.blueprint)
+    return app

@@ -1,0 +1,50 @@
+"""The gateway's configuration: a frozen dataclass read once from the environment.
+
+| variable | default | meaning |
+|---|---|---|
+| `CRM_GATEWAY_MAX_BODY_BYTES` | 16 MiB | larger request bodies get 413 before anything is read |
+| `CRM_GATEWAY_CONNECT_TIMEOUT` | 2 s | connecting to a service; past it, 503 |
+| `CRM_GATEWAY_READ_TIMEOUT` | 60 s | waiting for a service's answer; past it, 503 |
+| `CRM_GATEWAY_KEY_CACHE_SECONDS` | 30 s | how long a successful key check is reused in one process (so also the longest a revoked key keeps working in a gateway process other than the one that revoked it) |
+| `CRM_GATEWAY_SPEC_CACHE_SECONDS` | 60 s | how long the merged OpenAPI document is reused when every service answered (5 s when one did not) |
+
+Plus everything in `shared.config.Settings` (database, broker, service URLs).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from shared.config import Settings, env_float, env_int
+
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    settings: Settings = field(default_factory=Settings)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    connect_timeout: float = 2.0
+    read_timeout: float = 60.0
+    key_cache_seconds: float = 30.0
+    spec_cache_seconds: float = 60.0
+    # Fetching one service's fragment for /openapi.json must not hold the page up.
+    spec_fetch_timeout: float = 2.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "GatewayConfig":
+        """Read the environment; keyword `overrides` (e.g. `settings=...` in tests) win."""
+        values: dict[str, Any] = {
+            "settings": Settings.from_env(env),
+            "max_body_bytes": env_int("CRM_GATEWAY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, env),
+            "connect_timeout": env_float("CRM_GATEWAY_CONNECT_TIMEOUT", 2.0, env),
+            "read_timeout": env_float("CRM_GATEWAY_READ_TIMEOUT", 60.0, env),
+            "key_cache_seconds": env_float("CRM_GATEWAY_KEY_CACHE_SECONDS", 30.0, env),
+            "spec_cache_seconds": env_float("CRM_GATEWAY_SPEC_CACHE_SECONDS", 60.0, env),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "GatewayConfig":
+        return dataclasses.replace(self, **changes)

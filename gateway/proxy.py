@@ -1,0 +1,173 @@
+"""`/api/v1/...`: check the caller's key and scope, then forward to the owning service.
+
+Checks run in this order, each with an API.md error body: unknown path 404,
+method 405 (with `Allow`), missing/unknown/revoked key 401 (with
+`WWW-Authenticate`), missing scope 403, body over the limit 413. The call is
+then forwarded with its method, path (unchanged, still percent-encoded),
+query string, body and content headers, plus `X-Correlation-Id` and
+`X-Api-Key-Id` (services trust the latter because only the gateway reaches
+them). The service's answer is passed through untouched; a service that is
+down or too slow becomes 503 `SERVICE_UNAVAILABLE`, and one that answers
+something other than JSON becomes 502 `BAD_GATEWAY` (never HTML on `/api`).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import quote, unquote
+
+import requests
+from flask import Blueprint, Response, g, request
+
+from gateway import routes
+from gateway.api_keys import ApiKey
+from gateway.resources import resources
+from shared.http import ApiError, error_response
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("api_proxy", __name__)
+
+PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# The gateway's own GET routes under /api/v1, so other methods on them are a 405, not a 404.
+GATEWAY_PATHS = {"/api/v1/healthz", "/api/v1/readyz", "/api/v1/openapi.json"}
+FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Accept-Language", "If-Match",
+                             "If-None-Match", "Idempotency-Key", "User-Agent")
+# Hop-by-hop headers, those the gateway recomputes, and cookies (see resources._NoCookies).
+DROPPED_RESPONSE_HEADERS = {"connection", "keep-alive", "proxy-authenticate", "proxy-connection",
+                            "te", "trailer", "transfer-encoding", "upgrade", "content-length",
+                            "content-encoding", "server", "date", "set-cookie", "x-correlation-id"}
+
+
+class Refusal(ApiError):
+    """An ApiError that also carries response headers (Allow, WWW-Authenticate)."""
+
+    def __init__(self, status, code, message, details=None, headers=None):
+        super().__init__(status, code, message, details)
+        self.headers = headers or {}
+
+
+@blueprint.errorhandler(Refusal)
+def _refused(refusal: Refusal):
+    response, status = error_response(refusal.status, refusal.code, refusal.message, refusal.details)
+    response.headers.update(refusal.headers)
+    return response, status
+
+
+@blueprint.route("/api/v1/<path:rest>", methods=PROXIED_METHODS)
+def forward(rest: str):
+    path = raw_path()
+    route = route_for(request.method, path)
+    api_key = authenticate(request.headers.get("Authorization", ""))
+    if not api_key.allows(route.scope):
+        raise Refusal(403, "FORBIDDEN", f"This API key lacks the scope '{route.scope}' this call needs.",
+                      {"required_scope": route.scope, "key_id": api_key.key_id})
+    check_body_size(request.content_length)
+    return send_to_service(route, path, api_key)
+
+
+def raw_path() -> str:
+    """The path as the client sent it (percent-encoding kept), so an id holding
+    `%2F` stays one segment and reaches the service exactly as sent."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    raw = raw.split("?", 1)[0]
+    script_root = request.script_root
+    if script_root and raw.startswith(quote(script_root)):
+        raw = raw[len(quote(script_root)):]
+    if not raw.startswith("/api/v1/"):
+        raw = quote(request.path)
+    return raw
+
+
+def route_for(method: str, path: str) -> routes.Route:
+    try:
+        segments = [unquote(segment) for segment in routes.split_path(path)]
+        routes.split_path("/".join(segments))  # a `%2e%2e` is as much a `..` as `..`
+        return routes.resolve(method, segments)
+    except routes.MethodNotAllowed as error:
+        raise Refusal(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on this path.",
+                      {"allowed": error.allowed}, {"Allow": ", ".join(error.allowed)})
+    except routes.RouteNotFound:
+        if unquote(path) in GATEWAY_PATHS:
+            raise Refusal(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on this path.",
+                          {"allowed": ["GET", "HEAD"]}, {"Allow": "GET, HEAD"})
+        raise Refusal(404, "NOT_FOUND", "No API endpoint has this path.", {"path": unquote(path)})
+
+
+def bearer_token(authorization: str) -> str | None:
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate(authorization: str) -> ApiKey:
+    challenge = {"WWW-Authenticate": 'Bearer realm="crm"'}
+    token = bearer_token(authorization)
+    if token is None:
+        raise Refusal(401, "UNAUTHORIZED", "Send an API key as 'Authorization: Bearer <key>'.",
+                      {}, challenge)
+    api_key = resources().key_store.authenticate(token)
+    if api_key is None:
+        raise Refusal(401, "UNAUTHORIZED", "This API key is unknown or has been revoked.",
+                      {}, challenge)
+    g.api_key_id = api_key.key_id
+    return api_key
+
+
+def check_body_size(content_length: int | None) -> None:
+    limit = resources().config.max_body_bytes
+    if content_length is not None and content_length > limit:
+        raise Refusal(413, "PAYLOAD_TOO_LARGE",
+                      f"The request body is larger than the gateway accepts ({limit} bytes).",
+                      {"limit_bytes": limit, "content_length": content_length})
+
+
+def forwarded_headers(api_key: ApiKey) -> dict[str, str]:
+    headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS
+               if name in request.headers}
+    headers["X-Correlation-Id"] = g.get("correlation_id", "")
+    headers["X-Api-Key-Id"] = api_key.key_id
+    forwarded_for = request.headers.get("X-Forwarded-For")
+    client = request.remote_addr or ""
+    headers["X-Forwarded-For"] = f"{forwarded_for}, {client}" if forwarded_for else client
+    return headers
+
+
+def send_to_service(route: routes.Route, path: str, api_key: ApiKey):
+    state = resources()
+    url = state.config.settings.service_urls[route.service] + path
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    started = time.monotonic()
+    try:
+        answer = state.http.request(
+            request.method, url, data=request.get_data(cache=False) or None,
+            headers=forwarded_headers(api_key), allow_redirects=False,
+            timeout=(state.config.connect_timeout, state.config.read_timeout))
+    except requests.RequestException as error:
+        log.warning("service unavailable", extra={
+            "service": route.service, "path": path, "error": type(error).__name__,
+            "correlation_id": g.get("correlation_id")})
+        raise Refusal(503, "SERVICE_UNAVAILABLE",
+                      f"The {route.service} service is not answering; try again shortly.",
+                      {"service": route.service}, {"Retry-After": "5"}) from None
+    log.info("proxied", extra={
+        "service": route.service, "method": request.method, "path": path,
+        "status": answer.status_code, "key_id": api_key.key_id,
+        "duration_ms": round((time.monotonic() - started) * 1000, 1),
+        "correlation_id": g.get("correlation_id")})
+    return passed_through(answer, route.service)
+
+
+def passed_through(answer: requests.Response, service: str) -> Response:
+    content_type = answer.headers.get("Content-Type", "")
+    if answer.content and "json" not in content_type.lower():
+        raise Refusal(502, "BAD_GATEWAY", f"The {service} service gave an answer that is not JSON.",
+                      {"service": service, "status": answer.status_code})
+    response = Response(answer.content, status=answer.status_code,
+                        content_type=content_type or "application/json")
+    for name, value in answer.headers.items():
+        if name.lower() not in DROPPED_RESPONSE_HEADERS and name.lower() != "content-type":
+            response.headers[name] = value
+    return response
