@@ -1,0 +1,116 @@
+"""A deliberately plain evaluator of audience rules, written from API.md and
+the semantics documented in segments/rules.py, sharing no code with the
+index. Tests compare the numpy AudienceIndex against it.
+
+`matches(profile, rule, now)` takes a profile dict, a raw (already valid) rule
+dict and a timezone-aware `now`.
+"""
+import re
+from datetime import datetime, timedelta, timezone
+
+NUMBER_FIELDS = {"total_spend", "order_count", "visits"}
+TEXT_FIELDS = {"city", "email", "name"}
+TIME_FIELDS = {"last_order_at", "last_visit_at", "last_active_at", "signed_up_at"}
+UNIT_DAYS = {"d": 1, "w": 7, "mo": 30, "y": 365}
+
+
+def matches(profile: dict, rule: dict, now: datetime) -> bool:
+    if "all" in rule:
+        return all(matches(profile, child, now) for child in rule["all"])
+    if "any" in rule:
+        return any(matches(profile, child, now) for child in rule["any"])
+    if "not" in rule:
+        return not matches(profile, rule["not"], now)
+    field, op, value = rule["field"], rule["op"], rule["value"]
+    if field in NUMBER_FIELDS:
+        return number_matches(profile.get(field), op, value)
+    if field in TEXT_FIELDS:
+        return text_matches(profile.get(field), op, value)
+    if field == "tags":
+        return tags_match(profile.get("tags") or [], op, value)
+    if field in TIME_FIELDS:
+        return time_matches(as_utc(profile.get(field)), op, value, now)
+    raise AssertionError(f"not a valid rule: {rule}")
+
+
+def number_matches(x, op, value) -> bool:
+    if op == "ne":
+        return not number_matches(x, "eq", value)
+    if x is None:
+        return False
+    if op == "eq":
+        return x == value
+    if op == "gt":
+        return x > value
+    if op == "gte":
+        return x >= value
+    if op == "lt":
+        return x < value
+    if op == "lte":
+        return x <= value
+    if op == "between":
+        return value[0] <= x <= value[1]
+    if op == "in":
+        return any(x == v for v in value)
+    raise AssertionError(op)
+
+
+def text_matches(text, op, value) -> bool:
+    if op == "ne":
+        return not text_matches(text, "eq", value)
+    if op == "not_in":
+        return not text_matches(text, "in", value)
+    if text is None:
+        return False
+    text = text.casefold()
+    if op == "eq":
+        return text == value.casefold()
+    if op == "in":
+        return any(text == v.casefold() for v in value)
+    if op == "contains":
+        return value.casefold() in text
+    if op == "starts_with":
+        return text.startswith(value.casefold())
+    raise AssertionError(op)
+
+
+def tags_match(tags, op, value) -> bool:
+    if op == "ne":
+        return not tags_match(tags, "eq", value)
+    if op == "not_in":
+        return not tags_match(tags, "in", value)
+    return any(text_matches(tag, op, value) for tag in tags)
+
+
+def time_matches(moment, op, value, now) -> bool:
+    if op == "exists":
+        return (moment is not None) == value
+    if op == "older_than":
+        return moment is None or moment < now - duration(value)
+    if moment is None:
+        return False
+    if op == "within":
+        return moment >= now - duration(value)
+    if op == "before":
+        return moment < instant(value)
+    if op == "after":
+        return moment > instant(value)
+    raise AssertionError(op)
+
+
+def as_utc(moment):
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+def instant(text: str) -> datetime:
+    if len(text) == 10:
+        year, month, day = map(int, text.split("-"))
+        return datetime(year, month, day, tzinfo=timezone.utc)
+    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+def duration(text: str) -> timedelta:
+    number, unit = re.fullmatch(r"(\d+)([a-z]+)", text).groups()
+    return timedelta(days=int(number) * UNIT_DAYS[unit])
