@@ -1,0 +1,1 @@
+"""Helpers shared by tests: no fixtures with side effects at import time."""
