@@ -1,0 +1,104 @@
+"""Projecting a batch of customer/order events into profiles.
+
+The projector is the single active consumer of its queue, so it can
+read-modify-write profiles without races and keep the ones it wrote in memory
+(`ProfileCache`); that cache is authoritative only while this process stays
+the active consumer, so it is cleared whenever the consumer (re)connects and
+after any failed batch.
+"""
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+
+from segments.profiles import apply_event, customer_id_of
+from segments.store import ProfileStore
+
+log = logging.getLogger(__name__)
+
+
+class ProfileCache:
+    """The most recently written profiles, least recently used evicted first."""
+
+    def __init__(self, max_size: int):
+        self._max_size = max_size
+        self._profiles: OrderedDict[str, dict] = OrderedDict()
+
+    def get(self, external_id: str) -> dict | None:
+        profile = self._profiles.get(external_id)
+        if profile is not None:
+            self._profiles.move_to_end(external_id)
+        return profile
+
+    def put(self, profile: dict) -> None:
+        self._profiles[profile["_id"]] = profile
+        self._profiles.move_to_end(profile["_id"])
+        while len(self._profiles) > self._max_size:
+            self._profiles.popitem(last=False)
+
+    def clear(self) -> None:
+        self._profiles.clear()
+
+    def __len__(self) -> int:
+        return len(self._profiles)
+
+
+def _group_by_customer(envelopes: list[dict]) -> dict[str, list[dict]]:
+    """Events per customer, each customer's events in arrival order."""
+    grouped: dict[str, list[dict]] = {}
+    for envelope in envelopes:
+        grouped.setdefault(customer_id_of(envelope), []).append(envelope)
+    return grouped
+
+
+def _fold(profile: dict | None, events: list[dict]) -> dict | None:
+    for event in events:
+        profile = apply_event(profile, event)
+    return profile
+
+
+def _load(customer_ids, store: ProfileStore, cache: ProfileCache) -> dict[str, dict | None]:
+    loaded = {}
+    for customer_id in customer_ids:
+        profile = cache.get(customer_id)
+        loaded[customer_id] = profile if profile is not None else store.find(customer_id)
+    return loaded
+
+
+def _write(created: list[dict], updated: list[dict], events_by_customer: dict[str, list[dict]],
+           store: ProfileStore) -> list[dict]:
+    """Insert new profiles and replace changed ones; returns every profile as written."""
+    existed = [p["_id"] for p in store.insert_new(created)]
+    merged = []
+    for customer_id in existed:
+        # Someone wrote this profile after we found none (only possible outside the
+        # single-active-consumer setup): fold our events into theirs, not over them.
+        log.warning("profile appeared while projecting; merging", extra={"customer": customer_id})
+        merged.append(_fold(store.find(customer_id), events_by_customer[customer_id]))
+    store.replace([*updated, *merged])
+    skipped = set(existed)
+    return [*(p for p in created if p["_id"] not in skipped), *updated, *merged]
+
+
+def project_events(envelopes: list[dict], *, store: ProfileStore,
+                   cache: ProfileCache) -> list[dict]:
+    """Apply a batch of `customer.upserted` / `order.placed` events to the profiles.
+
+    Idempotent: a redelivered batch changes nothing (and writes nothing). Returns
+    the profiles that changed, as written."""
+    events_by_customer = _group_by_customer(envelopes)
+    try:
+        before = _load(events_by_customer, store, cache)
+        created, updated = [], []
+        for customer_id, events in events_by_customer.items():
+            profile = _fold(before[customer_id], events)
+            if profile is before[customer_id]:
+                continue
+            (created if before[customer_id] is None else updated).append(profile)
+        written = _write(created, updated, events_by_customer, store)
+    except Exception:
+        cache.clear()  # a partly written batch: trust only the database from here on
+        raise
+    for profile in written:
+        cache.put(profile)
+    return written

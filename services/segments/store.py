@@ -1,0 +1,88 @@
+"""The only module of the segments service that touches MongoDB/FerretDB (profiles).
+
+On FerretDB only filters that are exactly `{"_id": value}` are fast, so the
+projector's hot path reads and writes profiles by `_id` alone. The list
+endpoint (`page`) filters and sorts on other terms and so scans the whole
+collection in FerretDB; that is acceptable for a paged admin listing, not for
+anything per event.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from pymongo import ReplaceOne
+from pymongo.database import Database
+
+from segments.profiles import BOOKKEEPING
+from shared.mongo import bulk_write_chunked, insert_many_new
+
+PROFILES = "profiles"
+REBUILD = "profiles_rebuild"
+RETIRED = "profiles_retired"
+INSERT_CHUNK = 1000
+# Stubs (orders seen, customer not yet) are not shown to API clients.
+_SHOWN = {f"{BOOKKEEPING}.customer_event": {"$ne": None}}
+
+
+class ProfileStore:
+    def __init__(self, db: Database, collection: str = PROFILES):
+        self._db = db
+        self._profiles = db[collection]
+
+    def find(self, external_id: str) -> dict | None:
+        """One profile (stub or not) by external_id: the fast `_id` lookup."""
+        return self._profiles.find_one({"_id": external_id})
+
+    def insert_new(self, profiles: list[dict]) -> list[dict]:
+        """Insert profiles; returns those whose `_id` already existed (not written)."""
+        inserted = set(insert_many_new(self._profiles, profiles))
+        return [p for i, p in enumerate(profiles) if i not in inserted]
+
+    def replace(self, profiles: Iterable[dict]) -> None:
+        bulk_write_chunked(self._profiles, (ReplaceOne({"_id": p["_id"]}, p) for p in profiles))
+
+    def insert_all(self, profiles: Iterable[dict], chunk: int = INSERT_CHUNK) -> int:
+        """Bulk-load an empty collection (replay); returns how many were written."""
+        written, batch = 0, []
+        for profile in profiles:
+            batch.append(profile)
+            if len(batch) >= chunk:
+                written += len(insert_many_new(self._profiles, batch))
+                batch = []
+        return written + len(insert_many_new(self._profiles, batch))
+
+    def shown(self, external_id: str) -> dict | None:
+        """A profile as the API may show it (None for unknown customers and stubs)."""
+        profile = self.find(external_id)
+        if profile is None or profile[BOOKKEEPING]["customer_event"] is None:
+            return None
+        return profile
+
+    def page(self, after: str | None, limit: int) -> list[dict]:
+        """Up to `limit` shown profiles with `_id` > `after`, in `_id` order (a full scan
+        on FerretDB; `_id` order makes cursor walking visit each profile exactly once)."""
+        query = dict(_SHOWN)
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        return list(self._profiles.find(query).sort("_id", 1).limit(limit))
+
+    def all_profiles(self) -> Iterable[dict]:
+        return self._profiles.find({})
+
+    def drop(self) -> None:
+        self._profiles.drop()
+
+
+def swap_in_rebuild(db: Database) -> None:
+    """Make `profiles_rebuild` the live `profiles` collection.
+
+    FerretDB 1.24 supports renameCollection but not `dropTarget`, so the old
+    collection is first renamed aside, then the rebuild renamed in, then the old
+    one dropped: a crash in between loses nothing (the old data stays in
+    `profiles_retired`). Between the two renames (milliseconds) reads find no profiles.
+    """
+    db.drop_collection(RETIRED)
+    if PROFILES in db.list_collection_names():
+        db[PROFILES].rename(RETIRED)
+    db[REBUILD].rename(PROFILES)
+    db.drop_collection(RETIRED)
