@@ -59,7 +59,8 @@ def decode(body: bytes) -> dict:
     try:
         raw = json.loads(body)
         envelope = _envelope_schema.load(raw)
-    except (ValueError, ValidationError) as error:
+    except (ValueError, RecursionError, ValidationError) as error:
+        # RecursionError: absurdly nested JSON must be dead-lettered, not crash the consumer.
         raise BadEvent(f"malformed envelope: {error}") from error
     return events.upcast(envelope)
 

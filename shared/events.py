@@ -56,6 +56,11 @@ def register(event_type: str, version: int, schema: type[Schema]) -> None:
     SCHEMAS[(event_type, version)] = schema
 
 
+def register_upcaster(event_type: str, from_version: int, upcaster: Callable[[dict], dict]) -> None:
+    """`upcaster` turns `from_version` data into `from_version + 1` data."""
+    UPCASTERS[(event_type, from_version)] = upcaster
+
+
 def current_version(event_type: str) -> int:
     versions = [v for (t, v) in SCHEMAS if t == event_type]
     if not versions:
@@ -64,7 +69,12 @@ def current_version(event_type: str) -> int:
 
 
 def upcast(envelope: dict) -> dict:
-    """Bring `envelope` to the current version of its type and validate its data."""
+    """Bring `envelope` to the current version of its type and validate its data.
+
+    Anything that stops an event from being read raises BadEvent, never another
+    error: a consumer dead-letters a BadEvent, but any other exception would
+    crash it on the same message over and over.
+    """
     from shared.envelope import BadEvent
 
     event_type, version = envelope["event_type"], envelope["event_version"]
@@ -72,12 +82,18 @@ def upcast(envelope: dict) -> dict:
         target = current_version(event_type)
     except KeyError as error:
         raise BadEvent(str(error)) from error
+    if version > target:
+        raise BadEvent(f"{event_type} v{version} is newer than this code knows (v{target})")
     data = envelope["data"]
     while version < target:
-        data = UPCASTERS[(event_type, version)](data)
+        upcaster = UPCASTERS.get((event_type, version))
+        if upcaster is None:
+            raise BadEvent(f"no upcaster for {event_type} v{version} (current is v{target})")
+        try:
+            data = upcaster(data)
+        except Exception as error:  # an old payload the upcaster cannot read
+            raise BadEvent(f"cannot upcast {event_type} v{version}: {error!r}") from error
         version += 1
-    if version != target:
-        raise BadEvent(f"{event_type} v{version} is newer than this code knows (v{target})")
     try:
         data = SCHEMAS[(event_type, version)]().load(data)
     except ValidationError as error:
