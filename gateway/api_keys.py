@@ -24,9 +24,9 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable, Iterable
+from datetime import UTC, datetime
 
 from pymongo.collection import Collection
 
@@ -84,7 +84,7 @@ def validate_scopes(scopes: Iterable[str] | None) -> list[str]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class ApiKeyStore:
@@ -129,7 +129,7 @@ class ApiKeyStore:
             }
             for doc in self._collection.find({}, {"secret_sha256": 0})
         ]
-        oldest = datetime.min.replace(tzinfo=timezone.utc)
+        oldest = datetime.min.replace(tzinfo=UTC)
         return sorted(keys, key=lambda key: _aware(key["created_at"]) or oldest)
 
     def revoke(self, key_id: str) -> bool:
@@ -193,7 +193,7 @@ class ApiKeyStore:
 
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 

@@ -13,8 +13,9 @@ Plus everything in `shared.config.Settings` (database, broker, service URLs).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from shared.config import Settings, env_float, env_int
 
@@ -33,7 +34,7 @@ class GatewayConfig:
     spec_fetch_timeout: float = 2.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "GatewayConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> GatewayConfig:
         """Read the environment; keyword `overrides` (e.g. `settings=...` in tests) win."""
         values: dict[str, Any] = {
             "settings": Settings.from_env(env),
@@ -46,5 +47,5 @@ class GatewayConfig:
         values.update(overrides)
         return cls(**values)
 
-    def replace(self, **changes: Any) -> "GatewayConfig":
+    def replace(self, **changes: Any) -> GatewayConfig:
         return dataclasses.replace(self, **changes)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import requests
 from flask import Blueprint, current_app, jsonify, render_template

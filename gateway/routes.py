@@ -9,8 +9,8 @@ subtree it owns.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 READ = ("GET", "HEAD")
 WRITE = ("POST", "PUT", "PATCH", "DELETE")

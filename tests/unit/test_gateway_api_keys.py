@@ -3,8 +3,14 @@ import copy
 
 import pytest
 
-from gateway.api_keys import (DEFAULT_SCOPES, ApiKey, ApiKeyStore, hash_secret, parse_key,
-                              validate_scopes)
+from gateway.api_keys import (
+    DEFAULT_SCOPES,
+    ApiKey,
+    ApiKeyStore,
+    hash_secret,
+    parse_key,
+    validate_scopes,
+)
 
 
 class FakeCollection:

@@ -1,5 +1,6 @@
 """The proxy with hand-written fakes for the key store and the HTTP pool: no servers."""
 import json
+from typing import ClassVar
 
 import pytest
 import requests
@@ -17,7 +18,7 @@ SERVICE_URLS = {"ingest": "http://ingest.test", "segments": "http://segments.tes
 
 
 class FakeKeyStore:
-    keys = {
+    keys: ClassVar[dict] = {
         GOOD_KEY: ApiKey("goodkey", "all", frozenset({"admin"})),
         READER_KEY: ApiKey("readerkey", "reader", frozenset({"segments:read"})),
     }
