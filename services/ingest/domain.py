@@ -1,0 +1,53 @@
+"""Pure rules of ingestion: which records of a batch count, and the events they become."""
+from __future__ import annotations
+
+import uuid
+
+from shared import events
+from shared.envelope import new_event
+
+PRODUCER = "ingest"
+# Fixed forever: order event ids derive from it, so changing it would let a
+# re-sent order produce a second, different `order.placed`.
+ORDER_EVENT_NAMESPACE = uuid.UUID("6f1c2a43-9a57-4d1e-8d4b-2f0c8e5b7a11")
+
+UNKNOWN_CUSTOMER = "unknown customer"
+
+
+def order_event_id(order_external_id: str) -> str:
+    """The one event id an order can ever have, however often it is sent."""
+    return str(uuid.uuid5(ORDER_EVENT_NAMESPACE, "order:" + order_external_id))
+
+
+def latest_customers(records: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """Within one batch the last record of an `external_id` wins (as if sent one after another);
+    the winners keep their order in the batch."""
+    last: dict[str, tuple[int, dict]] = {}
+    for index, customer in records:
+        last[customer["external_id"]] = (index, customer)
+    return sorted(last.values(), key=lambda pair: pair[0])
+
+
+def first_orders(records: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """Within one batch the first record of an order `external_id` wins; later ones are
+    duplicates, accepted and ignored, exactly as a re-send in a later request would be."""
+    first: dict[str, tuple[int, dict]] = {}
+    for index, order in records:
+        first.setdefault(order["external_id"], (index, order))
+    return list(first.values())
+
+
+def customer_upserted(customer: dict, correlation_id: str) -> dict:
+    """A re-sent customer is an update, so every accepted record is a new event (uuid4)."""
+    return new_event(events.CUSTOMER_UPSERTED, customer, producer=PRODUCER,
+                     correlation_id=correlation_id)
+
+
+def order_placed(order: dict, correlation_id: str) -> dict:
+    data = {key: order[key] for key in ("external_id", "customer_external_id", "amount", "placed_at")}
+    return new_event(events.ORDER_PLACED, data, producer=PRODUCER, correlation_id=correlation_id,
+                     event_id=order_event_id(order["external_id"]))
+
+
+def unknown_customer(index: int) -> dict:
+    return {"index": index, "errors": {"customer_external_id": [UNKNOWN_CUSTOMER]}}

@@ -1,0 +1,161 @@
+"""What a customer or an order must look like to be accepted, and the answer's shape.
+
+Times: any ISO-8601 date or date-time is accepted and normalised to UTC as
+`YYYY-MM-DDTHH:MM:SS.ffffff+00:00` (the envelope's own format, fixed width,
+so the strings also sort in time order). A time without an offset is taken
+as UTC; a bare date means midnight UTC. Times are facts that already
+happened, so a time more than the clock-skew allowance in the future is rejected.
+
+Numbers must be JSON numbers: `true` is not 1 and `"12.5"` is not 12.5.
+Unknown fields are ignored, so clients may send more than we store.
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
+MAX_ID_LENGTH = 200
+MAX_TEXT_LENGTH = 200
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 100
+MAX_AMOUNT = 1e12  # far above any real order; keeps sums of spend finite and exact enough
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+def _text(required: bool, max_length: int = MAX_TEXT_LENGTH, **kwargs) -> fields.String:
+    checks = [validate.Length(min=1, max=max_length)]
+    if required:
+        checks.append(_not_blank)
+        return fields.String(required=True, validate=checks, **kwargs)
+    return fields.String(load_default=None, allow_none=True, validate=checks, **kwargs)
+
+
+class PastTime(fields.String):
+    """An ISO-8601 time, normalised to UTC, not later than now plus the allowed clock skew."""
+
+    default_error_messages = {
+        "invalid": "Not a valid ISO-8601 date-time.",
+        "future": "Must not be in the future.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        if not isinstance(value, str) or len(value) > 64:
+            raise self.make_error("invalid")
+        try:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.astimezone(timezone.utc)
+        except (ValueError, OverflowError) as error:
+            raise self.make_error("invalid") from error
+        skew = self.parent.context.get("clock_skew", DEFAULT_CLOCK_SKEW)
+        if moment > datetime.now(timezone.utc) + skew:
+            raise self.make_error("future")
+        return moment.isoformat(timespec="microseconds")
+
+
+class Count(fields.Integer):
+    """A JSON integer (not a bool, not a float, not a string)."""
+
+    default_error_messages = {"invalid": "Not a valid integer."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return value
+
+
+class Money(fields.Float):
+    """A finite JSON number (not a bool, not a string), as a float."""
+
+    default_error_messages = {"invalid": "Not a valid number."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        try:
+            amount = float(value)
+        except OverflowError as error:
+            raise self.make_error("invalid") from error
+        if not math.isfinite(amount):
+            raise self.make_error("invalid")
+        return amount
+
+
+class CustomerSchema(Schema):
+    """A customer as the client's own systems know it (API.md, Ingestion)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    external_id = _text(True, MAX_ID_LENGTH, metadata={"description": "The client's own id."})
+    name = _text(True)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    phone = _text(False, 40)
+    city = _text(False)
+    tags = fields.List(fields.String(validate=validate.Length(min=1, max=MAX_TAG_LENGTH)),
+                       load_default=list, validate=validate.Length(max=MAX_TAGS))
+    signed_up_at = PastTime(load_default=None, allow_none=True, metadata={"format": "date-time"})
+    visits = Count(load_default=None, allow_none=True,
+                   validate=validate.Range(min=0, max=10**9),
+                   metadata={"description": "Visits as counted by the client's systems."})
+    last_visit_at = PastTime(load_default=None, allow_none=True, metadata={"format": "date-time"})
+
+
+class OrderSchema(Schema):
+    """An order of an already accepted customer; amounts are in INR."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    external_id = _text(True, MAX_ID_LENGTH)
+    customer_external_id = _text(True, MAX_ID_LENGTH)
+    amount = Money(required=True,
+                   validate=validate.Range(min=0, max=MAX_AMOUNT, min_inclusive=False))
+    placed_at = PastTime(required=True, metadata={"format": "date-time"})
+
+
+class CustomerBatchSchema(Schema):
+    records = fields.List(fields.Nested(CustomerSchema), required=True,
+                          validate=validate.Length(min=1, max=1000))
+
+
+class OrderBatchSchema(Schema):
+    records = fields.List(fields.Nested(OrderSchema), required=True,
+                          validate=validate.Length(min=1, max=1000))
+
+
+class RejectedRecordSchema(Schema):
+    index = fields.Integer(required=True, metadata={"description": "Position in `records` (0 for a single object)."})
+    errors = fields.Dict(required=True, metadata={"description": "Field name -> list of messages."})
+
+
+class IngestResultSchema(Schema):
+    accepted = fields.Integer(required=True)
+    rejected = fields.List(fields.Nested(RejectedRecordSchema), required=True)
+
+
+def load_each(schema: Schema, records: list) -> tuple[list[tuple[int, dict]], list[dict]]:
+    """Validate every record on its own: (index, record) pairs that passed, and the rejections."""
+    valid: list[tuple[int, dict]] = []
+    rejected: list[dict] = []
+    load = schema.load
+    for index, record in enumerate(records):
+        try:
+            valid.append((index, load(record)))
+        except ValidationError as error:
+            rejected.append({"index": index, "errors": error.normalized_messages()})
+    return valid, rejected
+
+
+def record_schemas(clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> tuple[Schema, Schema]:
+    """(customer, order) schema instances; build once per app, reuse for every record."""
+    context = {"clock_skew": clock_skew}
+    return CustomerSchema(context=context), OrderSchema(context=context)
