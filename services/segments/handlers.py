@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 
-from segments.profiles import apply_event, customer_id_of
+from segments.profiles import apply_event, customer_id_of, public_view
 from segments.store import ProfileStore
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,9 @@ class ProfileCache:
     def __init__(self, max_size: int):
         self._max_size = max_size
         self._profiles: OrderedDict[str, dict] = OrderedDict()
+        # Bumped by clear(): a batch that started before a clear must not refill the
+        # cache afterwards (a reconnect can happen while the batch is still running).
+        self.generation = 0
 
     def get(self, external_id: str) -> dict | None:
         profile = self._profiles.get(external_id)
@@ -36,7 +39,13 @@ class ProfileCache:
         while len(self._profiles) > self._max_size:
             self._profiles.popitem(last=False)
 
+    def put_all(self, profiles: list[dict], generation: int) -> None:
+        if generation == self.generation:
+            for profile in profiles:
+                self.put(profile)
+
     def clear(self) -> None:
+        self.generation += 1
         self._profiles.clear()
 
     def __len__(self) -> int:
@@ -87,6 +96,7 @@ def project_events(envelopes: list[dict], *, store: ProfileStore,
     Idempotent: a redelivered batch changes nothing (and writes nothing). Returns
     the profiles that changed, as written."""
     events_by_customer = _group_by_customer(envelopes)
+    generation = cache.generation
     try:
         before = _load(events_by_customer, store, cache)
         created, updated = [], []
@@ -99,6 +109,20 @@ def project_events(envelopes: list[dict], *, store: ProfileStore,
     except Exception:
         cache.clear()  # a partly written batch: trust only the database from here on
         raise
-    for profile in written:
-        cache.put(profile)
+    cache.put_all(written, generation)
     return written
+
+
+def find_customer(external_id: str, *, store: ProfileStore) -> dict | None:
+    """The customer's profile as the API shows it, or None (unknown, or only a stub)."""
+    profile = store.shown(external_id)
+    return public_view(profile) if profile is not None else None
+
+
+def list_customers(limit: int, after: str | None, *,
+                   store: ProfileStore) -> tuple[list[dict], str | None]:
+    """One page of profiles in external_id order, and the last id when more follow."""
+    page = store.page(after, limit + 1)
+    items = page[:limit]
+    last = items[-1]["_id"] if len(page) > limit else None
+    return [public_view(profile) for profile in items], last

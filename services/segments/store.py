@@ -8,12 +8,16 @@ anything per event.
 """
 from __future__ import annotations
 
-from typing import Iterable
+import os
+import threading
+from collections.abc import Iterable
 
-from pymongo import ReplaceOne
+from pymongo import MongoClient, ReplaceOne
 from pymongo.database import Database
 
 from segments.profiles import BOOKKEEPING
+from shared import mongo
+from shared.config import Settings
 from shared.mongo import bulk_write_chunked, insert_many_new
 
 PROFILES = "profiles"
@@ -86,3 +90,28 @@ def swap_in_rebuild(db: Database) -> None:
         db[PROFILES].rename(RETIRED)
     db[REBUILD].rename(PROFILES)
     db.drop_collection(RETIRED)
+
+
+class SegmentsDatabase:
+    """The service's database for an HTTP process: the client is created on first
+    use in each process, so a forking server never shares one across a fork."""
+
+    def __init__(self, settings: Settings, database_name: str):
+        self._settings = settings
+        self._database_name = database_name
+        self._client: MongoClient | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    def client(self) -> MongoClient:
+        with self._lock:
+            if self._client is None or self._pid != os.getpid():
+                self._client = mongo.connect(self._settings)
+                self._pid = os.getpid()
+            return self._client
+
+    def profiles(self) -> ProfileStore:
+        return ProfileStore(self.client()[self._database_name])
+
+    def reachable(self) -> bool:
+        return mongo.ping(self.client())

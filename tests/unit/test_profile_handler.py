@@ -4,7 +4,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-
 from segments.handlers import ProfileCache, project_events
 from segments.profiles import apply_event, is_stub
 from test_profile_projection import customer_event, order_event
@@ -139,3 +138,16 @@ def test_the_cache_evicts_the_least_recently_used_profile():
     cache.get("a")
     cache.put({"_id": "c"})
     assert cache.get("b") is None and cache.get("a") == {"_id": "a"} and len(cache) == 2
+
+
+def test_a_batch_that_outlives_a_cache_clear_does_not_refill_the_cache(store, cache):
+    class ReconnectingStore(FakeProfileStore):
+        """The consumer reconnects (and clears the cache) while the batch is writing."""
+
+        def insert_new(self, profiles):
+            cache.clear()
+            return super().insert_new(profiles)
+
+    racing = ReconnectingStore()
+    project_events(batch_for_two_customers(), store=racing, cache=cache)
+    assert len(cache) == 0 and racing.documents["c1"]["order_count"] == 2
