@@ -38,6 +38,11 @@ class Dependencies:
         return {"database": self.store.reachable(),
                 "broker": broker.broker_reachable(self.config.settings)}
 
+    def close(self) -> None:
+        built, self._built, self._pid = self._built, {}, None
+        if built:
+            built["client"].close()
+
     def _get(self) -> dict:
         with self._lock:
             if self._pid != os.getpid():
@@ -55,4 +60,4 @@ class Dependencies:
         publisher = PromptPublisher(config.settings, config.publish_retry_seconds,
                                     config.publish_holdoff_seconds)
         event_log = EventLog(client[config.database_name], publisher)
-        return {"client": client, "store": store, "event_log": event_log, "publisher": publisher}
+        return {"client": client, "store": store, "event_log": event_log}

@@ -117,7 +117,7 @@ class OrderSchema(Schema):
 
     external_id = _text(True, MAX_ID_LENGTH)
     customer_external_id = _text(True, MAX_ID_LENGTH)
-    amount = Money(required=True,
+    amount = Money(required=True, metadata={"exclusiveMinimum": True},
                    validate=validate.Range(min=0, max=MAX_AMOUNT, min_inclusive=False))
     placed_at = PastTime(required=True, metadata={"format": "date-time"})
 
