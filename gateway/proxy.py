@@ -63,7 +63,8 @@ def forward(rest: str):
         raise Refusal(403, "FORBIDDEN", f"This API key lacks the scope '{route.scope}' this call needs.",
                       {"required_scope": route.scope, "key_id": api_key.key_id})
     check_body_size(request.content_length)
-    return send_to_service(route, path, api_key)
+    body = read_body(resources().config.max_body_bytes)
+    return send_to_service(route, path, api_key, body)
 
 
 def raw_path() -> str:
@@ -120,7 +121,23 @@ def check_body_size(content_length: int | None) -> None:
     if content_length is not None and content_length > limit:
         raise Refusal(413, "PAYLOAD_TOO_LARGE",
                       f"The request body is larger than the gateway accepts ({limit} bytes).",
-                      {"limit_bytes": limit, "content_length": content_length})
+                      {"limit_bytes": limit})
+
+
+def read_body(limit: int) -> bytes | None:
+    """The body, at most `limit` bytes, else 413. Werkzeug's own limit silently
+    truncates a chunked body (no Content-Length), so read one byte past it and check."""
+    request.max_content_length = limit + 1
+    chunks, total = [], 0
+    while True:
+        chunk = request.stream.read(min(64 * 1024, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            check_body_size(total)
+    return b"".join(chunks) or None
 
 
 def forwarded_headers(api_key: ApiKey) -> dict[str, str]:
@@ -134,7 +151,7 @@ def forwarded_headers(api_key: ApiKey) -> dict[str, str]:
     return headers
 
 
-def send_to_service(route: routes.Route, path: str, api_key: ApiKey):
+def send_to_service(route: routes.Route, path: str, api_key: ApiKey, body: bytes | None):
     state = resources()
     url = state.config.settings.service_urls[route.service] + path
     if request.query_string:
@@ -142,7 +159,7 @@ def send_to_service(route: routes.Route, path: str, api_key: ApiKey):
     started = time.monotonic()
     try:
         answer = state.http.request(
-            request.method, url, data=request.get_data(cache=False) or None,
+            request.method, url, data=body,
             headers=forwarded_headers(api_key), allow_redirects=False,
             timeout=(state.config.connect_timeout, state.config.read_timeout))
     except requests.RequestException as error:

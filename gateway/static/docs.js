@@ -59,9 +59,10 @@
         if (resolved.default !== undefined) notes.push("default " + JSON.stringify(resolved.default));
         if (resolved.enum) notes.push("one of " + resolved.enum.map((v) => JSON.stringify(v)).join(", "));
         const note = notes.length ? "   // " + notes.join("; ") : "";
-        return pad + "  " + JSON.stringify(name) + ": " + outline(spec, sub, indent + 1, depth + 1) + note;
+        return [pad + "  " + JSON.stringify(name) + ": " + outline(spec, sub, indent + 1, depth + 1), note];
       });
-      return (named ? named + " " : "") + "{\n" + lines.join(",\n") + "\n" + pad + "}";
+      const body = lines.map(([line, note], i) => line + (i < lines.length - 1 ? "," : "") + note);
+      return (named ? named + " " : "") + "{\n" + body.join("\n") + "\n" + pad + "}";
     }
     return (schema.type || "any") + (schema.format ? " (" + schema.format + ")" : "");
   }
@@ -102,7 +103,7 @@
       if (block && !status.startsWith("4") && !status.startsWith("5")) body.append(block);
     }
     body.append(el("h4", {}, "Example"), el("pre", {}, curlExample(method, path, operation)));
-    const card = el("details", { class: "op" }, summary, body);
+    const card = el("details", { class: "op", id: method + "-" + path.replace(/[^A-Za-z0-9]+/g, "-") }, summary, body);
     card.dataset.search = (method + " " + path + " " + (operation.summary || "")).toLowerCase();
     return card;
   }
@@ -128,6 +129,9 @@
     }
     main.replaceChildren();
     for (const [tag, cards] of byTag) main.append(el("section", {}, el("h2", {}, tag), ...cards));
+    // A link to `/docs#post--api-v1-segments` opens that operation.
+    const linked = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (linked) { linked.open = true; linked.scrollIntoView(); }
   }
 
   document.getElementById("filter").addEventListener("input", (event) => {

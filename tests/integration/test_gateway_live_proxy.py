@@ -185,6 +185,21 @@ def test_oversized_body_is_413(gateway, keys):
     assert error_of(response, 413, "PAYLOAD_TOO_LARGE")["details"]["limit_bytes"] == BODY_LIMIT
 
 
+def test_oversized_chunked_body_is_413(gateway, keys):
+    pieces = (b"x" * 1024 for _ in range(BODY_LIMIT // 1024 + 1))  # no Content-Length: chunked
+    response = call(gateway, "POST", "/api/v1/customers", keys["all"], data=pieces,
+                    headers={"Content-Type": "application/json"})
+    error_of(response, 413, "PAYLOAD_TOO_LARGE")
+
+
+def test_chunked_body_within_the_limit_arrives_whole(gateway, keys):
+    pieces = (b"x" * 1024 for _ in range(BODY_LIMIT // 1024))
+    response = call(gateway, "POST", "/api/v1/customers", keys["all"], data=pieces,
+                    headers={"Content-Type": "application/json"})
+    assert response.status_code == 202
+    assert response.json()["body"] == "x" * BODY_LIMIT
+
+
 def test_service_down_is_503(gateway, keys):
     response = call(gateway, "GET", "/api/v1/campaigns", keys["all"])
     assert error_of(response, 503, "SERVICE_UNAVAILABLE")["details"] == {"service": "campaigns"}

@@ -1,4 +1,5 @@
 """The proxy with hand-written fakes for the key store and the HTTP pool: no servers."""
+import io
 import json
 from typing import ClassVar
 
@@ -115,6 +116,23 @@ def test_body_over_the_limit_is_413_before_forwarding(client, http):
                                      content_type="application/json"), 413, "PAYLOAD_TOO_LARGE")
     assert error["details"]["limit_bytes"] == 1000
     assert http.calls == []
+
+
+def chunked(client, body):
+    """A POST without Content-Length, as a server that de-chunks the body hands it over."""
+    return client.post("/api/v1/customers", input_stream=io.BytesIO(body), headers={
+        **auth(), "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True})
+
+
+def test_chunked_body_over_the_limit_is_413_not_truncated(client, http):
+    assert_error(chunked(client, b"x" * 1001), 413, "PAYLOAD_TOO_LARGE")
+    assert http.calls == []
+
+
+def test_chunked_body_within_the_limit_is_forwarded_whole(client, http):
+    assert chunked(client, b"y" * 1000).status_code == 200
+    assert http.calls[0]["data"] == b"y" * 1000
 
 
 def test_forwards_method_path_query_body_and_identity(client, http):
