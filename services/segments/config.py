@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from shared.config import Settings
 
@@ -23,7 +23,7 @@ class SegmentsConfig:
     profile_cache_size: int = 200_000
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "SegmentsConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SegmentsConfig:
         env = os.environ if env is None else env
         return cls(
             settings=Settings.from_env(env),

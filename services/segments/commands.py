@@ -1,0 +1,131 @@
+"""`crm replay profiles`: rebuild the customer profiles from ingest's event log.
+
+The rebuild folds every logged `customer.upserted` / `order.placed` event with
+the same `apply_event` the live projector uses, in memory, bulk-inserts the
+result into `profiles_rebuild`, and swaps it in for `profiles`.
+
+Run it with the live projector stopped: the projector caches profiles and
+would write its cached (pre-swap) copies over rebuilt ones. The command checks
+the projector's queue and refuses while it has a consumer (`--force` skips
+that check). Nothing is lost meanwhile: events ingested during the replay wait
+in the queue, and when the projector starts again it applies them; the ones
+the replay already folded in change nothing, because projection is idempotent.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import click
+from pika.exceptions import AMQPError, ChannelClosedByBroker
+from pymongo.database import Database
+
+from segments.config import SegmentsConfig
+from segments.profiles import PROJECTED_EVENT_TYPES, apply_event, customer_id_of, is_stub
+from segments.store import REBUILD, ProfileStore, swap_in_rebuild
+from shared import broker, mongo
+from shared.outbox import read_log
+
+LOG_SERVICE = "ingest"
+
+
+@dataclass
+class ReplaySummary:
+    events_read: int = 0
+    events_projected: int = 0
+    profiles: int = 0
+    stubs: int = 0
+    fold_seconds: float = 0.0
+    write_seconds: float = 0.0
+
+
+def fold_log(log_db: Database, summary: ReplaySummary, *, progress_every: int,
+             echo) -> dict[str, dict]:
+    """Every profile, folded from the log in memory; returns them by external_id."""
+    profiles: dict[str, dict] = {}
+    started = time.monotonic()
+    for envelope in read_log(log_db):
+        summary.events_read += 1
+        if envelope["event_type"] in PROJECTED_EVENT_TYPES:
+            customer_id = customer_id_of(envelope)
+            profiles[customer_id] = apply_event(profiles.get(customer_id), envelope)
+            summary.events_projected += 1
+        if summary.events_read % progress_every == 0:
+            elapsed = time.monotonic() - started
+            echo(f"  {summary.events_read:,} events read "
+                 f"({summary.events_read / max(elapsed, 1e-9):,.0f} events/s)")
+    summary.fold_seconds = time.monotonic() - started
+    return profiles
+
+
+def rebuild_profiles(log_db: Database, segments_db: Database, *, progress_every: int = 10_000,
+                     echo=print) -> ReplaySummary:
+    """Rebuild `profiles` in `segments_db` from the event log in `log_db`."""
+    summary = ReplaySummary()
+    profiles = fold_log(log_db, summary, progress_every=progress_every, echo=echo)
+    summary.profiles = len(profiles)
+    summary.stubs = sum(1 for profile in profiles.values() if is_stub(profile))
+    started = time.monotonic()
+    rebuild = ProfileStore(segments_db, REBUILD)
+    rebuild.drop()  # left over from an interrupted replay
+    written = rebuild.insert_all(profiles.values())
+    if written != len(profiles):
+        raise click.ClickException(f"wrote {written} of {len(profiles)} profiles; "
+                                   "profiles left untouched")
+    swap_in_rebuild(segments_db)
+    summary.write_seconds = time.monotonic() - started
+    return summary
+
+
+def live_projector_consumers(config: SegmentsConfig) -> int | None:
+    """Consumers on the projector's queue now (None when the broker cannot be asked)."""
+    try:
+        connection = broker.connect(config.settings, heartbeat=0)
+    except (AMQPError, OSError):
+        return None
+    try:
+        frame = connection.channel().queue_declare(config.profiles_queue, passive=True)
+        return frame.method.consumer_count
+    except ChannelClosedByBroker as error:
+        if error.reply_code == 404:
+            return 0  # the projector never ran here
+        raise
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
+@click.group()
+def replay() -> None:
+    """Rebuild read models from the event log."""
+
+
+@replay.command("profiles")
+@click.option("--progress-every", default=10_000, show_default=True, type=click.IntRange(min=1),
+              help="Print progress every N events.")
+@click.option("--force", is_flag=True,
+              help="Run even while a live projector consumes its queue (it should be stopped).")
+def profiles_command(progress_every: int, force: bool) -> None:
+    """Rebuild customer profiles from ingest's event log and swap them in."""
+    config = SegmentsConfig.from_env()
+    consumers = live_projector_consumers(config)
+    if consumers is None:
+        click.echo("warning: broker unreachable; cannot check that the projector is stopped",
+                   err=True)
+    elif consumers and not force:
+        raise click.ClickException(
+            f"{consumers} consumer(s) on {config.profiles_queue}: stop the profile projector "
+            "(python -m segments.consumer) first, or pass --force")
+    client = mongo.connect(config.settings)
+    try:
+        log_db = client[config.settings.database_name(LOG_SERVICE)]
+        click.echo(f"replay profiles: {log_db.name} -> {config.database_name}.profiles")
+        summary = rebuild_profiles(log_db, client[config.database_name],
+                                   progress_every=progress_every, echo=click.echo)
+    finally:
+        client.close()
+    rate = summary.events_read / max(summary.fold_seconds, 1e-9)
+    click.echo(f"replayed {summary.events_read:,} events ({summary.events_projected:,} projected) "
+               f"in {summary.fold_seconds:.1f}s ({rate:,.0f} events/s); wrote "
+               f"{summary.profiles:,} profiles ({summary.stubs:,} stubs) in "
+               f"{summary.write_seconds:.1f}s and swapped them in")
