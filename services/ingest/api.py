@@ -11,13 +11,18 @@ import logging
 
 from flask import Blueprint, current_app, g, jsonify
 
+from ingest import handlers
+from ingest.schemas import (
+    CustomerBatchSchema,
+    CustomerRecordSchema,
+    IngestResultSchema,
+    OrderBatchSchema,
+    OrderRecordSchema,
+    load_each,
+)
 from shared.http import ApiError, json_body
 from shared.logs import log_context
 from shared.openapi import Operation
-
-from ingest import handlers
-from ingest.schemas import (CustomerBatchSchema, CustomerSchema, IngestResultSchema,
-                            OrderBatchSchema, OrderSchema, load_each)
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("ingest_api", __name__, url_prefix="/api/v1")
@@ -80,12 +85,12 @@ _STATUSES = {
 
 OPERATIONS = [
     Operation("/api/v1/customers", "post", "Add or update customers",
-              request_schema={"oneOf": [CustomerSchema, CustomerBatchSchema]},
+              request_schema={"oneOf": [CustomerRecordSchema, CustomerBatchSchema]},
               response_schema=IngestResultSchema, statuses=_STATUSES, tags=("ingest",),
               description="One customer, or up to 1,000 as `records`. Re-sending a customer "
                           "(same `external_id`) updates it; within one batch the last wins."),
     Operation("/api/v1/orders", "post", "Add orders",
-              request_schema={"oneOf": [OrderSchema, OrderBatchSchema]},
+              request_schema={"oneOf": [OrderRecordSchema, OrderBatchSchema]},
               response_schema=IngestResultSchema, statuses=_STATUSES, tags=("ingest",),
               description="One order, or up to 1,000 as `records`, each of a customer accepted "
                           "earlier. Re-sending an order (same `external_id`) changes nothing "

@@ -6,14 +6,18 @@ from dataclasses import dataclass
 from flask import Flask
 from pymongo.errors import ConnectionFailure
 
-from shared.http import error_response, health_blueprint, install_correlation_id, register_error_handlers
-from shared.logs import configure_logging
-from shared.openapi import openapi_blueprint
-
 from ingest import api
 from ingest.bootstrap import Dependencies
 from ingest.config import IngestConfig
 from ingest.schemas import record_schemas
+from shared.http import (
+    error_response,
+    health_blueprint,
+    install_correlation_id,
+    register_error_handlers,
+)
+from shared.logs import configure_logging
+from shared.openapi import openapi_blueprint
 
 
 @dataclass(frozen=True)

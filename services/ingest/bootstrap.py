@@ -8,13 +8,12 @@ from __future__ import annotations
 import os
 import threading
 
+from ingest.config import IngestConfig
+from ingest.publishing import prompt_publisher
+from ingest.store import IngestStore
 from shared import broker
 from shared.mongo import connect
 from shared.outbox import EventLog
-
-from ingest.config import IngestConfig
-from ingest.publishing import PromptPublisher
-from ingest.store import IngestStore
 
 
 class Dependencies:
@@ -57,7 +56,7 @@ class Dependencies:
                             preload_misses=config.customer_preload_misses,
                             preload_interval=config.customer_preload_interval_seconds,
                             cache_limit=config.cache_limit)
-        publisher = PromptPublisher(config.settings, config.publish_retry_seconds,
-                                    config.publish_holdoff_seconds)
+        publisher = prompt_publisher(config.settings, config.publish_retry_seconds,
+                                     config.publish_holdoff_seconds)
         event_log = EventLog(client[config.database_name], publisher)
         return {"client": client, "store": store, "event_log": event_log}

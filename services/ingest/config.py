@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from datetime import timedelta
 
 from shared.config import Settings, env_float, env_int
 
@@ -36,7 +36,7 @@ class IngestConfig:
     cache_limit: int = 2_000_000
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "IngestConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> IngestConfig:
         env = os.environ if env is None else env
         return cls(
             settings=Settings.from_env(env),

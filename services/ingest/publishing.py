@@ -15,8 +15,10 @@ from shared.publisher import PublishError, ThreadLocalPublisher
 
 
 class PromptPublisher:
-    def __init__(self, settings: Settings, retry_seconds: float = 1.0, holdoff_seconds: float = 5.0):
-        self._publisher = ThreadLocalPublisher(settings, retry_for=retry_seconds)
+    """Wraps a publisher (anything with `publish(envelopes)`) with the hold-off."""
+
+    def __init__(self, publisher, holdoff_seconds: float = 5.0):
+        self._publisher = publisher
         self._holdoff = holdoff_seconds
         self._failed_at = float("-inf")
 
@@ -31,3 +33,7 @@ class PromptPublisher:
             self._failed_at = time.monotonic()
             raise
         self._failed_at = float("-inf")
+
+
+def prompt_publisher(settings: Settings, retry_seconds: float, holdoff_seconds: float) -> PromptPublisher:
+    return PromptPublisher(ThreadLocalPublisher(settings, retry_for=retry_seconds), holdoff_seconds)

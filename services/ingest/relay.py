@@ -13,16 +13,15 @@ import importlib
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 from pymongo.errors import PyMongoError
 
-from shared import broker
-from shared.logs import configure_logging
-
 from ingest.bootstrap import Dependencies
 from ingest.config import IngestConfig
+from shared import broker
+from shared.logs import configure_logging
 
 log = logging.getLogger("ingest.relay")
 
@@ -47,7 +46,7 @@ def relay_once(event_log, older_than: timedelta, broker_up: Callable[[], bool]) 
     except PyMongoError as error:
         log.warning("outbox relay pass failed: %s", error)
         return 0
-    except Exception:  # noqa: BLE001 - the relay must outlive any one bad pass
+    except Exception:
         log.exception("outbox relay pass failed")
         return 0
     if relayed:

@@ -12,7 +12,8 @@ Unknown fields are ignored, so clients may send more than we store.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
@@ -40,7 +41,7 @@ def _text(required: bool, max_length: int = MAX_TEXT_LENGTH, **kwargs) -> fields
 class PastTime(fields.String):
     """An ISO-8601 time, normalised to UTC, not later than now plus the allowed clock skew."""
 
-    default_error_messages = {
+    default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "Not a valid ISO-8601 date-time.",
         "future": "Must not be in the future.",
     }
@@ -51,12 +52,12 @@ class PastTime(fields.String):
         try:
             moment = datetime.fromisoformat(value)
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
-            moment = moment.astimezone(timezone.utc)
+                moment = moment.replace(tzinfo=UTC)
+            moment = moment.astimezone(UTC)
         except (ValueError, OverflowError) as error:
             raise self.make_error("invalid") from error
-        skew = self.parent.context.get("clock_skew", DEFAULT_CLOCK_SKEW)
-        if moment > datetime.now(timezone.utc) + skew:
+        skew = getattr(self.parent, "clock_skew", DEFAULT_CLOCK_SKEW)
+        if moment > datetime.now(UTC) + skew:
             raise self.make_error("future")
         return moment.isoformat(timespec="microseconds")
 
@@ -64,7 +65,7 @@ class PastTime(fields.String):
 class Count(fields.Integer):
     """A JSON integer (not a bool, not a float, not a string)."""
 
-    default_error_messages = {"invalid": "Not a valid integer."}
+    default_error_messages: ClassVar[dict[str, str]] = {"invalid": "Not a valid integer."}
 
     def _deserialize(self, value, attr, data, **kwargs) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -75,7 +76,7 @@ class Count(fields.Integer):
 class Money(fields.Float):
     """A finite JSON number (not a bool, not a string), as a float."""
 
-    default_error_messages = {"invalid": "Not a valid number."}
+    default_error_messages: ClassVar[dict[str, str]] = {"invalid": "Not a valid number."}
 
     def _deserialize(self, value, attr, data, **kwargs) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -89,11 +90,17 @@ class Money(fields.Float):
         return amount
 
 
-class CustomerSchema(Schema):
-    """A customer as the client's own systems know it (API.md, Ingestion)."""
-
+class _RecordSchema(Schema):
     class Meta:
         unknown = EXCLUDE
+
+    def __init__(self, *, clock_skew: timedelta = DEFAULT_CLOCK_SKEW, **kwargs):
+        super().__init__(**kwargs)
+        self.clock_skew = clock_skew
+
+
+class CustomerRecordSchema(_RecordSchema):
+    """A customer as the client's own systems know it (API.md, Ingestion)."""
 
     external_id = _text(True, MAX_ID_LENGTH, metadata={"description": "The client's own id."})
     name = _text(True)
@@ -109,11 +116,8 @@ class CustomerSchema(Schema):
     last_visit_at = PastTime(load_default=None, allow_none=True, metadata={"format": "date-time"})
 
 
-class OrderSchema(Schema):
+class OrderRecordSchema(_RecordSchema):
     """An order of an already accepted customer; amounts are in INR."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     external_id = _text(True, MAX_ID_LENGTH)
     customer_external_id = _text(True, MAX_ID_LENGTH)
@@ -123,12 +127,12 @@ class OrderSchema(Schema):
 
 
 class CustomerBatchSchema(Schema):
-    records = fields.List(fields.Nested(CustomerSchema), required=True,
+    records = fields.List(fields.Nested(CustomerRecordSchema), required=True,
                           validate=validate.Length(min=1, max=1000))
 
 
 class OrderBatchSchema(Schema):
-    records = fields.List(fields.Nested(OrderSchema), required=True,
+    records = fields.List(fields.Nested(OrderRecordSchema), required=True,
                           validate=validate.Length(min=1, max=1000))
 
 
@@ -157,5 +161,4 @@ def load_each(schema: Schema, records: list) -> tuple[list[tuple[int, dict]], li
 
 def record_schemas(clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> tuple[Schema, Schema]:
     """(customer, order) schema instances; build once per app, reuse for every record."""
-    context = {"clock_skew": clock_skew}
-    return CustomerSchema(context=context), OrderSchema(context=context)
+    return CustomerRecordSchema(clock_skew=clock_skew), OrderRecordSchema(clock_skew=clock_skew)

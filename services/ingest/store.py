@@ -14,8 +14,8 @@ request, and each worker keeps the ids it has seen in memory.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from pymongo import MongoClient
 
@@ -77,7 +77,7 @@ class IngestStore:
     def remember_customers(self, external_ids: list[str]) -> None:
         """Call after the customers' events are in the log."""
         new = [i for i in external_ids if i not in self._known_customers]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         insert_many_new(self._customers, [{"_id": i, "first_accepted_at": now} for i in new])
         self._known_customers.add_all(external_ids)
 
@@ -102,7 +102,7 @@ class IngestStore:
         """
         unseen = [(order, event) for order, event in event_ids.items()
                   if order not in self._known_orders]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         claims = [{"_id": order, "event_id": event, "claimed_at": now} for order, event in unseen]
         claimed = set(insert_many_new(self._orders, claims))
         to_emit, logged = set(), []
