@@ -67,7 +67,7 @@ def rebuild_profiles(log_db: Database, segments_db: Database, *, progress_every:
     summary.stubs = sum(1 for profile in profiles.values() if is_stub(profile))
     started = time.monotonic()
     rebuild = ProfileStore(segments_db, REBUILD)
-    rebuild.drop()  # left over from an interrupted replay
+    rebuild.recreate()  # possibly left over from an interrupted replay
     written = rebuild.insert_all(profiles.values())
     if written != len(profiles):
         raise click.ClickException(f"wrote {written} of {len(profiles)} profiles; "

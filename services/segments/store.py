@@ -76,6 +76,11 @@ class ProfileStore:
     def drop(self) -> None:
         self._profiles.drop()
 
+    def recreate(self) -> None:
+        """Start from an empty collection that exists (so it can be renamed even if empty)."""
+        self._profiles.drop()
+        self._db.create_collection(self._profiles.name)
+
 
 def swap_in_rebuild(db: Database) -> None:
     """Make `profiles_rebuild` the live `profiles` collection.

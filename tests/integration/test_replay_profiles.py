@@ -1,0 +1,94 @@
+"""`crm replay profiles` rebuilds exactly what the live projector built."""
+from __future__ import annotations
+
+import os
+import random
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from test_profile_harness import (BASE, clean_up, comparable, customer_upserted, iso,
+                                  isolated_config, order_placed, running_projector, wait_for)
+
+from segments.commands import replay
+from segments.store import PROFILES, REBUILD, RETIRED, ProfileStore
+from shared import mongo
+from shared.outbox import EventLog
+from shared.publisher import Publisher
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def config():
+    config = isolated_config()
+    yield config
+    clean_up(config)
+
+
+def environment(config) -> dict[str, str]:
+    settings = config.settings
+    return {**os.environ, "CRM_DB_PREFIX": settings.db_prefix,
+            "CRM_QUEUE_PREFIX": settings.queue_prefix, "CRM_EXCHANGE": settings.exchange,
+            "CRM_DEAD_LETTER_EXCHANGE": settings.dead_letter_exchange}
+
+
+def history(customers: int = 40, orders: int = 150) -> list[list[dict]]:
+    """Ingest-like requests: customers, orders (some before their customer's update),
+    customer updates, a re-sent batch of orders, and an update older than its predecessor."""
+    rng = random.Random(11)
+    requests = [[customer_upserted(f"c{i:03d}") for i in range(customers)]]
+    order_events = [order_placed(f"o{n:04d}", f"c{rng.randrange(customers):03d}",
+                                 round(rng.uniform(1, 9000), 2),
+                                 BASE + timedelta(hours=rng.randrange(2000)))
+                    for n in range(orders)]
+    requests += [order_events[i:i + 25] for i in range(0, orders, 25)]
+    requests.append([customer_upserted(f"c{i:03d}", city="Delhi", visits=7,
+                                       last_visit_at=iso(BASE + timedelta(days=120)))
+                     for i in range(0, customers, 3)])
+    requests.append(order_events[:30])  # re-sent: same order events again
+    requests.append([{**customer_upserted("c003", city="Stale"), "occurred_at": iso(BASE)}])
+    return requests
+
+
+def test_replay_equals_the_live_projection(config):
+    client = mongo.connect(config.settings)
+    publisher = Publisher(config.settings)
+    log = EventLog(client[config.settings.database_name("ingest")], publisher)
+    segments_db = client[config.database_name]
+    store = ProfileStore(segments_db)
+    runner = CliRunner()
+    try:
+        with running_projector(config):
+            for request in history():
+                log.append(request)
+            log.append([customer_upserted("sentinel")])
+            wait_for(lambda: store.find("sentinel"), "the live projection to catch up")
+            refused = runner.invoke(replay, ["profiles"], env=environment(config))
+            assert refused.exit_code != 0 and "stop the profile projector" in refused.output
+        live = {p["_id"]: comparable(p) for p in store.all_profiles()}
+        assert live["c003"]["city"] == "Delhi" and len(live) == 41
+
+        result = runner.invoke(replay, ["profiles", "--progress-every", "100"],
+                               env=environment(config))
+        assert result.exit_code == 0, result.output
+        assert "events read" in result.output and "swapped them in" in result.output
+        rebuilt = {p["_id"]: comparable(p) for p in store.all_profiles()}
+        assert rebuilt == live
+        names = segments_db.list_collection_names()
+        assert PROFILES in names and REBUILD not in names and RETIRED not in names
+    finally:
+        publisher.close()
+        client.close()
+
+
+def test_replay_of_an_empty_log_leaves_no_profiles(config):
+    client = mongo.connect(config.settings)
+    try:
+        store = ProfileStore(client[config.database_name])
+        store.insert_new([{"_id": "left-over", "projection": {"customer_event": None}}])
+        result = CliRunner().invoke(replay, ["profiles"], env=environment(config))
+        assert result.exit_code == 0, result.output
+        assert list(store.all_profiles()) == []
+    finally:
+        client.close()
