@@ -28,7 +28,7 @@ hold), so a profile computed here equals the one read back from the database.
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from shared.events import CUSTOMER_UPSERTED, ORDER_PLACED
@@ -59,8 +59,8 @@ def parse_time(value) -> datetime | None:
         except ValueError:
             return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
@@ -109,7 +109,7 @@ def _event_version(occurred_at, event_id: str) -> tuple[datetime, str]:
     # Full precision here (not parse_time): two updates within a millisecond still order.
     moment = datetime.fromisoformat(str(occurred_at).replace("z", "Z"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment, event_id
 
 

@@ -11,13 +11,13 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pika.exceptions import AMQPError
-
 from segments.config import SegmentsConfig
 from segments.consumer import build_projector
 from segments.profiles import BOOKKEEPING
+
 from shared import broker, mongo
 from shared.config import Settings
 from shared.envelope import new_event
@@ -92,10 +92,10 @@ def wait_for(condition, what: str, timeout: float = POLL_SECONDS):
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-BASE = datetime(2024, 3, 1, tzinfo=timezone.utc)
+BASE = datetime(2024, 3, 1, tzinfo=UTC)
 
 
 def customer_upserted(external_id: str, **fields) -> dict:

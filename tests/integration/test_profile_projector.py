@@ -6,11 +6,19 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from test_profile_harness import (BASE, clean_up, customer_upserted, isolated_config, iso,
-                                  order_placed, running_projector, wait_for)
-
 from segments.app import create_app
 from segments.store import ProfileStore
+from test_profile_harness import (
+    BASE,
+    clean_up,
+    customer_upserted,
+    iso,
+    isolated_config,
+    order_placed,
+    running_projector,
+    wait_for,
+)
+
 from shared import mongo
 from shared.outbox import EventLog
 from shared.publisher import Publisher

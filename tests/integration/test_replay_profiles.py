@@ -7,11 +7,20 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from test_profile_harness import (BASE, clean_up, comparable, customer_upserted, iso,
-                                  isolated_config, order_placed, running_projector, wait_for)
-
 from segments.commands import replay
 from segments.store import PROFILES, REBUILD, RETIRED, ProfileStore
+from test_profile_harness import (
+    BASE,
+    clean_up,
+    comparable,
+    customer_upserted,
+    iso,
+    isolated_config,
+    order_placed,
+    running_projector,
+    wait_for,
+)
+
 from shared import mongo
 from shared.outbox import EventLog
 from shared.publisher import Publisher
