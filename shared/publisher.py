@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import pika
 from pika.exceptions import AMQPChannelError, AMQPConnectionError, AMQPError
-from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from shared import broker, envelope
 from shared.config import Settings
@@ -40,11 +41,16 @@ def _retryable(error: BaseException) -> bool:
 
 
 class Publisher:
-    def __init__(self, settings: Settings, confirm_timeout: float = 30.0):
+    """`retry_for`: how long publish() keeps reconnecting before it gives up and raises.
+    A request handler that has an outbox behind it wants this short."""
+
+    def __init__(self, settings: Settings, confirm_timeout: float = 30.0, retry_for: float = 60.0):
         self._settings = settings
         self._confirm_timeout = confirm_timeout
+        self._retry_for = retry_for
         self._connection: pika.BlockingConnection | None = None
         self._channel = None
+        self._channel_closed: BaseException | None = None
         self._next_tag = 0
         self._unconfirmed: set[int] = set()
         self._refused: list[str] = []
@@ -57,7 +63,9 @@ class Publisher:
         channel = self._connection.channel()
         broker.declare_exchanges(channel, self._settings)
         self._channel = channel._impl  # the asynchronous channel under the blocking wrapper
+        self._channel_closed = None
         self._channel.add_on_return_callback(self._on_return)
+        self._channel.add_on_close_callback(self._on_channel_closed)
         selected = threading.Event()
         self._channel.confirm_delivery(ack_nack_callback=self._on_confirm,
                                        callback=lambda _frame: selected.set())
@@ -86,15 +94,22 @@ class Publisher:
     def _on_return(self, _channel, method, properties, _body) -> None:
         self._unroutable.append(f"{properties.type} {properties.message_id}")
 
+    def _on_channel_closed(self, _channel, reason: BaseException) -> None:
+        # The blocking connection does not raise for a channel closed under it
+        # (e.g. 404 when the exchange was deleted): without this the confirms
+        # wait would sit out its whole timeout.
+        self._channel_closed = reason
+
     # -- publishing -------------------------------------------------------
     def publish(self, envelopes: list[dict]) -> None:
         """Publish persistently with `mandatory`; return once the broker confirmed every one."""
-        if envelopes:
-            self._publish_with_retry(envelopes)
+        if not envelopes:
+            return
+        retrying = Retrying(retry=retry_if_exception(_retryable), wait=wait_exponential(0.2, max=5),
+                            stop=stop_after_delay(self._retry_for), reraise=True)
+        retrying(self._publish_once, envelopes)
 
-    @retry(retry=retry_if_exception(_retryable), wait=wait_exponential(0.2, max=5),
-           stop=stop_after_delay(60), reraise=True)
-    def _publish_with_retry(self, envelopes: list[dict]) -> None:
+    def _publish_once(self, envelopes: list[dict]) -> None:
         try:
             self._publish_batch(envelopes)
         except Unroutable:
@@ -105,7 +120,8 @@ class Publisher:
             raise
 
     def _publish_batch(self, envelopes: list[dict]) -> None:
-        if self._connection is None or not self._connection.is_open:
+        if (self._connection is None or not self._connection.is_open
+                or self._channel is None or not self._channel.is_open):
             self._open()
         self._refused.clear()
         self._unroutable.clear()
@@ -122,10 +138,13 @@ class Publisher:
         self._wait_for_confirms()
 
     def _wait_for_confirms(self) -> None:
-        waited = 0.0
-        while self._unconfirmed and waited < self._confirm_timeout:
+        # A real clock: process_data_events returns early whenever a frame
+        # arrives, so counting its time limits would cut the wait short.
+        deadline = time.monotonic() + self._confirm_timeout
+        while self._unconfirmed and time.monotonic() < deadline:
+            if self._channel_closed is not None:
+                raise self._channel_closed
             self._connection.process_data_events(time_limit=0.01)
-            waited += 0.01
         if self._unconfirmed:
             raise PublishError(f"{len(self._unconfirmed)} message(s) not confirmed in time")
         if self._refused:
@@ -137,12 +156,13 @@ class Publisher:
 class ThreadLocalPublisher:
     """A Publisher per thread, created on first use (after any fork)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, **options):
         self._settings = settings
+        self._options = options  # Publisher's keyword options (confirm_timeout, retry_for)
         self._local = threading.local()
 
     def publish(self, envelopes: list[dict]) -> None:
         publisher = getattr(self._local, "publisher", None)
         if publisher is None:
-            publisher = self._local.publisher = Publisher(self._settings)
+            publisher = self._local.publisher = Publisher(self._settings, **self._options)
         publisher.publish(envelopes)

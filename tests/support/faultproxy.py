@@ -17,6 +17,7 @@ import socket
 import struct
 import threading
 import time
+from typing import Self
 
 _LINGER_RESET = struct.pack("ii", 1, 0)
 
@@ -49,7 +50,7 @@ class FaultProxy:
         self._closed = False
 
     # -- lifecycle -----------------------------------------------------------
-    def start(self) -> "FaultProxy":
+    def start(self) -> FaultProxy:
         self.accept()
         return self
 
@@ -58,7 +59,7 @@ class FaultProxy:
         self.refuse()
         self.cut()
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_exc) -> None:
@@ -119,7 +120,7 @@ class FaultProxy:
         while True:
             try:
                 client, _ = listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return  # listener closed by refuse()
