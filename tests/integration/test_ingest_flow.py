@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from datetime import timedelta
@@ -192,3 +196,26 @@ def test_broker_down_still_202_and_the_relay_publishes_later(sandbox):
         "customer.upserted", "customer.upserted", "order.placed"]
     assert sandbox.db[OUTBOX_COLLECTION].count_documents({}) == 0
     assert relay.relay_pending(older_than=timedelta(0)) == 0
+
+
+def test_relay_process_publishes_the_outbox_and_stops_on_sigterm(sandbox):
+    down = dataclasses.replace(sandbox.settings,
+                               amqp_url=f"amqp://guest:guest@127.0.0.1:{closed_port()}/%2F")
+    assert post(sandbox.client(settings=down), "/api/v1/customers",
+                [customer("c-1")]).status_code == 202
+    env = {**os.environ, "CRM_DB_PREFIX": sandbox.settings.db_prefix,
+           "CRM_EXCHANGE": sandbox.settings.exchange,
+           "CRM_DEAD_LETTER_EXCHANGE": sandbox.settings.dead_letter_exchange,
+           "AMQP_URL": sandbox.settings.amqp_url, "INGEST_RELAY_OLDER_THAN_SECONDS": "0",
+           "INGEST_RELAY_INTERVAL_SECONDS": "0.2"}
+    process = subprocess.Popen([sys.executable, "-m", "ingest.relay"], env=env,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        [envelope] = sandbox.received(1, timeout=20)
+        assert envelope["event_type"] == "customer.upserted"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, errors = process.communicate(timeout=20)
+    assert process.returncode == 0, errors
+    assert "outbox relay stopped" in errors
+    assert sandbox.db[OUTBOX_COLLECTION].count_documents({}) == 0
