@@ -12,7 +12,8 @@
   A message that cannot be parsed goes to `<queue>.dead` at once. A consumer
   that crashes on a message over and over is stopped by the quorum queue's
   delivery limit, which also dead-letters it.
-- SIGTERM/SIGINT: finish the current batch, ack it, close.
+- SIGTERM/SIGINT: finish the current batch, ack it, close. stop() also ends
+  a reconnect loop that waits for an unreachable broker.
 """
 from __future__ import annotations
 
@@ -20,21 +21,28 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 import pika
-from pika.exceptions import AMQPChannelError, AMQPConnectionError, AMQPError, ChannelClosedByBroker
+from pika.exceptions import (
+    AMQPChannelError,
+    AMQPConnectionError,
+    AMQPError,
+    ChannelClosedByBroker,
+    ChannelWrongStateError,
+)
 from pymongo.errors import ConnectionFailure
-from tenacity import retry, retry_if_exception, wait_exponential
+from tenacity import Retrying, retry_if_exception
 
-from shared import broker, envelope, readiness
+from shared import broker, envelope
 from shared.config import Settings
 from shared.logs import log_context
 
 log = logging.getLogger(__name__)
 ATTEMPTS_HEADER = "x-crm-attempts"
+ERROR_HEADER = "x-crm-error"
 
 
 def is_outage(error: BaseException | None) -> bool:
@@ -62,6 +70,13 @@ def _reconnectable(error: BaseException) -> bool:
     return isinstance(error, (AMQPConnectionError, AMQPChannelError, OSError))
 
 
+def _attempts(props) -> int:
+    try:
+        return int((props.headers or {}).get(ATTEMPTS_HEADER, 0))
+    except (TypeError, ValueError):
+        return 0  # a header someone else set badly must not crash the loop
+
+
 class Consumer:
     def __init__(self, settings: Settings, options: ConsumerOptions,
                  handle_batch: Callable[[list[dict]], None]):
@@ -69,27 +84,60 @@ class Consumer:
         self._options = options
         self._handle_batch = handle_batch
         self._stopping = threading.Event()
+        self._consuming = threading.Event()
+        self._failures = 0  # consecutive failed connections, for the reconnect backoff
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handler")
 
     def stop(self, *_args) -> None:
         self._stopping.set()
 
+    @property
+    def consuming(self) -> bool:
+        """True while connected and consuming (a worker's readiness)."""
+        return self._consuming.is_set()
+
+    def wait_until_consuming(self, timeout: float | None = None) -> bool:
+        return self._consuming.wait(timeout)
+
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
 
-    @retry(retry=retry_if_exception(_reconnectable), wait=wait_exponential(0.5, max=10),
-           before_sleep=lambda state: log.warning("broker connection lost; reconnecting",
-                                                  extra={"error": str(state.outcome.exception())}))
     def run(self) -> None:
         """Consume until stopped, reconnecting (and redeclaring) after broker failures."""
+        retrying = Retrying(
+            retry=retry_if_exception(_reconnectable), wait=self._reconnect_wait,
+            stop=lambda _state: self._stopping.is_set(), sleep=self._stopping.wait,
+            reraise=True, before_sleep=lambda state: log.warning(
+                "broker connection lost; reconnecting",
+                extra={"error": repr(state.outcome.exception())}))
+        try:
+            retrying(self._connect_and_consume)
+        except Exception as error:
+            if not (self._stopping.is_set() and _reconnectable(error)):
+                raise  # stopped while the broker was unreachable: that is a clean stop
+        finally:
+            self._executor.shutdown(wait=False)
+
+    def _reconnect_wait(self, _state) -> float:
+        # Back off over consecutive failures only, so a drop after a long healthy
+        # session reconnects at once instead of at the longest delay.
+        self._failures += 1
+        return min(0.5 * 2 ** (self._failures - 1), 10.0)
+
+    def _connect_and_consume(self) -> None:
+        if self._stopping.is_set():
+            return  # stopped during the backoff sleep
         connection = broker.connect(self._settings)
         try:
             self._consume(connection)
         finally:
-            readiness.clear_ready()
+            self._consuming.clear()
             if connection.is_open:
-                connection.close()
+                try:
+                    connection.close()
+                except AMQPError:
+                    pass
 
     def _consume(self, connection: pika.BlockingConnection) -> None:
         options = self._options
@@ -102,13 +150,17 @@ class Consumer:
         self._republisher = connection.channel()
         self._republisher.confirm_delivery()
         pending: list[tuple] = []
+        cancelled: list = []
+        channel.add_on_cancel_callback(cancelled.append)
         channel.basic_consume(options.queue, lambda _ch, method, props, body:
                               pending.append((method, props, body)))
-        readiness.mark_ready()
+        self._consuming.set()
+        self._failures = 0
         log.info("consuming", extra={"queue": options.queue})
         first_seen = None
         while not self._stopping.is_set():
             connection.process_data_events(time_limit=min(options.batch_wait, 0.1))
+            self._check_channels(channel, cancelled)
             if not pending:
                 first_seen = None
                 continue
@@ -119,6 +171,15 @@ class Consumer:
                 self._process(connection, channel, batch)
                 first_seen = time.monotonic() if pending else None
 
+    def _check_channels(self, channel, cancelled: list) -> None:
+        """pika's BlockingConnection does not raise when the broker closes a channel
+        or cancels the consumer (queue deleted, consumer_timeout): without this
+        check the loop would sit idle forever. Raising reconnects and redeclares."""
+        if cancelled:
+            raise ChannelWrongStateError("consumer cancelled by the broker")
+        if not channel.is_open or not self._republisher.is_open:
+            raise ChannelWrongStateError("channel closed by the broker")
+
     def _declare_retry_queue(self, channel) -> None:
         channel.queue_declare(f"{self._options.queue}.retry", durable=True, arguments={
             "x-queue-type": "classic",
@@ -127,7 +188,7 @@ class Consumer:
             "x-dead-letter-routing-key": self._options.queue,
         })
 
-    def _run_handler(self, connection, events: list[dict]) -> BaseException | None:
+    def _run_handler(self, connection, channel, events: list[dict]) -> BaseException | None:
         """Run the handler in the worker thread, pumping pika I/O meanwhile.
 
         While a dependency is down, the same events are tried again with backoff
@@ -138,12 +199,18 @@ class Consumer:
             while not future.done():
                 connection.process_data_events(time_limit=0.05)
             error = future.exception()
+            if not channel.is_open:
+                # The deliveries died with the channel and will be redelivered;
+                # acking or retrying them here is impossible.
+                raise ChannelWrongStateError("channel closed while handling a batch")
             if not is_outage(error) or self._stopping.is_set():
                 return error
             log.warning("dependency unavailable; retrying in %.1fs", delay, extra={"error": repr(error)})
             deadline = time.monotonic() + delay
             while time.monotonic() < deadline and not self._stopping.is_set():
                 connection.process_data_events(time_limit=0.1)
+                if not channel.is_open:
+                    raise ChannelWrongStateError("channel closed during an outage")
             delay = min(delay * 2, 10.0)
 
     def _process(self, connection, channel, batch: list[tuple]) -> None:
@@ -155,7 +222,7 @@ class Consumer:
                 self._dead_letter(channel, method, props, body, str(error))
         if not decoded:
             return
-        error = self._run_handler(connection, [item[3] for item in decoded])
+        error = self._run_handler(connection, channel, [item[3] for item in decoded])
         if error is None:
             channel.basic_ack(decoded[-1][0].delivery_tag, multiple=True)
             return
@@ -164,7 +231,7 @@ class Consumer:
         log.warning("batch failed; handling its events one by one", extra={"error": repr(error)})
         for method, props, body, event in decoded:
             with log_context(event_id=event["event_id"], correlation_id=event["correlation_id"]):
-                error = self._run_handler(connection, [event])
+                error = self._run_handler(connection, channel, [event])
                 if self._stopping.is_set() and error is not None:
                     return
                 if error is None:
@@ -173,21 +240,25 @@ class Consumer:
                     self._retry_later(channel, method, props, body, error)
 
     def _retry_later(self, channel, method, props, body, error: BaseException) -> None:
-        attempts = int((props.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        attempts = _attempts(props) + 1
         if attempts >= self._options.max_attempts:
-            self._dead_letter(channel, method, props, body, f"failed {attempts} times: {error!r}")
+            self._dead_letter(channel, method, props, body, f"failed {attempts} times: {error!r}",
+                              {ATTEMPTS_HEADER: attempts})
             return
         log.warning("event failed; will retry", extra={"attempt": attempts, "error": repr(error)})
-        headers = {**(props.headers or {}), ATTEMPTS_HEADER: attempts, "x-crm-error": repr(error)[:500]}
+        headers = {**(props.headers or {}), ATTEMPTS_HEADER: attempts, ERROR_HEADER: repr(error)[:500]}
+        # mandatory: a copy the broker drops (binding gone) would lose the event;
+        # UnroutableError instead reconnects, and reconnecting redeclares the topology.
         self._republisher.basic_publish("", f"{self._options.queue}.retry", body,
-                                        self._copy_properties(props, headers))
+                                        self._copy_properties(props, headers), mandatory=True)
         channel.basic_ack(method.delivery_tag)
 
-    def _dead_letter(self, channel, method, props, body, reason: str) -> None:
+    def _dead_letter(self, channel, method, props, body, reason: str,
+                     extra_headers: dict | None = None) -> None:
         log.error("event dead-lettered", extra={"reason": reason, "message_id": props.message_id})
-        headers = {**(props.headers or {}), "x-crm-error": reason[:500]}
+        headers = {**(props.headers or {}), **(extra_headers or {}), ERROR_HEADER: reason[:500]}
         self._republisher.basic_publish(self._settings.dead_letter_exchange, self._options.queue,
-                                        body, self._copy_properties(props, headers))
+                                        body, self._copy_properties(props, headers), mandatory=True)
         channel.basic_ack(method.delivery_tag)
 
     @staticmethod

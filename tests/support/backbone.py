@@ -69,15 +69,20 @@ class Sandbox:
         self._queues.update({queue, f"{queue}.dead", f"{queue}.retry"})
 
     def publish_raw(self, routing_key: str, body: bytes, **properties) -> None:
-        channel = self._connection.channel()
-        channel.confirm_delivery()
-        channel.basic_publish(self.settings.exchange, routing_key, body,
-                              pika.BasicProperties(delivery_mode=2, **properties), mandatory=True)
-        channel.close()
+        self._publish([(routing_key, body, properties)])
 
     def publish(self, events: list[dict]) -> None:
-        for event in events:
-            self.publish_raw(event["event_type"], encode(event), message_id=event["event_id"])
+        self._publish([(event["event_type"], encode(event), {"message_id": event["event_id"]})
+                       for event in events])
+
+    def _publish(self, messages: list[tuple[str, bytes, dict]]) -> None:
+        channel = self._connection.channel()
+        channel.confirm_delivery()
+        for routing_key, body, properties in messages:
+            channel.basic_publish(self.settings.exchange, routing_key, body,
+                                  pika.BasicProperties(delivery_mode=2, **properties),
+                                  mandatory=True)
+        channel.close()
 
     def ready_count(self, queue: str) -> int:
         return self.channel.queue_declare(queue, passive=True).method.message_count
