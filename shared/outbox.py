@@ -23,7 +23,7 @@ from pymongo.database import Database
 
 from shared import envelope as envelopes_module
 from shared.mongo import insert_many_new
-from shared.publisher import PublishError
+from shared.publisher import PublishError, Unroutable
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +45,28 @@ class EventLog:
         self._outbox.insert_one({"_id": outbox_id, "created_at": datetime.now(timezone.utc),
                                  "events": batch})
         self._write_to_log(batch)
-        return self._publish_and_clear(outbox_id, batch)
+        return self._publish_and_clear(outbox_id, batch) is None
 
     def relay_pending(self, older_than: timedelta = timedelta(seconds=5)) -> int:
-        """Publish every batch whose producer did not finish; returns how many events."""
+        """Publish every batch whose producer did not finish; returns how many events.
+
+        Stops at the first batch the broker cannot take: with the broker down,
+        every further batch would sit out the publisher's whole retry budget too.
+        An Unroutable batch (its consumers not declared yet) does not stop the pass."""
         cutoff = datetime.now(timezone.utc) - older_than
         relayed = 0
-        for pending in self._outbox.find({}):
+        for pending in list(self._outbox.find({})):
             created_at = pending["created_at"]
             if created_at.tzinfo is None:
                 created_at = created_at.replace(tzinfo=timezone.utc)
             if created_at > cutoff:
                 continue
             self._write_to_log(pending["events"])
-            if self._publish_and_clear(pending["_id"], pending["events"]):
+            error = self._publish_and_clear(pending["_id"], pending["events"])
+            if error is None:
                 relayed += len(pending["events"])
+            elif not isinstance(error, Unroutable):
+                break
         return relayed
 
     def pending_batches(self) -> int:
@@ -70,15 +77,16 @@ class EventLog:
         documents = [{**envelopes_module.to_log(event), "recorded_at": now} for event in batch]
         insert_many_new(self._log, documents)
 
-    def _publish_and_clear(self, outbox_id: str, batch: list[dict]) -> bool:
+    def _publish_and_clear(self, outbox_id: str, batch: list[dict]) -> Exception | None:
+        """None once published and cleared; else the error that left it to the relay."""
         try:
             self._publisher.publish(batch)
         except (PublishError, AMQPError, OSError) as error:
             log.warning("publish deferred to the outbox relay: %s", error,
                         extra={"outbox_id": outbox_id, "events": len(batch)})
-            return False
+            return error
         self._outbox.delete_one({"_id": outbox_id})
-        return True
+        return None
 
 
 def read_log(db: Database, batch_size: int = 2000):
