@@ -23,7 +23,7 @@ def ingest_customers(records: list[tuple[int, dict]], *, store, event_log,
                      correlation_id: str) -> Outcome:
     """Every valid customer is accepted; the last of a repeated `external_id` wins."""
     winners = domain.latest_customers(records)
-    batch = [domain.customer_upserted(customer, correlation_id) for _, customer in winners]
+    batch = domain.customers_upserted([customer for _, customer in winners], correlation_id)
     if batch:
         event_log.append(batch)
     # Only now may orders of these customers be accepted: their events come first.
@@ -47,8 +47,8 @@ def ingest_orders(records: list[tuple[int, dict]], *, store, event_log,
     event_ids = {order["external_id"]: domain.order_event_id(order["external_id"])
                  for _, order in unique}
     to_emit = store.claim_orders(event_ids) if event_ids else set()
-    batch = [domain.order_placed(order, correlation_id)
-             for _, order in unique if order["external_id"] in to_emit]
+    batch = domain.orders_placed([order for _, order in unique if order["external_id"] in to_emit],
+                                 event_ids, correlation_id)
     if batch:
         event_log.append(batch)
     store.remember_orders(to_emit)
