@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from shared.config import Settings
-from shared.publisher import PublishError, ThreadLocalPublisher
+from shared.publisher import PublishError, ThreadLocalPublisher, Unroutable
 
 
 class PromptPublisher:
@@ -29,6 +29,9 @@ class PromptPublisher:
             raise PublishError("the broker failed moments ago; the outbox relay will publish")
         try:
             self._publisher.publish(envelopes)
+        except Unroutable:
+            # The broker is up (no consumer queue is bound yet): no reason to hold off.
+            raise
         except Exception:
             self._failed_at = time.monotonic()
             raise

@@ -8,6 +8,7 @@ SIGTERM/SIGINT finish the current pass and exit.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import logging
@@ -55,7 +56,9 @@ def relay_once(event_log, older_than: timedelta, broker_up: Callable[[], bool]) 
 
 
 def run(config: IngestConfig, stop: threading.Event) -> None:
-    dependencies = Dependencies(config)
+    # The relay paces itself (one pass per interval, skipped while the broker
+    # is down); a hold-off would only starve the batches behind an unroutable one.
+    dependencies = Dependencies(dataclasses.replace(config, publish_holdoff_seconds=0))
     older_than = timedelta(seconds=config.relay_older_than_seconds)
     event_log = dependencies.event_log
     broker_up = functools.partial(broker.broker_reachable, config.settings)

@@ -9,7 +9,7 @@ from ingest import relay
 from ingest.publishing import PromptPublisher
 from pymongo.errors import AutoReconnect
 
-from shared.publisher import PublishError
+from shared.publisher import PublishError, Unroutable
 
 
 class FakeOutbox:
@@ -64,3 +64,20 @@ def test_publisher_holds_off_after_a_failure_then_tries_again():
     publisher.publish([{"event_id": "3"}])
     assert inner.published == [{"event_id": "3"}]
 
+
+
+def test_unroutable_batches_do_not_start_a_hold_off():
+    class NoQueueYet:
+        def __init__(self):
+            self.attempts = 0
+
+        def publish(self, envelopes):
+            self.attempts += 1
+            raise Unroutable("no queue bound for order.placed")
+
+    inner = NoQueueYet()
+    publisher = PromptPublisher(inner, holdoff_seconds=60)
+    for _ in range(2):
+        with pytest.raises(Unroutable):
+            publisher.publish([{"event_id": "1"}])
+    assert inner.attempts == 2
