@@ -104,7 +104,7 @@ def test_the_relay_stops_at_a_broker_failure_but_not_at_an_unroutable_batch(sand
     queue = sandbox.queue("orders", [ORDER_PLACED])
     with FaultProxy(*broker_address(sandbox.settings)) as proxy:
         proxy.refuse()
-        down = CountingPublisher(Publisher(via(sandbox.settings, proxy.port), retry_for=0.3))
+        down = CountingPublisher(Publisher(via(sandbox.settings, proxy.port), retry_for=0))
         event_log = EventLog(sandbox.db, down)
         stray = [e | {"event_type": CUSTOMER_UPSERTED} for e in order_events(2, "stray")]
         for batch in (stray, order_events(3, "a"), order_events(3, "b")):
