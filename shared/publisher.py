@@ -69,7 +69,11 @@ class Publisher:
         selected = threading.Event()
         self._channel.confirm_delivery(ack_nack_callback=self._on_confirm,
                                        callback=lambda _frame: selected.set())
+        deadline = time.monotonic() + self._confirm_timeout
         while not selected.is_set():
+            # A broker that stopped answering (no RST, no heartbeat yet) must not hang us.
+            if time.monotonic() > deadline:
+                raise PublishError("the broker did not enable publisher confirms in time")
             self._connection.process_data_events(time_limit=0.05)
         self._next_tag = 0
         self._unconfirmed.clear()
