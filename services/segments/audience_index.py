@@ -30,14 +30,29 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from itertools import islice, repeat
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
-from segments.rules import (FIELDS, NEGATED_OPS, NUMBER, TAGS, TEXT, TEXT_TESTS, AllOf, AnyOf,
-                            Condition, Not, Rule, epoch_us, rule_to_dict, top_level_conditions)
+from segments.rules import (
+    FIELDS,
+    NEGATED_OPS,
+    NUMBER,
+    TAGS,
+    TEXT,
+    TEXT_TESTS,
+    AllOf,
+    AnyOf,
+    Condition,
+    Not,
+    Rule,
+    epoch_us,
+    rule_to_dict,
+    top_level_conditions,
+)
 
 MISSING = np.iinfo(np.int64).min
 SCAN_CACHE_SIZE = 32
@@ -356,7 +371,7 @@ def synthetic_profiles(n: int, seed: int = 0, now: datetime | None = None) -> It
     """Plausible profiles for benchmarks and demos: unique emails, ~15 cities
     (some missing), 0-3 tags, spends and times spread over two years."""
     rng = np.random.default_rng(seed)
-    now = now or datetime(2025, 1, 1, tzinfo=timezone.utc)
+    now = now or datetime(2025, 1, 1, tzinfo=UTC)
     orders = rng.poisson(2.0, n)
     spend = np.round(orders * rng.gamma(2.0, 900.0, n), 2)
     visits = rng.poisson(8.0, n)

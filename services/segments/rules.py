@@ -49,9 +49,10 @@ from __future__ import annotations
 import math
 import operator
 import re
-from dataclasses import dataclass, field as dataclass_field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Union
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields
 
@@ -85,7 +86,7 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
 # Negative string operators are evaluated as the negation of these.
 NEGATED_OPS = {"ne": "eq", "not_in": "in"}
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _ISO_INSTANT = re.compile(
     r"\d{4}-\d{2}-\d{2}"
@@ -110,20 +111,20 @@ class Condition:
 
 @dataclass(frozen=True)
 class AllOf:
-    rules: tuple["Rule", ...]
+    rules: tuple[Rule, ...]
 
 
 @dataclass(frozen=True)
 class AnyOf:
-    rules: tuple["Rule", ...]
+    rules: tuple[Rule, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    rule: "Rule"
+    rule: Rule
 
 
-Rule = Union[Condition, AllOf, AnyOf, Not]
+Rule = Condition | AllOf | AnyOf | Not
 
 
 class RuleError(ValueError):
@@ -345,7 +346,7 @@ TEXT_TESTS = {"contains": operator.contains, "starts_with": str.startswith}
 def epoch_us(moment: datetime) -> int:
     """Microseconds since 1970 UTC, exactly; a naive datetime counts as UTC."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return (moment - EPOCH) // _MICROSECOND
 
 

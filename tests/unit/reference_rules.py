@@ -6,7 +6,7 @@ index. Tests compare the numpy AudienceIndex against it.
 dict and a timezone-aware `now`.
 """
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 NUMBER_FIELDS = {"total_spend", "order_count", "visits"}
 TEXT_FIELDS = {"city", "email", "name"}
@@ -100,15 +100,15 @@ def time_matches(moment, op, value, now) -> bool:
 
 def as_utc(moment):
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 
 def instant(text: str) -> datetime:
     if len(text) == 10:
         year, month, day = map(int, text.split("-"))
-        return datetime(year, month, day, tzinfo=timezone.utc)
-    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        return datetime(year, month, day, tzinfo=UTC)
+    return as_utc(datetime.fromisoformat(text))
 
 
 def duration(text: str) -> timedelta:

@@ -2,14 +2,13 @@
 replacement and removal, incremental string scans, atomic writes, and a
 reader counting while a writer upserts."""
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from segments.audience_index import AudienceIndex, synthetic_profiles
 from segments.rules import parse_rules
 
-NOW = datetime(2024, 6, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
 
 
 def customer(external_id, **fields):
@@ -92,7 +91,7 @@ def test_relative_times_are_resolved_at_evaluation_not_when_parsed():
 def test_date_only_instants_mean_midnight_utc():
     index = AudienceIndex()
     index.upsert_many([
-        customer("midnight", signed_up_at=datetime(2024, 1, 1, tzinfo=timezone.utc)),
+        customer("midnight", signed_up_at=datetime(2024, 1, 1, tzinfo=UTC)),
         customer("ist-evening", signed_up_at="2024-01-01T04:59:59+05:30"),  # 23:29:59 UTC before
     ])
     assert list(index.match_ids(parse_rules(cond("signed_up_at", "before", "2024-01-01")), NOW)) \

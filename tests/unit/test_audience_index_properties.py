@@ -1,16 +1,14 @@
 """Property tests: the numpy AudienceIndex answers every valid rule exactly
 like the plain reference evaluator, including after replacements and
 removals, and parsed rules round-trip to their canonical JSON form."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from reference_rules import matches
 from segments.audience_index import AudienceIndex
 from segments.rules import parse_rules, rule_to_dict
 
-UTC = timezone.utc
 IST = timezone(timedelta(hours=5, minutes=30))
 NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
 RULE_DATES = [date(2024, 6, 15), date(2024, 3, 17), date(2023, 6, 16), date(2024, 6, 1)]
@@ -120,7 +118,7 @@ def assert_same_as_reference(index, current, raw_rules, now):
     assert len(index) == len(current)
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(first=st.lists(profiles, max_size=25), later=st.lists(profiles, max_size=10),
        removed=st.lists(st.sampled_from([f"c{i}" for i in range(30)]), max_size=4),
        raw_rules=st.lists(rules, min_size=1, max_size=4),

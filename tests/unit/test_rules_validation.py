@@ -3,9 +3,16 @@ RuleError naming the offending path; valid rules parse to an immutable tree."""
 import dataclasses
 
 import pytest
-
-from segments.rules import (MAX_LIST_VALUES, AllOf, Condition, Not, RuleError, parse_rules,
-                            rule_to_dict, top_level_conditions)
+from segments.rules import (
+    MAX_LIST_VALUES,
+    AllOf,
+    Condition,
+    Not,
+    RuleError,
+    parse_rules,
+    rule_to_dict,
+    top_level_conditions,
+)
 
 CITY = {"field": "city", "op": "eq", "value": "Mumbai"}
 
