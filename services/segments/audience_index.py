@@ -246,6 +246,12 @@ _COLUMN_KINDS = {NUMBER: _NumberColumn, TEXT: _TextColumn, TAGS: _TagsColumn}
 
 
 class AudienceIndex:
+    """Profiles are dicts keyed by `external_id` (str, required) with the rule
+    fields of rules.FIELDS; absent keys and None are missing values. Times are
+    datetimes (naive = UTC) or ISO strings; `tags` a list of str or None.
+    Other keys (phone, ...) are ignored. Rules come from rules.parse_rules and
+    `now` must be timezone-aware."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._row_of: dict[str, int] = {}
