@@ -16,9 +16,9 @@ class SegmentsConfig:
     settings: Settings = field(default_factory=Settings)
     # Events per handler call. Bigger batches coalesce more events of one customer
     # into one write (FerretDB writes are the bottleneck, ~1,000/s).
-    projector_batch_size: int = 1000
+    projector_batch_size: int = 2000
     projector_batch_wait: float = 0.2
-    projector_prefetch: int = 2000
+    projector_prefetch: int = 4000
     # Profiles kept in the projector's memory; a miss costs one read by `_id`.
     profile_cache_size: int = 200_000
 

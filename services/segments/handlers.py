@@ -67,10 +67,9 @@ def _fold(profile: dict | None, events: list[dict]) -> dict | None:
 
 
 def _load(customer_ids, store: ProfileStore, cache: ProfileCache) -> dict[str, dict | None]:
-    loaded = {}
-    for customer_id in customer_ids:
-        profile = cache.get(customer_id)
-        loaded[customer_id] = profile if profile is not None else store.find(customer_id)
+    loaded = {customer_id: cache.get(customer_id) for customer_id in customer_ids}
+    missing = [customer_id for customer_id, profile in loaded.items() if profile is None]
+    loaded.update(store.find_many(missing))
     return loaded
 
 

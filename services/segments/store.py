@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from pymongo import MongoClient, ReplaceOne
 from pymongo.database import Database
@@ -18,12 +19,16 @@ from pymongo.database import Database
 from segments.profiles import BOOKKEEPING
 from shared import mongo
 from shared.config import Settings
-from shared.mongo import bulk_write_chunked, insert_many_new
+from shared.mongo import UPDATE_CHUNK, bulk_write_chunked, insert_many_new
 
 PROFILES = "profiles"
 REBUILD = "profiles_rebuild"
 RETIRED = "profiles_retired"
 INSERT_CHUNK = 1000
+# FerretDB answers a few requests at once faster than one after another (measured:
+# reads by `_id` ~1.6x with 4 threads, replaces ~1.3x with 2); more only adds contention.
+READ_THREADS = 4
+WRITE_THREADS = 2
 # Stubs (orders seen, customer not yet) are not shown to API clients.
 _SHOWN = {f"{BOOKKEEPING}.customer_event": {"$ne": None}}
 
@@ -37,12 +42,27 @@ class ProfileStore:
         """One profile (stub or not) by external_id: the fast `_id` lookup."""
         return self._profiles.find_one({"_id": external_id})
 
+    def find_many(self, external_ids: list[str]) -> dict[str, dict | None]:
+        """Profiles by external_id (None where there is none), read by `_id` in parallel."""
+        if len(external_ids) < 2 * READ_THREADS:
+            return {external_id: self.find(external_id) for external_id in external_ids}
+        with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="profile-read") as pool:
+            return dict(zip(external_ids, pool.map(self.find, external_ids)))
+
     def insert_new(self, profiles: list[dict]) -> list[dict]:
         """Insert profiles; returns those whose `_id` already existed (not written)."""
         inserted = set(insert_many_new(self._profiles, profiles))
         return [p for i, p in enumerate(profiles) if i not in inserted]
 
-    def replace(self, profiles: Iterable[dict]) -> None:
+    def replace(self, profiles: list[dict]) -> None:
+        """Replace whole profiles by `_id`, in chunks, a couple of chunks at a time."""
+        chunks = [profiles[i:i + UPDATE_CHUNK] for i in range(0, len(profiles), UPDATE_CHUNK)]
+        if len(chunks) < 2:
+            return self._replace_chunk(profiles)
+        with ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="profile-write") as pool:
+            list(pool.map(self._replace_chunk, chunks))
+
+    def _replace_chunk(self, profiles: list[dict]) -> None:
         bulk_write_chunked(self._profiles, (ReplaceOne({"_id": p["_id"]}, p) for p in profiles))
 
     def insert_all(self, profiles: Iterable[dict], chunk: int = INSERT_CHUNK) -> int:

@@ -24,6 +24,9 @@ class FakeProfileStore:
         document = self.documents.get(external_id)
         return copy.deepcopy(document)
 
+    def find_many(self, external_ids):
+        return {external_id: self.find(external_id) for external_id in external_ids}
+
     def insert_new(self, profiles):
         self.inserts.append([p["_id"] for p in profiles])
         existed = [p for p in profiles if p["_id"] in self.documents]
