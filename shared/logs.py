@@ -5,7 +5,7 @@ import contextvars
 import logging
 import sys
 
-from pythonjsonlogger import jsonlogger
+from pythonjsonlogger import json as jsonlogger
 
 _context: contextvars.ContextVar[dict] = contextvars.ContextVar("crm_log_context", default={})
 

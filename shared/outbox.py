@@ -1,16 +1,20 @@
 """The event log and its outbox: nothing is published before it is logged, nothing logged is lost.
 
 A producer calls `EventLog.append(envelopes)`:
-1. one outbox document holding the whole batch is inserted (cheap: one insert);
+1. one outbox document listing the batch's event ids is inserted (one small insert);
 2. the events are appended to the log collection (`_id` = event id, so a
    repeated append of the same event changes nothing);
 3. the batch is published with confirms, and then its outbox document is deleted.
 
 A kill -9 anywhere in between leaves the outbox document behind; the relay
-(`relay_pending`) finds it, makes sure the events are in the log, publishes
-them and deletes it. Consumers are idempotent, so a batch published twice
-changes nothing. The outbox collection stays tiny, so the relay's scan of it
-is cheap even on FerretDB, which can only look documents up by `_id`.
+(`relay_pending`) finds it, reads its events back from the log by `_id`,
+publishes them and deletes it. An event that never reached the log is not
+published: its producer failed before answering, so nothing depends on it.
+Consumers are idempotent, so a batch published twice changes nothing. The
+outbox collection stays tiny, so the relay's scan of it is cheap even on
+FerretDB, which can only look documents up by `_id`. The outbox holds ids, not
+events: on FerretDB, inserting and deleting a document of a whole 1,000-event
+batch cost ~0.4 s per request, the ids ~0.05 s.
 """
 from __future__ import annotations
 
@@ -43,7 +47,7 @@ class EventLog:
             return True
         outbox_id = str(uuid.uuid4())
         self._outbox.insert_one({"_id": outbox_id, "created_at": datetime.now(timezone.utc),
-                                 "events": batch})
+                                 "event_ids": [event["event_id"] for event in batch]})
         self._write_to_log(batch)
         return self._publish_and_clear(outbox_id, batch) is None
 
@@ -61,16 +65,22 @@ class EventLog:
                 created_at = created_at.replace(tzinfo=timezone.utc)
             if created_at > cutoff:
                 continue
-            self._write_to_log(pending["events"])
-            error = self._publish_and_clear(pending["_id"], pending["events"])
+            events = self._logged_events(pending.get("event_ids", []))
+            error = self._publish_and_clear(pending["_id"], events)
             if error is None:
-                relayed += len(pending["events"])
+                relayed += len(events)
             elif not isinstance(error, Unroutable):
                 break
         return relayed
 
     def pending_batches(self) -> int:
         return self._outbox.count_documents({})
+
+    def _logged_events(self, event_ids: list[str]) -> list[dict]:
+        # Republished exactly as first published: no upcasting on the way out.
+        found = (self._log.find_one({"_id": event_id}) for event_id in event_ids)
+        return [{k: v for k, v in document.items() if k not in ("_id", "recorded_at")}
+                for document in found if document]
 
     def _write_to_log(self, batch: list[dict]) -> None:
         now = datetime.now(timezone.utc)
@@ -80,7 +90,8 @@ class EventLog:
     def _publish_and_clear(self, outbox_id: str, batch: list[dict]) -> Exception | None:
         """None once published and cleared; else the error that left it to the relay."""
         try:
-            self._publisher.publish(batch)
+            if batch:
+                self._publisher.publish(batch)
         except (PublishError, AMQPError, OSError) as error:
             log.warning("publish deferred to the outbox relay: %s", error,
                         extra={"outbox_id": outbox_id, "events": len(batch)})
