@@ -59,10 +59,16 @@ def fold_log(log_db: Database, summary: ReplaySummary, *, progress_every: int,
 
 
 def rebuild_profiles(log_db: Database, segments_db: Database, *, progress_every: int = 10_000,
-                     echo=print) -> ReplaySummary:
-    """Rebuild `profiles` in `segments_db` from the event log in `log_db`."""
+                     echo=print, allow_empty: bool = False) -> ReplaySummary:
+    """Rebuild `profiles` in `segments_db` from the event log in `log_db`.
+
+    An empty log would wipe every profile; that is refused unless `allow_empty`,
+    as it more likely means the wrong database (prefix) than an empty shop."""
     summary = ReplaySummary()
     profiles = fold_log(log_db, summary, progress_every=progress_every, echo=echo)
+    if not profiles and not allow_empty and ProfileStore(segments_db).find_any() is not None:
+        raise click.ClickException(f"{log_db.name} has no customer or order events but "
+                                   "profiles exist; pass --force to empty them")
     summary.profiles = len(profiles)
     summary.stubs = sum(1 for profile in profiles.values() if is_stub(profile))
     started = time.monotonic()
@@ -104,7 +110,8 @@ def replay() -> None:
 @click.option("--progress-every", default=10_000, show_default=True, type=click.IntRange(min=1),
               help="Print progress every N events.")
 @click.option("--force", is_flag=True,
-              help="Run even while a live projector consumes its queue (it should be stopped).")
+              help="Run even while a live projector consumes its queue (it should be stopped), "
+                   "or when the log is empty but profiles exist.")
 def profiles_command(progress_every: int, force: bool) -> None:
     """Rebuild customer profiles from ingest's event log and swap them in."""
     config = SegmentsConfig.from_env()
@@ -119,9 +126,11 @@ def profiles_command(progress_every: int, force: bool) -> None:
     client = mongo.connect(config.settings)
     try:
         log_db = client[config.settings.database_name(LOG_SERVICE)]
-        click.echo(f"replay profiles: {log_db.name} -> {config.database_name}.profiles")
+        click.echo(f"replay profiles: {log_db.name} -> {config.database_name}.profiles "
+                   "(reading the whole event log first)")
         summary = rebuild_profiles(log_db, client[config.database_name],
-                                   progress_every=progress_every, echo=click.echo)
+                                   progress_every=progress_every, echo=click.echo,
+                                   allow_empty=force)
     finally:
         client.close()
     rate = summary.events_read / max(summary.fold_seconds, 1e-9)

@@ -90,6 +90,9 @@ class ProfileStore:
             query["_id"] = {"$gt": after}
         return list(self._profiles.find(query).sort("_id", 1).limit(limit))
 
+    def find_any(self) -> dict | None:
+        return self._profiles.find_one({})
+
     def all_profiles(self) -> Iterable[dict]:
         return self._profiles.find({})
 

@@ -91,12 +91,15 @@ def test_replay_equals_the_live_projection(config):
         client.close()
 
 
-def test_replay_of_an_empty_log_leaves_no_profiles(config):
+def test_an_empty_log_empties_the_profiles_only_when_forced(config):
     client = mongo.connect(config.settings)
     try:
         store = ProfileStore(client[config.database_name])
         store.insert_new([{"_id": "left-over", "projection": {"customer_event": None}}])
-        result = CliRunner().invoke(replay, ["profiles"], env=environment(config))
+        refused = CliRunner().invoke(replay, ["profiles"], env=environment(config))
+        assert refused.exit_code != 0 and "--force" in refused.output
+        assert store.find("left-over") is not None
+        result = CliRunner().invoke(replay, ["profiles", "--force"], env=environment(config))
         assert result.exit_code == 0, result.output
         assert list(store.all_profiles()) == []
     finally:
