@@ -38,7 +38,8 @@ def _profiles() -> ProfileStore:
     return current_app.extensions["segments.database"].profiles()
 
 
-@customers.get("/api/v1/customers/<external_id>")
+# `path:` so an external_id containing "/" (sent as %2F) still finds its customer.
+@customers.get("/api/v1/customers/<path:external_id>")
 def get_customer(external_id: str):
     profile = find_customer(external_id, store=_profiles())
     if profile is None:
