@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
-from segments.profiles import (UnknownEvent, apply_event, is_stub, new_profile, parse_time,
-                               public_view)
+from segments.profiles import (
+    UnknownEvent,
+    apply_event,
+    is_stub,
+    new_profile,
+    parse_time,
+    public_view,
+)
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def customer_event(event_id: str, occurred_at: str, **data) -> dict:
@@ -136,7 +141,7 @@ def test_apply_event_does_not_mutate_its_input():
 
 def test_times_are_utc_at_millisecond_precision():
     assert parse_time("2024-02-20T08:30:00.123999+05:30") == \
-        datetime(2024, 2, 20, 3, 0, 0, 123000, tzinfo=timezone.utc)
+        datetime(2024, 2, 20, 3, 0, 0, 123000, tzinfo=UTC)
     assert parse_time("2024-02-20") == at("2024-02-20T00:00:00")
     assert parse_time("not a time") is None and parse_time(None) is None
 
