@@ -1,0 +1,82 @@
+"""The process table: every process `crm up` runs, and how each shows it is ready.
+
+HTTP apps run under gunicorn and are ready when `GET <url>/readyz` answers
+200; workers are ready once they touch the file named by `CRM_READY_FILE`
+(shared.readiness.mark_ready). Ports come from `<SERVICE>_PORT`, process
+counts from `<SERVICE>_WORKERS` and `<SERVICE>_THREADS`.
+
+deploy/docker-compose.yml runs the same commands, one service per line here.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from shared.config import SERVICE_PORTS, env_int
+
+# service -> (import name of its package, default gunicorn workers)
+HTTP_APPS = {
+    "gateway": ("gateway", 2),
+    "ingest": ("ingest", 1),
+    "segments": ("segments", 1),
+    "campaigns": ("campaigns", 1),
+    "vendor_sim": ("vendor_sim", 1),
+    "receipts": ("receipts", 1),
+}
+
+# process name -> module run with `python -m`
+WORKERS = {
+    "ingest-relay": "ingest.relay",  # ingest's outbox relay to RabbitMQ
+    "segments-projector": "segments.consumer",  # customer profile projector
+}
+
+DEFAULT_THREADS = 4
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    argv: tuple[str, ...]
+    # HTTP apps: their readiness URL. Workers: None (they use a ready file).
+    ready_url: str | None = None
+
+    @property
+    def uses_ready_file(self) -> bool:
+        return self.ready_url is None
+
+
+def http_port(service: str, env: Mapping[str, str] | None = None) -> int:
+    return env_int(f"{service.upper()}_PORT", SERVICE_PORTS[service], env)
+
+
+def gunicorn_argv(service: str, env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    package, default_workers = HTTP_APPS[service]
+    key = service.upper()
+    host = (os.environ if env is None else env).get("CRM_BIND_HOST", "127.0.0.1")
+    return (
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{http_port(service, env)}",
+        "--workers", str(env_int(f"{key}_WORKERS", default_workers, env)),
+        "--threads", str(env_int(f"{key}_THREADS", DEFAULT_THREADS, env)),
+        # A stop must finish well within the supervisor's grace period.
+        "--graceful-timeout", "10",
+        "--timeout", "120",
+        "--log-level", "warning",
+        f"{package}.app:create_app()",
+    )
+
+
+def process_table(env: Mapping[str, str] | None = None) -> list[Process]:
+    table = [
+        Process(service, gunicorn_argv(service, env),
+                ready_url=f"http://127.0.0.1:{http_port(service, env)}/readyz")
+        for service in HTTP_APPS
+    ]
+    table += [Process(name, (sys.executable, "-m", module)) for name, module in WORKERS.items()]
+    return table
+
+
+def gateway_url(env: Mapping[str, str] | None = None) -> str:
+    return f"http://127.0.0.1:{http_port('gateway', env)}"
