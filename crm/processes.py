@@ -51,6 +51,16 @@ def http_port(service: str, env: Mapping[str, str] | None = None) -> int:
     return env_int(f"{service.upper()}_PORT", SERVICE_PORTS[service], env)
 
 
+def _gunicorn_options() -> tuple[str, ...]:
+    # Recent gunicorn opens a control socket at one path per user: our six apps
+    # (and a second suite under test) would fight over it. Older ones lack the flag.
+    from gunicorn.config import KNOWN_SETTINGS
+
+    if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
+        return ("--no-control-socket",)
+    return ()
+
+
 def gunicorn_argv(service: str, env: Mapping[str, str] | None = None) -> tuple[str, ...]:
     package, default_workers = HTTP_APPS[service]
     key = service.upper()
@@ -64,6 +74,7 @@ def gunicorn_argv(service: str, env: Mapping[str, str] | None = None) -> tuple[s
         "--graceful-timeout", "10",
         "--timeout", "120",
         "--log-level", "warning",
+        *_gunicorn_options(),
         f"{package}.app:create_app()",
     )
 
