@@ -109,3 +109,27 @@ def install_correlation_id(app: Flask) -> None:
     def _echo(response):
         response.headers["X-Correlation-Id"] = g.get("correlation_id", "")
         return response
+
+
+def service_app(import_name: str, service: str, readiness_checks: Callable[[], dict[str, bool]]) -> Flask:
+    """A Flask app with what every service has: JSON errors, correlation ids, health routes."""
+    app = Flask(import_name)
+    app.json.sort_keys = False
+    register_error_handlers(app)
+    install_correlation_id(app)
+    app.register_blueprint(health_blueprint(readiness_checks))
+    return app
+
+
+def database_and_broker_checks(settings) -> Callable[[], dict[str, bool]]:
+    """Readiness of a service that needs its database and the broker (client made lazily)."""
+    from shared import broker, mongo
+
+    client = None
+
+    def checks() -> dict[str, bool]:
+        nonlocal client
+        client = client or mongo.connect(settings)
+        return {"database": mongo.ping(client), "broker": broker.broker_reachable(settings)}
+
+    return checks

@@ -1,0 +1,30 @@
+"""`make bench`: one JSON object per line, one line per scenario.
+
+    python -m bench [--scenario ingest] [--customers N] [--orders N]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+from bench import ingest
+
+SCENARIOS = {"ingest": ingest.run}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
+    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--orders", type=int, default=200_000)
+    args = parser.parse_args()
+    for name in args.scenario or list(SCENARIOS):
+        if name == "ingest":
+            result = ingest.run(args.customers, args.orders)
+        else:
+            result = SCENARIOS[name]()
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
