@@ -36,7 +36,7 @@ from pika.exceptions import (
 from pymongo.errors import ConnectionFailure
 from tenacity import Retrying, retry_if_exception
 
-from shared import broker, envelope
+from shared import broker, envelope, readiness
 from shared.config import Settings
 from shared.logs import log_context
 
@@ -79,10 +79,15 @@ def _attempts(props) -> int:
 
 class Consumer:
     def __init__(self, settings: Settings, options: ConsumerOptions,
-                 handle_batch: Callable[[list[dict]], None]):
+                 handle_batch: Callable[[list[dict]], None], *,
+                 on_connect: Callable[[], None] | None = None):
+        """`on_connect` runs at every (re)connect, after the queues are declared
+        and before anything is consumed: for state that is only valid while
+        connected (e.g. a cache a single-active-consumer may trust)."""
         self._settings = settings
         self._options = options
         self._handle_batch = handle_batch
+        self._on_connect = on_connect
         self._stopping = threading.Event()
         self._consuming = threading.Event()
         self._failures = 0  # consecutive failed connections, for the reconnect backoff
@@ -133,6 +138,7 @@ class Consumer:
             self._consume(connection)
         finally:
             self._consuming.clear()
+            readiness.clear_ready()
             if connection.is_open:
                 try:
                     connection.close()
@@ -145,6 +151,8 @@ class Consumer:
         broker.declare_queue(channel, self._settings, options.queue, list(options.routing_keys),
                              single_active_consumer=options.single_active_consumer)
         self._declare_retry_queue(channel)
+        if self._on_connect is not None:
+            self._on_connect()
         channel.basic_qos(prefetch_count=options.prefetch)
         # Retries and dead letters are published with confirms before the original is acked.
         self._republisher = connection.channel()
@@ -155,6 +163,7 @@ class Consumer:
         channel.basic_consume(options.queue, lambda _ch, method, props, body:
                               pending.append((method, props, body)))
         self._consuming.set()
+        readiness.mark_ready()  # tells `crm up` (which waits on it) that this worker is up
         self._failures = 0
         log.info("consuming", extra={"queue": options.queue})
         first_seen = None

@@ -39,12 +39,99 @@ class OrderPlacedV1(_EventData):
     placed_at = fields.String(required=True)
 
 
+class ProfileUpdatedV1(_EventData):
+    """The segments projector wrote (or re-read) a customer profile: its public
+    fields as `GET /api/v1/customers/<id>` shows them (times ISO-8601 UTC) plus
+    `version`, which grows with every change of that profile. Published for
+    every profile a projector batch touched, changed or not, so a redelivered
+    batch re-announces the same state; readers keep the highest version.
+    `stub`: only orders are known so far (no customer record); not shown by the API."""
+
+    external_id = fields.String(required=True)
+    version = fields.Integer(required=True, strict=True)
+    stub = fields.Boolean(load_default=False)
+    name = fields.String(allow_none=True, load_default=None)
+    email = fields.String(allow_none=True, load_default=None)
+    phone = fields.String(allow_none=True, load_default=None)
+    city = fields.String(allow_none=True, load_default=None)
+    tags = fields.List(fields.String(), allow_none=True, load_default=list)
+    signed_up_at = fields.String(allow_none=True, load_default=None)
+    visits = fields.Integer(allow_none=True, load_default=None)
+    last_visit_at = fields.String(allow_none=True, load_default=None)
+    total_spend = fields.Float(load_default=0.0)
+    order_count = fields.Integer(load_default=0)
+    last_order_at = fields.String(allow_none=True, load_default=None)
+    last_active_at = fields.String(allow_none=True, load_default=None)
+
+
+class AudienceRequestedV1(_EventData):
+    """Someone (campaigns) wants the customers matching `rules` (the raw rule
+    JSON of API.md), with relative times (`older_than`, `within`) measured from
+    `as_of` (ISO-8601). Answered with `audience.chunk` events (or one
+    `audience.failed`) carrying the same `request_id`; asking again with the same
+    request_id gets the same events (same event ids) again."""
+
+    request_id = fields.String(required=True)
+    rules = fields.Raw(required=True)
+    as_of = fields.String(required=True)
+
+
+class RecipientV1(_EventData):
+    """One customer of an audience, with what a message template may use."""
+
+    external_id = fields.String(required=True)
+    name = fields.String(allow_none=True, load_default=None)
+    first_name = fields.String(allow_none=True, load_default=None)
+    email = fields.String(allow_none=True, load_default=None)
+    phone = fields.String(allow_none=True, load_default=None)
+    city = fields.String(allow_none=True, load_default=None)
+    tags = fields.List(fields.String(), allow_none=True, load_default=list)
+    visits = fields.Integer(allow_none=True, load_default=None)
+    total_spend = fields.Float(allow_none=True, load_default=None)
+    order_count = fields.Integer(allow_none=True, load_default=None)
+    last_order_at = fields.String(allow_none=True, load_default=None)
+    last_visit_at = fields.String(allow_none=True, load_default=None)
+    last_active_at = fields.String(allow_none=True, load_default=None)
+    signed_up_at = fields.String(allow_none=True, load_default=None)
+
+
+class AudienceChunkV1(_EventData):
+    """One part of an audience: chunks `0 .. chunk_count - 1` together hold each of
+    the `audience_size` customers exactly once (at most 1,000 per chunk; an empty
+    audience is one chunk without recipients). Chunks may arrive in any order and
+    more than once; the event id is the same for the same (request_id, chunk_index)."""
+
+    request_id = fields.String(required=True)
+    chunk_index = fields.Integer(required=True, strict=True)
+    chunk_count = fields.Integer(required=True, strict=True)
+    audience_size = fields.Integer(required=True, strict=True)
+    recipients = fields.List(fields.Nested(RecipientV1), required=True)
+
+
+class AudienceFailedV1(_EventData):
+    """An audience request that can never be answered (its rules are invalid):
+    `code` as in API errors (`INVALID_RULES`), `details` path -> message."""
+
+    request_id = fields.String(required=True)
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    details = fields.Dict(load_default=dict)
+
+
 CUSTOMER_UPSERTED = "customer.upserted"
 ORDER_PLACED = "order.placed"
+PROFILE_UPDATED = "profile.updated"
+AUDIENCE_REQUESTED = "audience.requested"
+AUDIENCE_CHUNK = "audience.chunk"
+AUDIENCE_FAILED = "audience.failed"
 
 SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     (CUSTOMER_UPSERTED, 1): CustomerUpsertedV1,
     (ORDER_PLACED, 1): OrderPlacedV1,
+    (PROFILE_UPDATED, 1): ProfileUpdatedV1,
+    (AUDIENCE_REQUESTED, 1): AudienceRequestedV1,
+    (AUDIENCE_CHUNK, 1): AudienceChunkV1,
+    (AUDIENCE_FAILED, 1): AudienceFailedV1,
 }
 
 # (event_type, from_version) -> function turning that version's data into the next one's.

@@ -2,13 +2,27 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from shared.config import Settings
+from shared.config import SERVICE_PORTS, Settings
 
 SERVICE = "segments"
 PROFILES_QUEUE_PURPOSE = "profiles"
+AUDIENCES_QUEUE_PURPOSE = "audiences"
+
+
+def default_replica_id(env: Mapping[str, str]) -> str:
+    """`<hostname>-<port>`: stable across restarts of one replica, so a restart
+    reuses its queue (whatever waited there is older than the reload anyway)."""
+    port = env.get("SEGMENTS_PORT", str(SERVICE_PORTS[SERVICE]))
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", f"{socket.gethostname()}-{port}")
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in ("0", "false", "no", "off", "")
 
 
 @dataclass(frozen=True)
@@ -21,6 +35,19 @@ class SegmentsConfig:
     projector_prefetch: int = 4000
     # Profiles kept in the projector's memory; a miss costs one read by `_id`.
     profile_cache_size: int = 200_000
+    # How long the projector retries publishing profile.updated before leaving
+    # the batch to the outbox relay (it runs in the projector process).
+    announce_retry_seconds: float = 5.0
+    relay_interval_seconds: float = 2.0
+    relay_older_than_seconds: float = 5.0
+    # The audience index of the API process (audience.py).
+    replica_id: str = "local"
+    index_autostart: bool = True
+    # An unused replica queue (its replica gone) is deleted by the broker after this.
+    index_queue_expires_ms: int = 3_600_000
+    index_load_batch: int = 5000
+    index_feed_prefetch: int = 2000
+    audience_chunk_size: int = 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SegmentsConfig:
@@ -31,6 +58,15 @@ class SegmentsConfig:
             projector_batch_wait=float(env.get("SEGMENTS_PROJECTOR_BATCH_WAIT", cls.projector_batch_wait)),
             projector_prefetch=int(env.get("SEGMENTS_PROJECTOR_PREFETCH", cls.projector_prefetch)),
             profile_cache_size=int(env.get("SEGMENTS_PROFILE_CACHE_SIZE", cls.profile_cache_size)),
+            announce_retry_seconds=float(env.get("SEGMENTS_ANNOUNCE_RETRY_SECONDS",
+                                                 cls.announce_retry_seconds)),
+            relay_interval_seconds=float(env.get("SEGMENTS_RELAY_INTERVAL_SECONDS",
+                                                 cls.relay_interval_seconds)),
+            replica_id=env.get("SEGMENTS_REPLICA_ID") or default_replica_id(env),
+            index_autostart=_flag(env.get("SEGMENTS_INDEX_AUTOSTART", "1")),
+            index_queue_expires_ms=int(env.get("SEGMENTS_INDEX_QUEUE_EXPIRES_MS",
+                                               cls.index_queue_expires_ms)),
+            index_load_batch=int(env.get("SEGMENTS_INDEX_LOAD_BATCH", cls.index_load_batch)),
         )
 
     @property
@@ -40,3 +76,13 @@ class SegmentsConfig:
     @property
     def profiles_queue(self) -> str:
         return self.settings.queue_name(SERVICE, PROFILES_QUEUE_PURPOSE)
+
+    @property
+    def index_queue(self) -> str:
+        """This replica's own queue of profile.updated events."""
+        return self.settings.queue_name(SERVICE, f"index.{self.replica_id}")
+
+    @property
+    def audiences_queue(self) -> str:
+        """The queue of audience.requested shared by every replica (any one answers)."""
+        return self.settings.queue_name(SERVICE, AUDIENCES_QUEUE_PURPOSE)

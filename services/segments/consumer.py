@@ -6,39 +6,32 @@ extra replicas are hot standbys: exactly one projector applies events at a
 time, in queue order, which is what lets it read-modify-write profiles
 without transactions and keep a cache of them (see handlers.py).
 
+After writing a batch's profiles it appends `profile.updated` for every
+profile the batch touched to the segments event log (published with
+confirms; the outbox relay thread of this process publishes what could not
+be), and only then is the batch acked.
+
 Stop it (SIGTERM) while `crm replay profiles` runs; see commands.py.
 """
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+import threading
 
+from segments.bootstrap import segments_event_log
 from segments.config import SegmentsConfig
-from segments.handlers import ProfileCache, project_events
+from segments.handlers import ProfileCache, project_and_announce
 from segments.profiles import PROJECTED_EVENT_TYPES
+from segments.relay import start_relay
 from segments.store import ProfileStore
 from shared import mongo
 from shared.consumer import Consumer, ConsumerOptions
 from shared.logs import configure_logging
+from shared.outbox import EventLog
+from shared.readiness import clear_ready, mark_ready
 
 log = logging.getLogger(__name__)
-
-
-class ProfileProjector(Consumer):
-    """The shared consumer loop, plus a hook run on every (re)connect.
-
-    While this process was disconnected a standby may have become the active
-    consumer and written profiles, so the cache must be dropped before consuming
-    again."""
-
-    def __init__(self, *args, on_connect: Callable[[], None], **kwargs):
-        super().__init__(*args, **kwargs)
-        self._on_connect = on_connect
-
-    def _consume(self, connection) -> None:  # Consumer's per-connection entry point
-        self._on_connect()
-        super()._consume(connection)
 
 
 def consumer_options(config: SegmentsConfig) -> ConsumerOptions:
@@ -52,13 +45,24 @@ def consumer_options(config: SegmentsConfig) -> ConsumerOptions:
     )
 
 
-def build_projector(config: SegmentsConfig, client) -> ProfileProjector:
-    """The projector wired to its store and cache (`client`: a MongoClient of this process)."""
+def build_projector(config: SegmentsConfig, client, event_log: EventLog | None = None) -> Consumer:
+    """The projector wired to its store, cache and event log (`client`: a MongoClient
+    of this process)."""
     store = ProfileStore(client[config.database_name])
     cache = ProfileCache(config.profile_cache_size)
-    handle_batch = functools.partial(project_events, store=store, cache=cache)
-    return ProfileProjector(config.settings, consumer_options(config), handle_batch,
-                            on_connect=cache.clear)
+    if event_log is None:
+        event_log = segments_event_log(config, client, retry_for=config.announce_retry_seconds)
+    handle_batch = functools.partial(project_and_announce, store=store, cache=cache,
+                                     event_log=event_log)
+
+    def on_connect() -> None:
+        # While this process was disconnected a standby may have become the active
+        # consumer and written profiles: the cache must go before consuming again.
+        cache.clear()
+        mark_ready()
+
+    return Consumer(config.settings, consumer_options(config), handle_batch,
+                    on_connect=on_connect)
 
 
 def main() -> None:
@@ -67,11 +71,17 @@ def main() -> None:
     client = mongo.connect(config.settings)
     projector = build_projector(config, client)
     projector.install_signal_handlers()
+    stop_relay = threading.Event()
+    relay_log = segments_event_log(config, client, retry_for=config.announce_retry_seconds)
+    start_relay(relay_log, stop_relay, interval=config.relay_interval_seconds,
+                older_than=config.relay_older_than_seconds)
     log.info("profile projector starting", extra={"queue": config.profiles_queue,
                                                   "database": config.database_name})
     try:
         projector.run()
     finally:
+        stop_relay.set()
+        clear_ready()
         client.close()
         log.info("profile projector stopped")
 

@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from dataclasses import dataclass
 
-from segments.profiles import apply_event, customer_id_of, public_view
+from segments.profiles import (
+    apply_event,
+    customer_id_of,
+    profile_updated_event,
+    public_view,
+    version_of,
+    with_version,
+)
 from segments.store import ProfileStore
 
 log = logging.getLogger(__name__)
@@ -73,6 +81,14 @@ def _load(customer_ids, store: ProfileStore, cache: ProfileCache) -> dict[str, d
     return loaded
 
 
+def _changed(before: dict | None, events: list[dict]) -> dict | None:
+    """The profile after `events` with its version bumped, or None if they change nothing."""
+    profile = _fold(before, events)
+    if profile is before:
+        return None
+    return with_version(profile, version_of(before) + 1)
+
+
 def _write(created: list[dict], updated: list[dict], events_by_customer: dict[str, list[dict]],
            store: ProfileStore) -> list[dict]:
     """Insert new profiles and replace changed ones; returns every profile as written."""
@@ -82,34 +98,70 @@ def _write(created: list[dict], updated: list[dict], events_by_customer: dict[st
         # Someone wrote this profile after we found none (only possible outside the
         # single-active-consumer setup): fold our events into theirs, not over them.
         log.warning("profile appeared while projecting; merging", extra={"customer": customer_id})
-        merged.append(_fold(store.find(customer_id), events_by_customer[customer_id]))
+        theirs = store.find(customer_id)
+        merged.append(with_version(_fold(theirs, events_by_customer[customer_id]),
+                                   version_of(theirs) + 1))
     store.replace([*updated, *merged])
     skipped = set(existed)
     return [*(p for p in created if p["_id"] not in skipped), *updated, *merged]
 
 
-def project_events(envelopes: list[dict], *, store: ProfileStore,
-                   cache: ProfileCache) -> list[dict]:
+@dataclass(frozen=True)
+class ProjectedBatch:
+    """`written`: the profiles the batch changed, as written. `touched`: every
+    profile the batch is about, changed or not, as it now is in the database.
+    `last_event`: per customer, the batch's last event about them."""
+
+    written: list[dict]
+    touched: list[dict]
+    last_event: dict[str, dict]
+
+
+def project_batch(envelopes: list[dict], *, store: ProfileStore,
+                  cache: ProfileCache) -> ProjectedBatch:
     """Apply a batch of `customer.upserted` / `order.placed` events to the profiles.
 
-    Idempotent: a redelivered batch changes nothing (and writes nothing). Returns
-    the profiles that changed, as written."""
+    Idempotent: a redelivered batch changes nothing (and writes nothing). Every
+    change bumps the profile's version by one."""
     events_by_customer = _group_by_customer(envelopes)
     generation = cache.generation
     try:
         before = _load(events_by_customer, store, cache)
-        created, updated = [], []
+        created, updated, now = [], [], dict(before)
         for customer_id, events in events_by_customer.items():
-            profile = _fold(before[customer_id], events)
-            if profile is before[customer_id]:
-                continue
-            (created if before[customer_id] is None else updated).append(profile)
+            profile = _changed(before[customer_id], events)
+            if profile is not None:
+                (created if before[customer_id] is None else updated).append(profile)
         written = _write(created, updated, events_by_customer, store)
     except Exception:
         cache.clear()  # a partly written batch: trust only the database from here on
         raise
     cache.put_all(written, generation)
-    return written
+    now.update((profile["_id"], profile) for profile in written)
+    return ProjectedBatch(written, [p for p in now.values() if p is not None],
+                          {customer_id: events[-1] for customer_id, events in
+                           events_by_customer.items()})
+
+
+def project_events(envelopes: list[dict], *, store: ProfileStore,
+                   cache: ProfileCache) -> list[dict]:
+    """project_batch, returning the profiles that changed, as written."""
+    return project_batch(envelopes, store=store, cache=cache).written
+
+
+def project_and_announce(envelopes: list[dict], *, store: ProfileStore, cache: ProfileCache,
+                         event_log) -> ProjectedBatch:
+    """Project the batch, then append `profile.updated` for every profile it touched.
+
+    Announcing unchanged profiles too means a batch redelivered after a crash
+    between the profile writes and the append still announces their state
+    (same event ids: they derive from id and version). `event_log.append`
+    logs the events (with an outbox entry) before publishing, so once it
+    returns they are either published or left to the outbox relay."""
+    batch = project_batch(envelopes, store=store, cache=cache)
+    event_log.append([profile_updated_event(profile, batch.last_event[profile["_id"]])
+                      for profile in batch.touched])
+    return batch
 
 
 def find_customer(external_id: str, *, store: ProfileStore) -> dict | None:

@@ -22,22 +22,34 @@ Profile document (collection `profiles`, `_id` = the customer's external_id):
     external_id, name, email, phone, city, tags (list), signed_up_at, visits,
     last_visit_at, total_spend (float, INR), order_count, last_order_at,
     last_active_at, and `projection` (bookkeeping, never shown by the API).
+`projection.version` counts the changes the projector wrote (handlers.py bumps
+it once per changed profile per batch; absent on profiles written before it
+existed, read as 0): readers of `profile.updated` keep the highest version.
 Times are tz-aware UTC datetimes truncated to milliseconds (what BSON dates
 hold), so a profile computed here equals the one read back from the database.
 """
 from __future__ import annotations
 
 import copy
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from shared.events import CUSTOMER_UPSERTED, ORDER_PLACED
+from shared.envelope import new_event
+from shared.events import CUSTOMER_UPSERTED, ORDER_PLACED, PROFILE_UPDATED
 
 BOOKKEEPING = "projection"
 CUSTOMER_FIELDS = ("name", "email", "phone", "city", "tags", "signed_up_at", "visits",
                    "last_visit_at")
 TIME_FIELDS = ("signed_up_at", "last_visit_at")
 PROJECTED_EVENT_TYPES = (CUSTOMER_UPSERTED, ORDER_PLACED)
+PUBLIC_FIELDS = ("external_id", *CUSTOMER_FIELDS, "total_spend", "order_count", "last_order_at",
+                 "last_active_at")
+PUBLIC_TIME_FIELDS = ("signed_up_at", "last_visit_at", "last_order_at", "last_active_at")
+PRODUCER = "segments"
+# profile.updated event ids are uuid5(this, "<external_id>\n<version>"): the same
+# state announced twice (a redelivered batch) is the same event.
+PROFILE_EVENT_NAMESPACE = uuid.UUID("4b0c6f7e-5d0e-4a49-9f3c-6a2f1d0e8b31")
 
 
 class UnknownEvent(ValueError):
@@ -82,7 +94,7 @@ def new_profile(external_id: str) -> dict:
         "name": None, "email": None, "phone": None, "city": None, "tags": [],
         "signed_up_at": None, "visits": None, "last_visit_at": None,
         "total_spend": 0.0, "order_count": 0, "last_order_at": None, "last_active_at": None,
-        BOOKKEEPING: {"customer_event": None, "order_ids": [], "spend_exact": "0"},
+        BOOKKEEPING: {"customer_event": None, "order_ids": [], "spend_exact": "0", "version": 0},
     }
 
 
@@ -154,3 +166,45 @@ def _latest(*moments: datetime | None) -> datetime | None:
 def public_view(profile: dict) -> dict:
     """The profile as API clients see it: no `_id`, no bookkeeping."""
     return {k: v for k, v in profile.items() if k not in ("_id", BOOKKEEPING)}
+
+
+def version_of(profile: dict | None) -> int:
+    """How many changes the projector wrote to this profile (0: none, or unknown)."""
+    return 0 if profile is None else int(profile[BOOKKEEPING].get("version") or 0)
+
+
+def with_version(profile: dict, version: int) -> dict:
+    """A copy of `profile` (top level and bookkeeping) at `version`."""
+    return {**profile, BOOKKEEPING: {**profile[BOOKKEEPING], "version": version}}
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """`2024-03-01T10:00:00.000Z`: UTC, milliseconds, as the API shows times."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def announced(profile: dict) -> dict:
+    """The data of `profile.updated`: the public fields as the customer GET shows
+    them (times ISO), the version, and whether it is still a stub."""
+    data = {name: profile.get(name) for name in PUBLIC_FIELDS}
+    for name in PUBLIC_TIME_FIELDS:
+        data[name] = iso_utc(data[name])
+    data["tags"] = list(data["tags"] or [])
+    data["version"] = version_of(profile)
+    data["stub"] = is_stub(profile)
+    return data
+
+
+def profile_updated_event(profile: dict, cause: dict | None = None) -> dict:
+    """The `profile.updated` envelope announcing `profile` at its version;
+    `cause`: the (last) event that made it so, for correlation."""
+    data = announced(profile)
+    event_id = str(uuid.uuid5(PROFILE_EVENT_NAMESPACE, f"{data['external_id']}\n{data['version']}"))
+    return new_event(PROFILE_UPDATED, data, producer=PRODUCER, event_id=event_id,
+                     correlation_id=cause["correlation_id"] if cause else None,
+                     causation_id=cause["event_id"] if cause else None)

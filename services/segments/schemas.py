@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC
 
 from marshmallow import EXCLUDE, Schema, fields
 
+from segments.profiles import iso_utc
 from shared.http import ApiError
 from shared.openapi import PageQuerySchema
 
@@ -15,12 +15,7 @@ class UtcDateTime(fields.DateTime):
     """ISO-8601 in UTC with millisecond precision and a `Z`: `2024-03-01T10:00:00.000Z`."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + \
-            f"{value.microsecond // 1000:03d}Z"
+        return iso_utc(value)
 
 
 class CustomerProfileSchema(Schema):

@@ -1,0 +1,49 @@
+"""Building the segments service's event log (the composition root of its publishing).
+
+Every segments process (projector, API) appends what it publishes to the
+`events` log of the segments database through shared.outbox.EventLog, with a
+publisher per thread, created after any fork.
+"""
+from __future__ import annotations
+
+import logging
+
+from pymongo import MongoClient
+
+from segments.config import SegmentsConfig
+from shared.events import PROFILE_UPDATED
+from shared.outbox import EventLog
+from shared.publisher import ThreadLocalPublisher, Unroutable
+
+log = logging.getLogger(__name__)
+
+
+class SegmentsPublisher:
+    """A publisher that lets a batch of `profile.updated` nobody is bound for go.
+
+    No queue bound means no index replica exists right now. One that starts
+    later declares its queue first and then loads profiles from the database,
+    which already hold these changes (they are written before they are
+    announced), so nothing is lost, and the outbox does not fill up with
+    announcements for nobody while the API is down. Any other unroutable
+    event (an audience chunk before campaigns declared its queue) still
+    raises, so the outbox relay keeps it."""
+
+    def __init__(self, publisher):
+        self._publisher = publisher
+
+    def publish(self, envelopes: list[dict]) -> None:
+        try:
+            self._publisher.publish(envelopes)
+        except Unroutable:
+            if not all(event["event_type"] == PROFILE_UPDATED for event in envelopes):
+                raise
+            log.debug("profile.updated unroutable: no index replica is listening")
+
+
+def segments_event_log(config: SegmentsConfig, client: MongoClient, *,
+                       retry_for: float) -> EventLog:
+    """The segments event log; `retry_for`: seconds publish() retries before the
+    batch is left to the outbox relay."""
+    publisher = ThreadLocalPublisher(config.settings, retry_for=retry_for)
+    return EventLog(client[config.database_name], SegmentsPublisher(publisher))
