@@ -1,0 +1,44 @@
+# The two commands: `make up` starts the whole suite, `make test` tests it.
+# Both prepare the machine first (scripts/bootstrap.sh, idempotent).
+SHELL := /bin/bash
+VENV := .venv
+PYTEST_ARGS ?= -ra --junitxml=var/test-results.xml
+BENCH_ARGS ?=
+# ruff's own defaults change between releases; these are the checks we keep.
+RUFF_SELECT ?= E,F,W,B
+
+.PHONY: up test bench lint clean bootstrap servers-start servers-stop servers-status
+
+bootstrap:
+	scripts/bootstrap.sh
+
+up: bootstrap
+	$(VENV)/bin/crm up
+
+# Servers are started only if nothing answers on their ports and MONGO_URL /
+# AMQP_URL are unset, and only those started here are stopped afterwards.
+# CRM_FORBID_SKIPS=1 makes a skipped test (or no test at all) fail the run.
+test:
+	scripts/bootstrap.sh --with-browser
+	@mkdir -p var
+	CRM_FORBID_SKIPS=1 scripts/with-servers.sh $(VENV)/bin/pytest tests $(PYTEST_ARGS)
+
+bench: bootstrap
+	scripts/with-servers.sh $(VENV)/bin/python -m bench $(BENCH_ARGS)
+
+lint:
+	$(VENV)/bin/ruff check --select $(RUFF_SELECT) .
+
+servers-start:
+	scripts/servers.sh start
+
+servers-stop:
+	scripts/servers.sh stop
+
+servers-status:
+	scripts/servers.sh status
+
+# Stops the servers scripts/servers.sh started, then wipes their data and logs.
+clean:
+	-scripts/servers.sh stop
+	rm -rf var
