@@ -1,33 +1,76 @@
-"""The segments service's HTTP app: `create_app()` (e.g. `gunicorn 'segments.app:create_app()'`)."""
+"""The segments service's HTTP app: `create_app()` (e.g. `gunicorn 'segments.app:create_app()'`).
+
+Run it as ONE gunicorn worker with threads: the audience index lives in the
+process's memory (audience.py), loaded once per process.
+"""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask, jsonify
+from pymongo.errors import ConnectionFailure
 
-from segments import api
+from segments import api, segments_api
+from segments.audience import AudienceHolder
 from segments.config import SegmentsConfig
 from segments.store import SegmentsDatabase
 from shared.broker import broker_reachable
-from shared.http import health_blueprint, install_correlation_id, register_error_handlers
+from shared.http import error_response, install_correlation_id, register_error_handlers
 from shared.logs import configure_logging
 from shared.openapi import openapi_blueprint
 
 
-def create_app(config: SegmentsConfig | None = None) -> Flask:
+def health_blueprint(database, audience, config: SegmentsConfig) -> Blueprint:
+    """`/healthz`, and `/readyz`: 503 while a dependency is down or while the
+    audience index is still loading (with its progress in the body)."""
+    blueprint = Blueprint("health", __name__)
+
+    @blueprint.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
+    @blueprint.get("/readyz")
+    def readyz():
+        checks = {"database": database.reachable(), "broker": broker_reachable(config.settings),
+                  "audience_index": audience.ready}
+        body = {"status": "ready" if all(checks.values()) else "unavailable", "checks": checks,
+                "audience_index": audience.status()}
+        if all(checks.values()):
+            return jsonify(body)
+        if checks["database"] and checks["broker"]:
+            return error_response(503, "INDEX_LOADING",
+                                  "The audience index is still loading.", body)
+        return error_response(503, "DEPENDENCY_UNAVAILABLE",
+                              "A dependency of this service is not reachable.", body)
+
+    return blueprint
+
+
+def create_app(config: SegmentsConfig | None = None, *, database=None, audience=None) -> Flask:
+    """`database` / `audience`: fakes for tests (SegmentsDatabase / AudienceHolder
+    by default). The index starts loading at once when `config.index_autostart`."""
     config = config or SegmentsConfig.from_env()
     configure_logging("segments", config.settings.log_level)
     app = Flask(__name__)
     app.json.sort_keys = False
-    database = SegmentsDatabase(config.settings, config.database_name)
+    database = database or SegmentsDatabase(config.settings, config.database_name)
+    audience = audience or AudienceHolder(config, database)
     app.extensions["segments.config"] = config
     app.extensions["segments.database"] = database
+    app.extensions["segments.audience"] = audience
     register_error_handlers(app)
     install_correlation_id(app)
-    app.register_blueprint(health_blueprint(lambda: {
-        "database": database.reachable(),
-        "broker": broker_reachable(config.settings),
-    }))
+
+    @app.errorhandler(ConnectionFailure)
+    def _database_down(_error):
+        return error_response(503, "DEPENDENCY_UNAVAILABLE", "The database is not reachable.")
+
+    app.register_blueprint(health_blueprint(database, audience, config))
     app.register_blueprint(api.customers)
-    app.register_blueprint(openapi_blueprint("Segments", api.OPERATIONS))
+    app.register_blueprint(segments_api.segments)
+    app.register_blueprint(openapi_blueprint("Segments", api.OPERATIONS + segments_api.OPERATIONS))
+    if config.index_autostart:
+        # Once per process: also after a fork (gunicorn --preload), on the first request.
+        audience.ensure_started()
+        app.before_request(audience.ensure_started)
     return app
 
 
@@ -35,4 +78,5 @@ if __name__ == "__main__":  # development server only
     from urllib.parse import urlsplit
 
     settings = SegmentsConfig.from_env().settings
-    create_app().run(host="127.0.0.1", port=urlsplit(settings.service_urls["segments"]).port)
+    create_app().run(host="127.0.0.1", port=urlsplit(settings.service_urls["segments"]).port,
+                     threaded=True)

@@ -40,9 +40,11 @@ class SegmentsConfig:
     announce_retry_seconds: float = 5.0
     relay_interval_seconds: float = 2.0
     relay_older_than_seconds: float = 5.0
-    # The audience index of the API process (audience.py).
+    # The audience index of the API process (audience.py). `index_autostart`: start
+    # loading it when the app is created; from_env() turns it on unless
+    # SEGMENTS_INDEX_AUTOSTART=0, a config built in code (tests) leaves it off.
     replica_id: str = "local"
-    index_autostart: bool = True
+    index_autostart: bool = False
     # An unused replica queue (its replica gone) is deleted by the broker after this.
     index_queue_expires_ms: int = 3_600_000
     index_load_batch: int = 5000

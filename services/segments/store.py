@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pymongo import MongoClient, ReplaceOne
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 from segments.profiles import BOOKKEEPING
 from shared import mongo
@@ -93,6 +94,31 @@ class ProfileStore:
             query["_id"] = {"$gt": after}
         return list(self._profiles.find(query).sort("_id", 1).limit(limit))
 
+    def scan(self, batch_size: int = 5000) -> Iterable[list[dict]]:
+        """Every profile (stubs too), in batches, without the order ids (only the
+        projector needs them). A full read: on FerretDB ~0.25 ms per profile
+        (measured here: 20,000 profiles in ~5 s, the same with or without a
+        projection), so ~4-5 minutes at 1,000,000; reads by `_id` cost ~1 ms each
+        (~0.6 ms with a few threads)."""
+        batch: list[dict] = []
+        for profile in self._profiles.find({}, {f"{BOOKKEEPING}.order_ids": 0},
+                                           batch_size=batch_size):
+            batch.append(profile)
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def estimated_count(self) -> int | None:
+        """About how many profiles there are, cheaply (None if the server will not
+        say): `collStats` answers from metadata on FerretDB (~0.1 s at 20,000),
+        while count_documents / estimated_document_count read every document."""
+        try:
+            return int(self._db.command("collStats", self._profiles.name).get("count", 0))
+        except PyMongoError:
+            return None
+
     def find_any(self) -> dict | None:
         return self._profiles.find_one({})
 
@@ -143,6 +169,14 @@ class SegmentsDatabase:
 
     def profiles(self) -> ProfileStore:
         return ProfileStore(self.client()[self._database_name])
+
+    def database(self) -> Database:
+        return self.client()[self._database_name]
+
+    def segments(self):
+        from segments.segments_store import SegmentStore  # store.py stays about profiles
+
+        return SegmentStore(self.database())
 
     def reachable(self) -> bool:
         return mongo.ping(self.client())

@@ -112,7 +112,7 @@ def test_cursors_round_trip_any_external_id():
 
 def test_the_openapi_document_describes_the_customer_routes(http):
     spec = http([]).get("/openapi.json").get_json()
-    assert set(spec["paths"]) == {"/api/v1/customers", "/api/v1/customers/{external_id}"}
+    assert {"/api/v1/customers", "/api/v1/customers/{external_id}"} <= set(spec["paths"])
     assert "CustomerProfile" in spec["components"]["schemas"]
 
 

@@ -1,0 +1,185 @@
+"""The API process's audience index: loaded at start, kept current, serving audience requests.
+
+`AudienceHolder.ensure_started()` (called by create_app and before every
+request; it acts once per process, so also in a worker forked after the app
+was built) starts one background thread that:
+
+1. declares this replica's own queue of `profile.updated` (index_feed.py),
+   retrying until the broker answers;
+2. THEN reads every profile from the database into the index (progress in
+   `status()`, in `/readyz` and in the logs); an update written meanwhile is
+   in what it reads or waits in the queue, and versions make both harmless;
+3. then consumes the queue forever (index_feed.IndexFeed, own connection),
+   and starts answering `audience.requested` from the queue shared by all
+   replicas (shared.consumer.Consumer), only now, with a whole index.
+
+The index lives in process memory: run the API as ONE gunicorn worker (with
+threads); more workers would each load and feed their own copy.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from pymongo.errors import PyMongoError
+
+from segments.audience_index import AudienceIndex
+from segments.audience_stream import answer_request
+from segments.bootstrap import segments_event_log
+from segments.config import SegmentsConfig
+from segments.index_feed import IndexFeed
+from segments.profiles import is_stub, version_of
+from segments.segments_store import AudienceStore
+from segments.store import ProfileStore, SegmentsDatabase
+from shared.consumer import Consumer, ConsumerOptions
+from shared.events import AUDIENCE_REQUESTED
+
+log = logging.getLogger(__name__)
+
+PROGRESS_LOG_SECONDS = 5.0
+AUDIENCE_PUBLISH_RETRY_SECONDS = 10.0
+
+
+def load_index(index: AudienceIndex, store: ProfileStore, *, batch_size: int,
+               progress=lambda loaded: None) -> int:
+    """Every shown (non-stub) profile of `store` into `index`, newest version winning;
+    returns how many profiles were read (stubs included)."""
+    read = 0
+    for documents in store.scan(batch_size):
+        shown = []
+        for document in documents:
+            if not is_stub(document):
+                document["version"] = version_of(document)
+                shown.append(document)
+        index.upsert_newer(shown)
+        read += len(documents)
+        progress(read)
+    return read
+
+
+class AudienceHolder:
+    def __init__(self, config: SegmentsConfig, database: SegmentsDatabase):
+        self._config = config
+        self._database = database
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._stopping = threading.Event()
+        self.index = AudienceIndex()
+        self._status: dict = {"state": "idle"}
+        self._last_load: dict = {}
+        self._threads: list[threading.Thread] = []
+        self._feed: IndexFeed | None = None
+        self._audience_consumer: Consumer | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._status["state"] in ("ready", "reloading")
+
+    def status(self) -> dict:
+        return {**self._status, "index_size": len(self.index),
+                "replica_id": self._config.replica_id}
+
+    def ensure_started(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            # A forked child has none of its parent's threads: start afresh.
+            self.index = AudienceIndex()
+            self._status = {"state": "starting"}
+            self._start_thread(self._run, "audience-index")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        for worker in (self._feed, self._audience_consumer):
+            if worker is not None:
+                worker.stop()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _start_thread(self, target, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _run(self) -> None:
+        try:
+            config = self._config
+            self._feed = IndexFeed(config.settings, config.index_queue, self._apply_updates,
+                                   expires_ms=config.index_queue_expires_ms,
+                                   prefetch=config.index_feed_prefetch,
+                                   on_queue_lost=self._reload)
+            self._status = {"state": "declaring", "queue": config.index_queue}
+            self._feed.declare()
+            if self._stopping.is_set():
+                return
+            self._load_until_done(self.index, "loading")
+            self._status = {"state": "ready", **self._last_load}
+            self._start_thread(self._feed.run, "index-feed")
+            if not self._stopping.is_set():
+                self._start_audience_consumer()
+        except Exception:
+            self._status = {"state": "failed"}
+            log.exception("the audience index failed to start")
+
+    def _load_until_done(self, index: AudienceIndex, state: str) -> None:
+        """Load, starting over (harmlessly: newest version wins) while the database is down."""
+        delay = 0.5
+        while not self._stopping.is_set():
+            try:
+                self._load(index, state)
+                return
+            except PyMongoError as error:
+                log.warning("index load failed; retrying in %.1fs", delay,
+                            extra={"error": repr(error)})
+                self._stopping.wait(delay)
+                delay = min(delay * 2, 10.0)
+
+    def _load(self, index: AudienceIndex, state: str) -> None:
+        store = self._database.profiles()
+        total = store.estimated_count()
+        started = last_log = time.monotonic()
+        self._status = {"state": state, "loaded": 0, "total": total}
+        log.info("audience index loading", extra={"total": total})
+
+        def progress(read: int) -> None:
+            nonlocal last_log
+            self._status = {"state": state, "loaded": read, "total": total,
+                            "seconds": round(time.monotonic() - started, 1)}
+            if time.monotonic() - last_log >= PROGRESS_LOG_SECONDS:
+                last_log = time.monotonic()
+                log.info("audience index loading", extra=self._status)
+
+        read = load_index(index, store, batch_size=self._config.index_load_batch,
+                          progress=progress)
+        self._last_load = {"loaded": read, "seconds": round(time.monotonic() - started, 1)}
+        log.info("audience index loaded", extra={**self._last_load, "index_size": len(index)})
+
+    def _reload(self) -> None:
+        """The queue was lost (updates missed): build a fresh index, keep serving the old."""
+        fresh = AudienceIndex()
+        self._load_until_done(fresh, "reloading")
+        self.index = fresh
+        self._status = {"state": "ready", **self._last_load}
+
+    def _apply_updates(self, updates: list[dict]) -> None:
+        self.index.upsert_newer([update for update in updates if not update.get("stub")])
+
+    def _start_audience_consumer(self) -> None:
+        config = self._config
+        event_log = segments_event_log(config, self._database.client(),
+                                       retry_for=AUDIENCE_PUBLISH_RETRY_SECONDS)
+        audiences = AudienceStore(self._database.database())
+
+        def answer(envelopes: list[dict]) -> None:
+            for envelope in envelopes:
+                answer_request(envelope, index=self.index, profiles=self._database.profiles(),
+                               audiences=audiences, event_log=event_log,
+                               chunk_size=config.audience_chunk_size)
+
+        options = ConsumerOptions(queue=config.audiences_queue, routing_keys=(AUDIENCE_REQUESTED,),
+                                  batch_size=1, batch_wait=0.05, prefetch=1)
+        self._audience_consumer = Consumer(config.settings, options, answer)
+        self._start_thread(self._audience_consumer.run, "audience-requests")
