@@ -1,0 +1,109 @@
+"""project_and_announce: versions, profile.updated for every touched profile, redelivery."""
+from __future__ import annotations
+
+import pytest
+from segments.handlers import ProfileCache, project_and_announce
+from segments.profiles import version_of
+from test_profile_handler import FakeProfileStore, batch_for_two_customers
+from test_profile_projection import customer_event, order_event
+
+from shared.events import PROFILE_UPDATED, upcast
+
+
+class FakeEventLog:
+    """Records each append; `fail` makes the next append raise (a database outage)."""
+
+    def __init__(self):
+        self.appends: list[list[dict]] = []
+        self.fail = False
+
+    def append(self, events):
+        if self.fail:
+            raise ConnectionError("the segments database went away")
+        self.appends.append(list(events))
+        return True
+
+    def events(self, index=-1):
+        return {event["data"]["external_id"]: event for event in self.appends[index]}
+
+
+@pytest.fixture
+def store():
+    return FakeProfileStore()
+
+
+@pytest.fixture
+def log():
+    return FakeEventLog()
+
+
+def announce(events, store, log, cache=None):
+    return project_and_announce(events, store=store, cache=cache or ProfileCache(100),
+                                event_log=log)
+
+
+def test_every_change_bumps_the_version_once_per_batch(store, log):
+    announce(batch_for_two_customers(), store, log)
+    assert version_of(store.documents["c1"]) == 1 and version_of(store.documents["c2"]) == 1
+    announce([order_event("o4", 10, "2024-03-04T00:00:00Z"),
+              order_event("o5", 10, "2024-03-05T00:00:00Z")], store, log)
+    assert version_of(store.documents["c1"]) == 2
+    assert version_of(store.documents["c2"]) == 1
+
+
+def test_each_touched_profile_is_announced_with_its_public_fields_and_version(store, log):
+    announce(batch_for_two_customers(), store, log)
+    announced = log.events()
+    assert set(announced) == {"c1", "c2"}
+    c1 = announced["c1"]
+    assert c1["event_type"] == PROFILE_UPDATED and c1["producer"] == "segments"
+    assert c1["data"] == {
+        "external_id": "c1", "name": "Asha Rao", "email": "asha@example.com", "phone": None,
+        "city": "Pune", "tags": ["vip"], "signed_up_at": "2024-01-01T00:00:00.000Z",
+        "visits": 3, "last_visit_at": "2024-03-01T10:00:00.000Z", "total_spend": 125.5,
+        "order_count": 2, "last_order_at": "2024-03-03T00:00:00.000Z",
+        "last_active_at": "2024-03-03T00:00:00.000Z", "version": 1, "stub": False}
+    assert announced["c2"]["data"]["stub"] is True  # only an order so far
+    # The last event about the customer caused the announcement.
+    assert c1["causation_id"] == "e-o3" and c1["correlation_id"] == "x"
+    assert upcast(c1)["data"]["version"] == 1  # valid against the registered schema
+
+
+def test_a_redelivered_batch_announces_the_same_events_again_without_writing(store, log):
+    announce(batch_for_two_customers(), store, log)
+    first = log.events()
+    written = [ids for ids in store.inserts + store.replaces if ids]
+    announce(batch_for_two_customers(), store, log, cache=ProfileCache(100))
+    again = log.events()
+    assert [ids for ids in store.inserts + store.replaces if ids] == written
+    assert {k: e["event_id"] for k, e in again.items()} == \
+        {k: e["event_id"] for k, e in first.items()}
+    assert {k: e["data"] for k, e in again.items()} == {k: e["data"] for k, e in first.items()}
+
+
+def test_an_unchanged_profile_is_announced_at_its_current_version(store, log):
+    announce(batch_for_two_customers(), store, log)
+    announce([order_event("o9", 10, "2024-03-09T00:00:00Z", customer="c2")], store, log)
+    announce([order_event("o1", 100, "2024-03-01T00:00:00Z"),  # c1: a duplicate order
+              order_event("o9", 10, "2024-03-09T00:00:00Z", customer="c2")], store, log)
+    announced = log.events()
+    assert announced["c1"]["data"]["version"] == 1 and announced["c2"]["data"]["version"] == 2
+    assert announced["c1"]["event_id"] == log.events(0)["c1"]["event_id"]
+
+
+def test_announcements_follow_the_profile_writes(store, log):
+    log.fail = True
+    with pytest.raises(ConnectionError):
+        announce([customer_event("e1", "2024-04-01T00:00:00Z")], store, log)
+    assert "c1" in store.documents  # written first: the redelivery will announce it
+    log.fail = False
+    announce([customer_event("e1", "2024-04-01T00:00:00Z")], store, log)
+    assert log.events()["c1"]["data"]["version"] == 1
+
+
+def test_event_ids_differ_between_versions_and_customers(store, log):
+    announce([customer_event("e1", "2024-04-01T00:00:00Z")], store, log)
+    announce([customer_event("e2", "2024-04-02T00:00:00Z", city="Delhi")], store, log)
+    announce([customer_event("e3", "2024-04-01T00:00:00Z", external_id="c9")], store, log)
+    ids = [event["event_id"] for batch in log.appends for event in batch]
+    assert len(set(ids)) == 3
