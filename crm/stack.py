@@ -58,8 +58,13 @@ class Output:
 
     def raw(self, text: str) -> None:
         with self._lock:
-            self.stream.write(text + "\n")
-            self.stream.flush()
+            try:
+                self.stream.write(text + "\n")
+                self.stream.flush()
+            except (OSError, ValueError):
+                # Output closed (`crm up | head`): drop the line but keep draining
+                # the pipes, or the processes would block on a full one.
+                pass
 
 
 def port_answers(port: int, host: str = "127.0.0.1") -> bool:
@@ -303,8 +308,10 @@ class Stack:
             raise StackError(f"{SERVERS_SCRIPT} not found: start the servers yourself "
                              "and use --no-servers")
         with tempfile.NamedTemporaryFile("r", prefix="crm-servers-") as owner:
-            self._servers_command("start", "--owner-file", owner.name)
-            self.started_servers = owner.read().split()
+            try:
+                self._servers_command("start", "--owner-file", owner.name)
+            finally:  # even a failed start may have started one of the two
+                self.started_servers = owner.read().split()
 
     def _servers_command(self, *args: str) -> None:
         result = subprocess.run(["bash", str(SERVERS_SCRIPT), *args], env=self.env, check=False,
