@@ -2,64 +2,49 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
+from crm.stack import Output, Stack
 from shared.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def progress(message: str) -> None:
+    """Progress goes to stderr; stdout carries only the result lines."""
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
 @contextmanager
 def running_suite(extra_env: dict[str, str] | None = None, ready_timeout: float = 180):
-    """Yield (settings, gateway_url) of a freshly started suite; stop it afterwards."""
+    """Yield (settings, gateway_url) of a freshly started suite; stop it afterwards.
+
+    The suite's own output goes to var/bench/suite.log."""
     run_id = f"bench{uuid.uuid4().hex[:6]}"
     env = {**os.environ, "CRM_DB_PREFIX": run_id, "CRM_QUEUE_PREFIX": f"{run_id}.",
            "CRM_LOG_LEVEL": "WARNING", **(extra_env or {})}
     settings = Settings.from_env(env)
-    gateway = settings.service_urls["gateway"]
-    crm = str(ROOT / ".venv" / "bin" / "crm")
-    process = subprocess.Popen([crm, "up", "--no-servers"], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
-    try:
-        _wait_ready(gateway, process, ready_timeout)
-        yield settings, gateway
-    finally:
-        process.send_signal(signal.SIGTERM)
+    log_path = ROOT / "var" / "bench" / "suite.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log_file:
+        stack = Stack(env, servers=False, output=Output(log_file))
+        progress(f"starting the suite (prefix {run_id}, output in {log_path})")
+        stack.start()
         try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        _drop_databases(settings)
-
-
-def _wait_ready(gateway: str, process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"the suite exited with {process.returncode} before it was ready")
-        try:
-            if requests.get(f"{gateway}/readyz", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    sys.exit("the suite did not become ready in time")
+            stack.wait_ready(ready_timeout)
+            yield settings, stack.gateway_url
+        finally:
+            stack.stop()
+            _drop_databases(settings)
 
 
 def _drop_databases(settings: Settings) -> None:
     from shared.mongo import connect
 
     client = connect(settings)
-    for name in client.list_database_names():
-        if name.startswith(f"{settings.db_prefix}_"):
-            client.drop_database(name)
+    for service in ("gateway", "ingest", "segments", "campaigns", "receipts", "vendor_sim", "ceiling"):
+        client.drop_database(settings.database_name(service))
     client.close()

@@ -39,13 +39,17 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
+        queue_prefix = env.get("CRM_QUEUE_PREFIX", cls.queue_prefix)
         return cls(
             mongo_url=env.get("MONGO_URL", cls.mongo_url),
             amqp_url=env.get("AMQP_URL", cls.amqp_url),
             db_prefix=env.get("CRM_DB_PREFIX", cls.db_prefix),
-            exchange=env.get("CRM_EXCHANGE", cls.exchange),
-            dead_letter_exchange=env.get("CRM_DEAD_LETTER_EXCHANGE", cls.dead_letter_exchange),
-            queue_prefix=env.get("CRM_QUEUE_PREFIX", cls.queue_prefix),
+            # Exchanges carry the queue prefix too: two suites sharing one broker
+            # (tests, benchmarks, a developer's `crm up`) never see each other's events.
+            exchange=env.get("CRM_EXCHANGE", queue_prefix + cls.exchange),
+            dead_letter_exchange=env.get("CRM_DEAD_LETTER_EXCHANGE",
+                                         queue_prefix + cls.dead_letter_exchange),
+            queue_prefix=queue_prefix,
             log_level=env.get("CRM_LOG_LEVEL", cls.log_level).upper(),
             production=env.get("CRM_ENV", "development").lower() == "production",
             service_urls=_service_urls(env),
