@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 
 from bench import ingest
 
 SCENARIOS = {"ingest": ingest.run}
 
 
+def _exit_on_sigterm(*_args) -> None:
+    raise SystemExit(143)  # unwinds the `with` blocks, so the suite is stopped
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
     parser.add_argument("--customers", type=int, default=50_000)
