@@ -110,10 +110,11 @@ def _docker_engine_answers() -> bool:
 
 
 def _local_urls() -> tuple[str, str]:
-    mongo_port = os.environ.get("MONGO_PORT", "27017")
-    amqp_port = os.environ.get("AMQP_PORT", "5672")
-    return (f"mongodb://127.0.0.1:{mongo_port}",
-            f"amqp://guest:guest@127.0.0.1:{amqp_port}/%2F")
+    from crm.stack import with_server_urls
+
+    ports = {key: os.environ[key] for key in ("MONGO_PORT", "AMQP_PORT") if key in os.environ}
+    env = with_server_urls(ports)  # the same URLs `crm up` gives its processes
+    return env["MONGO_URL"], env["AMQP_URL"]
 
 
 def _containers(stack, need_mongo: bool, need_amqp: bool) -> tuple[str | None, str | None]:
