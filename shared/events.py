@@ -110,12 +110,14 @@ class AudienceChunkV1(_EventData):
 
 class AudienceFailedV1(_EventData):
     """An audience request that can never be answered (its rules are invalid):
-    `code` as in API errors (`INVALID_RULES`), `details` path -> message."""
+    `code` as in API errors (`INVALID_RULES`), `problems` a list of
+    `{"path": "rules.all[1].op", "message": ...}` (a list, not a dict keyed by
+    path: paths hold dots, which FerretDB refuses in field names)."""
 
     request_id = fields.String(required=True)
     code = fields.String(required=True)
     message = fields.String(required=True)
-    details = fields.Dict(load_default=dict)
+    problems = fields.List(fields.Dict(), load_default=list)
 
 
 CUSTOMER_UPSERTED = "customer.upserted"

@@ -19,8 +19,9 @@ from shared.openapi import openapi_blueprint
 
 
 def health_blueprint(database, audience, config: SegmentsConfig) -> Blueprint:
-    """`/healthz`, and `/readyz`: 503 while a dependency is down or while the
-    audience index is still loading (with its progress in the body)."""
+    """`/healthz`, and `/readyz`: 503 while a dependency is down, while the
+    audience index is still loading (with its progress in the body) or before
+    it consumes profile updates and audience requests."""
     blueprint = Blueprint("health", __name__)
 
     @blueprint.get("/healthz")
@@ -30,16 +31,19 @@ def health_blueprint(database, audience, config: SegmentsConfig) -> Blueprint:
     @blueprint.get("/readyz")
     def readyz():
         checks = {"database": database.reachable(), "broker": broker_reachable(config.settings),
-                  "audience_index": audience.ready}
+                  "audience_index": audience.ready, "consuming": audience.serving}
         body = {"status": "ready" if all(checks.values()) else "unavailable", "checks": checks,
                 "audience_index": audience.status()}
         if all(checks.values()):
             return jsonify(body)
-        if checks["database"] and checks["broker"]:
-            return error_response(503, "INDEX_LOADING",
-                                  "The audience index is still loading.", body)
-        return error_response(503, "DEPENDENCY_UNAVAILABLE",
-                              "A dependency of this service is not reachable.", body)
+        if not (checks["database"] and checks["broker"]):
+            return error_response(503, "DEPENDENCY_UNAVAILABLE",
+                                  "A dependency of this service is not reachable.", body)
+        if not checks["audience_index"]:
+            return error_response(503, "INDEX_LOADING", "The audience index is still loading.",
+                                  body)
+        return error_response(503, "STARTING", "The audience index is starting its consumers.",
+                              body)
 
     return blueprint
 

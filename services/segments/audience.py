@@ -75,10 +75,17 @@ class AudienceHolder:
 
     @property
     def ready(self) -> bool:
+        """The index is whole: previews and counts may use it."""
         return self._status["state"] in ("ready", "reloading")
 
+    @property
+    def serving(self) -> bool:
+        """Ready, and consuming both profile updates and audience requests."""
+        return (self.ready and self._feed is not None and self._feed.consuming
+                and self._audience_consumer is not None and self._audience_consumer.consuming)
+
     def status(self) -> dict:
-        return {**self._status, "index_size": len(self.index),
+        return {**self._status, "index_size": len(self.index), "serving": self.serving,
                 "replica_id": self._config.replica_id}
 
     def ensure_started(self) -> None:

@@ -104,9 +104,10 @@ def answer_request(envelope: dict, *, index, profiles, audiences, event_log,
 def _fail(envelope: dict, code: str, message: str, details: dict, event_log) -> int:
     request_id = envelope["data"]["request_id"]
     log.warning("audience request refused", extra={"request_id": request_id, "code": code})
+    problems = [{"path": path, "message": text} for path, text in details.items()]
     _append(event_log, [new_event(
         AUDIENCE_FAILED, {"request_id": request_id, "code": code, "message": message,
-                          "details": details},
+                          "problems": problems},
         producer=PRODUCER, event_id=chunk_event_id(request_id, -1),
         correlation_id=envelope["correlation_id"], causation_id=envelope["event_id"])])
     return 0

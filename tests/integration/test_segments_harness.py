@@ -48,7 +48,7 @@ def running_index(config: SegmentsConfig, database=None, ready_timeout: float = 
     app = create_app(config, database=database, audience=holder)
     holder.ensure_started()
     try:
-        wait_for(lambda: holder.ready, "the audience index to load", ready_timeout)
+        wait_for(lambda: holder.serving, "the audience index to load and consume", ready_timeout)
         yield holder, app.test_client()
     finally:
         holder.stop()

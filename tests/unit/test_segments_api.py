@@ -9,6 +9,7 @@ from segments.app import create_app
 from segments.audience_index import AudienceIndex
 from segments.config import SegmentsConfig
 from segments.profiles import apply_event
+from segments.segments_store import new_segment_id
 from test_profile_projection import customer_event, order_event
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -74,7 +75,7 @@ class FakeAudience:
     def __init__(self, profiles, ready=True):
         self.index = AudienceIndex()
         self.index.upsert_many(profiles)
-        self.ready = ready
+        self.ready = self.serving = ready
 
     def status(self):
         return {"state": "ready" if self.ready else "loading", "loaded": 1200, "total": 5000}
@@ -282,3 +283,9 @@ def test_the_openapi_document_describes_the_segment_routes(http):
             "/api/v1/segments/{segment_id}"} <= set(spec["paths"])
     assert set(spec["paths"]["/api/v1/segments/{segment_id}"]) == {"get", "patch", "delete"}
     assert {"Preview", "Segment", "SegmentDetail"} <= set(spec["components"]["schemas"])
+
+
+def test_segment_ids_sort_in_creation_order():
+    ids = [new_segment_id() for _ in range(1000)]
+    assert ids == sorted(ids) and len(set(ids)) == 1000 and len(ids[0]) == 32
+    assert new_segment_id(now_ms=10**13) > ids[-1]  # a later millisecond sorts later

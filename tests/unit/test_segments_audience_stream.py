@@ -180,7 +180,8 @@ def test_invalid_rules_are_answered_with_audience_failed(world):
     assert w.ask({"field": "city", "op": "$regex", "value": ".*"}) == 0
     [failed] = w.log.published
     assert failed["event_type"] == AUDIENCE_FAILED
-    assert failed["data"]["code"] == "INVALID_RULES" and "rules.op" in failed["data"]["details"]
+    assert failed["data"]["code"] == "INVALID_RULES"
+    assert [problem["path"] for problem in failed["data"]["problems"]] == ["rules.op"]
     w.ask(PUNE, request_id="r2", as_of="yesterday")
     assert w.log.published[-1]["data"]["code"] == "INVALID_AS_OF"
 
