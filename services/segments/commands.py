@@ -4,6 +4,10 @@ The rebuild folds every logged `customer.upserted` / `order.placed` event with
 the same `apply_event` the live projector uses, in memory, bulk-inserts the
 result into `profiles_rebuild`, and swaps it in for `profiles`.
 
+Each rebuilt profile gets the version after the one it replaces; running
+audience indexes (the segments API) keep their pre-replay copies until they
+restart, so restart the segments API after a replay.
+
 Run it with the live projector stopped: the projector caches profiles and
 would write its cached (pre-swap) copies over rebuilt ones. The command checks
 the projector's queue and refuses while it has a consumer (`--force` skips
@@ -21,7 +25,14 @@ from pika.exceptions import AMQPError, ChannelClosedByBroker
 from pymongo.database import Database
 
 from segments.config import SegmentsConfig
-from segments.profiles import PROJECTED_EVENT_TYPES, apply_event, customer_id_of, is_stub
+from segments.profiles import (
+    PROJECTED_EVENT_TYPES,
+    apply_event,
+    customer_id_of,
+    is_stub,
+    version_of,
+    with_version,
+)
 from segments.store import REBUILD, ProfileStore, swap_in_rebuild
 from shared import broker, mongo
 from shared.outbox import read_log
@@ -72,15 +83,27 @@ def rebuild_profiles(log_db: Database, segments_db: Database, *, progress_every:
     summary.profiles = len(profiles)
     summary.stubs = sum(1 for profile in profiles.values() if is_stub(profile))
     started = time.monotonic()
+    rebuilt = _above_current_versions(profiles, ProfileStore(segments_db))
     rebuild = ProfileStore(segments_db, REBUILD)
     rebuild.recreate()  # possibly left over from an interrupted replay
-    written = rebuild.insert_all(profiles.values())
+    written = rebuild.insert_all(rebuilt)
     if written != len(profiles):
         raise click.ClickException(f"wrote {written} of {len(profiles)} profiles; "
                                    "profiles left untouched")
     swap_in_rebuild(segments_db)
     summary.write_seconds = time.monotonic() - started
     return summary
+
+
+def _above_current_versions(profiles: dict[str, dict], current: ProfileStore):
+    """Each rebuilt profile one version above the profile it replaces, so an
+    audience index still holding the old one takes the projector's next
+    announcement of it (it keeps the highest version). Running indexes do not
+    see the replay itself: restart the segments API after a replay."""
+    versions = {document["_id"]: version_of(document)
+                for batch in current.scan() for document in batch}
+    for external_id, profile in profiles.items():
+        yield with_version(profile, versions.get(external_id, 0) + 1)
 
 
 def live_projector_consumers(config: SegmentsConfig) -> int | None:

@@ -56,8 +56,10 @@ class SegmentsConfig:
         env = os.environ if env is None else env
         return cls(
             settings=Settings.from_env(env),
-            projector_batch_size=int(env.get("SEGMENTS_PROJECTOR_BATCH_SIZE", cls.projector_batch_size)),
-            projector_batch_wait=float(env.get("SEGMENTS_PROJECTOR_BATCH_WAIT", cls.projector_batch_wait)),
+            projector_batch_size=int(env.get("SEGMENTS_PROJECTOR_BATCH_SIZE",
+                                             cls.projector_batch_size)),
+            projector_batch_wait=float(env.get("SEGMENTS_PROJECTOR_BATCH_WAIT",
+                                               cls.projector_batch_wait)),
             projector_prefetch=int(env.get("SEGMENTS_PROJECTOR_PREFETCH", cls.projector_prefetch)),
             profile_cache_size=int(env.get("SEGMENTS_PROFILE_CACHE_SIZE", cls.profile_cache_size)),
             announce_retry_seconds=float(env.get("SEGMENTS_ANNOUNCE_RETRY_SECONDS",

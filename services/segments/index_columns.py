@@ -181,7 +181,7 @@ class _TagsColumn:
         return [sorted({self.dictionary.encode(tag) for tag in tags or ()}) for tags in values]
 
     def store(self, rows: np.ndarray, prepared: list[list[int]]) -> None:
-        for row, codes in zip(rows.tolist(), prepared):
+        for row, codes in zip(rows.tolist(), prepared, strict=True):
             start, count = int(self.row_start[row]), int(self.row_count[row])
             self.entry_codes[start:start + count] = 0
             self._append(row, codes)

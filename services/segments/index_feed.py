@@ -87,7 +87,8 @@ class IndexFeed:
         self._stopping.set()
 
     def _retrying(self) -> Retrying:
-        return Retrying(retry=retry_if_exception(_reconnectable), wait=wait_exponential(0.5, max=10),
+        return Retrying(retry=retry_if_exception(_reconnectable),
+                        wait=wait_exponential(0.5, max=10),
                         stop=lambda _state: self._stopping.is_set(), sleep=self._stopping.wait,
                         reraise=True, before_sleep=lambda state: log.warning(
                             "index feed: broker unavailable; retrying",
@@ -165,7 +166,7 @@ class IndexFeed:
 
     def _apply_batch(self, channel, batch: list[tuple]) -> None:
         updates = []
-        for method, body in batch:
+        for _method, body in batch:
             try:
                 updates.append(envelope.decode(body)["data"])
             except envelope.BadEvent as error:

@@ -298,7 +298,8 @@ def _text_set(raw: Any, path: str) -> tuple[tuple, frozenset]:
 
 def _instant(raw: Any, path: str) -> tuple[str, int]:
     if not isinstance(raw, str) or not _ISO_INSTANT.match(raw):
-        raise _Invalid(path, "must be an ISO date or date-time, e.g. 2024-01-31 or 2024-01-31T09:30:00Z")
+        raise _Invalid(path, "must be an ISO date or date-time, "
+                             "e.g. 2024-01-31 or 2024-01-31T09:30:00Z")
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:

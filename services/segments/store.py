@@ -51,7 +51,7 @@ class ProfileStore:
         if len(external_ids) < 2 * READ_THREADS:
             return {external_id: self.find(external_id) for external_id in external_ids}
         with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="profile-read") as pool:
-            return dict(zip(external_ids, pool.map(self.find, external_ids)))
+            return dict(zip(external_ids, pool.map(self.find, external_ids), strict=True))
 
     def insert_new(self, profiles: list[dict]) -> list[dict]:
         """Insert profiles; returns those whose `_id` already existed (not written)."""

@@ -23,7 +23,8 @@ def synthetic_profiles(n: int, seed: int = 0, now: datetime | None = None) -> It
     spend = np.round(orders * rng.gamma(2.0, 900.0, n), 2)
     visits = rng.poisson(8.0, n)
     ages = rng.integers(0, 730 * 86_400, (n, 3))
-    city, first, last = rng.integers(-2, len(_CITIES), n), rng.integers(0, 18, n), rng.integers(0, 10, n)
+    city = rng.integers(-2, len(_CITIES), n)
+    first, last = rng.integers(0, 18, n), rng.integers(0, 10, n)
     tag_counts, tag_picks = rng.integers(0, 4, n), rng.integers(0, len(_TAGS), (n, 3))
     for i in range(n):
         signed_up = now - timedelta(seconds=int(ages[i, 0]))

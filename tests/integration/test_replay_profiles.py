@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 from segments.commands import replay
+from segments.profiles import version_of
 from segments.store import PROFILES, REBUILD, RETIRED, ProfileStore
 from test_profile_harness import (
     BASE,
@@ -77,6 +78,7 @@ def test_replay_equals_the_live_projection(config):
             assert refused.exit_code != 0 and "stop the profile projector" in refused.output
         live = {p["_id"]: comparable(p) for p in store.all_profiles()}
         assert live["c003"]["city"] == "Delhi" and len(live) == 41
+        live_versions = {p["_id"]: version_of(p) for p in store.all_profiles()}
 
         result = runner.invoke(replay, ["profiles", "--progress-every", "100"],
                                env=environment(config))
@@ -84,6 +86,9 @@ def test_replay_equals_the_live_projection(config):
         assert "events read" in result.output and "swapped them in" in result.output
         rebuilt = {p["_id"]: comparable(p) for p in store.all_profiles()}
         assert rebuilt == live
+        # One above the replaced version, so audience indexes take later announcements.
+        assert {p["_id"]: version_of(p) for p in store.all_profiles()} == \
+            {external_id: version + 1 for external_id, version in live_versions.items()}
         names = segments_db.list_collection_names()
         assert PROFILES in names and REBUILD not in names and RETIRED not in names
     finally:

@@ -99,7 +99,8 @@ def test_a_preview_agrees_with_count_sample_and_breakdown():
     rule = parse_rules({"any": [{"field": "city", "op": "eq", "value": "delhi"},
                                 {"field": "total_spend", "op": "gt", "value": 300}]})
     preview = index.preview(rule, NOW, k=5)
-    assert preview.count == index.count(rule, NOW) == 14 + 6  # Delhi, or spent over 300 (c31..c39, three in Delhi)
+    # 14 in Delhi, and 6 more spent over 300 (c31..c39, three of them in Delhi)
+    assert preview.count == index.count(rule, NOW) == 14 + 6
     assert preview.sample == index.sample(rule, NOW, 5)
     assert preview.breakdown == index.breakdown(rule, NOW)
     assert preview.breakdown[-1]["cumulative"] == preview.count and preview.index_size == 40
