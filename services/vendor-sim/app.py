@@ -1,19 +1,34 @@
-"""The vendor simulator's HTTP app: `create_app()` (e.g. `gunicorn 'vendor_sim.app:create_app()'`).
+"""The vendor simulator's HTTP app: `create_app()` (gunicorn `'vendor_sim.app:create_app()'`,
+ONE worker: see bootstrap.VendorContext).
 
-It starts small: health routes only, so the whole suite runs under `crm up`;
-the simulated send API arrives with the campaign delivery issue. A vendor
-depends on nothing of ours, so it is always ready once it answers.
+A stand-in for an SMS/e-mail vendor: accepts batches of messages (idempotent
+by our message_id, persisted), decides each one's fate (SENT or FAILED after a
+random delay, by VENDOR_SIM_FAILURE_RATE / _MIN_DELAY_MS / _MAX_DELAY_MS /
+_SEED) and reports receipts to RECEIPTS_WEBHOOK_URL, signed with CRM_WEBHOOK_SECRET.
 """
 from __future__ import annotations
 
 from flask import Flask
+from pymongo.errors import ConnectionFailure
 
-from shared.config import Settings
-from shared.http import service_app
+from shared.http import error_response, service_app
 from shared.logs import configure_logging
+from vendor_sim import api
+from vendor_sim.bootstrap import VendorContext
+from vendor_sim.config import VendorConfig
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or Settings.from_env()
-    configure_logging("vendor-sim", settings.log_level)
-    return service_app(__name__, "vendor_sim", lambda: {"self": True})
+def create_app(config: VendorConfig | None = None, *, context=None) -> Flask:
+    config = config or VendorConfig.from_env()
+    configure_logging("vendor-sim", config.settings.log_level)
+    context = context or VendorContext(config)
+    app = service_app(__name__, "vendor_sim", context.readiness)
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
+    app.extensions["vendor_sim"] = context
+
+    @app.errorhandler(ConnectionFailure)
+    def _database_down(_error):
+        return error_response(503, "DEPENDENCY_UNAVAILABLE", "The database is not reachable.")
+
+    app.register_blueprint(api.blueprint)
+    return app
