@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 
 class _EventData(Schema):
@@ -188,3 +188,24 @@ def upcast(envelope: dict) -> dict:
     except ValidationError as error:
         raise BadEvent(f"invalid {event_type} data: {error.messages}") from error
     return {**envelope, "event_version": version, "data": data}
+
+
+class DeliveryReportedV1(_EventData):
+    """The vendor reported a message's final fate (receipts webhook). `message_id`
+    is ours, `<campaign_id>.<rest>` (the campaign id is the part before the first
+    dot); `status` SENT or FAILED; `reason` why it failed (null when sent);
+    `customer_external_id` null when the vendor did not echo it. The event id is
+    the same for the same (message_id, status), so a repeated receipt is one event."""
+
+    message_id = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_.:-]{1,200}$"))
+    campaign_id = fields.String(required=True)
+    customer_external_id = fields.String(allow_none=True, load_default=None)
+    provider_message_id = fields.String(allow_none=True, load_default=None)
+    status = fields.String(required=True, validate=validate.OneOf(["SENT", "FAILED"]))
+    reported_at = fields.String(required=True)
+    reason = fields.String(allow_none=True, load_default=None)
+
+
+DELIVERY_REPORTED = "delivery.reported"
+register(DELIVERY_REPORTED, 1, DeliveryReportedV1)
