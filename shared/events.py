@@ -209,3 +209,39 @@ class DeliveryReportedV1(_EventData):
 
 DELIVERY_REPORTED = "delivery.reported"
 register(DELIVERY_REPORTED, 1, DeliveryReportedV1)
+
+
+class CampaignLaunchedV1(_EventData):
+    """campaigns started an attempt of a campaign: attempt 1 at creation (its audience
+    is requested from segments), attempt n > 1 for retry-failed (`audience_size`:
+    how many FAILED recipients it sends to again; absent while not yet known)."""
+
+    campaign_id = fields.String(required=True)
+    attempt = fields.Integer(required=True, strict=True)
+    audience_size = fields.Integer(allow_none=True, load_default=None)
+
+
+class QueuedMessageV1(_EventData):
+    message_id = fields.String(required=True)
+    customer_external_id = fields.String(required=True)
+    to = fields.String(allow_none=True, load_default=None)
+    text = fields.String(required=True)
+
+
+class MessagesQueuedV1(_EventData):
+    """Personalised messages of one campaign attempt, written to the campaign's
+    communications log and ready for the vendor (at most 1,000; the event id is
+    the same for the same (campaign, attempt, chunk), and `message_id`s never change,
+    so the vendor's dedupe by message_id makes a redelivery harmless).
+    `send_rate`: messages per second per sender process for this campaign (0: no limit)."""
+
+    campaign_id = fields.String(required=True)
+    attempt = fields.Integer(required=True, strict=True)
+    send_rate = fields.Float(load_default=0.0)
+    messages = fields.List(fields.Nested(QueuedMessageV1), required=True)
+
+
+CAMPAIGN_LAUNCHED = "campaign.launched"
+MESSAGES_QUEUED = "messages.queued"
+register(CAMPAIGN_LAUNCHED, 1, CampaignLaunchedV1)
+register(MESSAGES_QUEUED, 1, MessagesQueuedV1)
