@@ -1,18 +1,40 @@
 """The receipts service's HTTP app: `create_app()` (e.g. `gunicorn 'receipts.app:create_app()'`).
 
-It starts small: health routes only, so the whole suite runs under `crm up`;
-its API arrives with the campaign delivery issue.
+The vendor's receipt webhook (api.py); the receipts are applied by
+`python -m receipts.consumer`. Refuses to start in production with the
+development webhook secret (config.InsecureConfig).
 """
 from __future__ import annotations
 
-from flask import Flask
+from dataclasses import dataclass
 
-from shared.config import Settings
-from shared.http import database_and_broker_checks, service_app
+from flask import Flask
+from pymongo.errors import ConnectionFailure
+
+from receipts import api
+from receipts.bootstrap import Dependencies
+from receipts.config import ReceiptsConfig
+from shared.http import error_response, service_app
 from shared.logs import configure_logging
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or Settings.from_env()
-    configure_logging("receipts", settings.log_level)
-    return service_app(__name__, "receipts", database_and_broker_checks(settings))
+@dataclass(frozen=True)
+class ReceiptsContext:
+    config: ReceiptsConfig
+    dependencies: object  # `event_log`, `readiness()`: bootstrap.Dependencies or fakes
+
+
+def create_app(config: ReceiptsConfig | None = None, *, dependencies=None) -> Flask:
+    config = config or ReceiptsConfig.from_env()
+    configure_logging("receipts", config.settings.log_level)
+    dependencies = dependencies or Dependencies(config)
+    app = service_app(__name__, "receipts", dependencies.readiness)
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
+    app.extensions["receipts"] = ReceiptsContext(config, dependencies)
+
+    @app.errorhandler(ConnectionFailure)
+    def _database_down(_error):
+        return error_response(503, "DEPENDENCY_UNAVAILABLE", "The database is not reachable.")
+
+    app.register_blueprint(api.blueprint)
+    return app

@@ -1,0 +1,71 @@
+"""The receipts worker: `python -m receipts.consumer`.
+
+Consumes `<prefix>receipts.deliveries` (bound to `delivery.reported`) in
+batches of RECEIPTS_BATCH_SIZE receipts or RECEIPTS_BATCH_WAIT_MS, applies
+each batch (handlers.apply_deliveries, idempotent) and only then acks it. A
+malformed delivery (not one of our message ids) fails the event schema and
+is dead-lettered by the consumer loop. A thread of this process also relays
+receipts' outbox (webhook batches whose publish failed). Several replicas may
+run: every write is an insert keyed by message id, so they never conflict.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from datetime import timedelta
+
+from receipts.bootstrap import receipts_event_log
+from receipts.config import ReceiptsConfig
+from receipts.handlers import apply_deliveries
+from receipts.store import DeliveryStore
+from shared import mongo
+from shared.consumer import Consumer, ConsumerOptions
+from shared.events import DELIVERY_REPORTED
+from shared.logs import configure_logging
+from shared.readiness import clear_ready
+
+log = logging.getLogger(__name__)
+
+
+def build_consumer(config: ReceiptsConfig, client) -> Consumer:
+    options = ConsumerOptions(queue=config.deliveries_queue, routing_keys=(DELIVERY_REPORTED,),
+                              batch_size=config.batch_size, batch_wait=config.batch_wait_ms / 1000,
+                              prefetch=max(2 * config.batch_size, 100))
+    store = DeliveryStore(client[config.database_name])
+    return Consumer(config.settings, options, functools.partial(apply_deliveries, store=store))
+
+
+def start_relay(event_log, stop: threading.Event, config: ReceiptsConfig) -> threading.Thread:
+    def loop() -> None:
+        while not stop.wait(config.relay_interval_seconds):
+            try:
+                event_log.relay_pending(older_than=timedelta(seconds=config.relay_older_than_seconds))
+            except Exception:
+                log.exception("receipts outbox relay pass failed")
+
+    thread = threading.Thread(target=loop, name="receipts-relay", daemon=True)
+    thread.start()
+    return thread
+
+
+def main() -> None:
+    config = ReceiptsConfig.from_env()
+    configure_logging("receipts-consumer", config.settings.log_level)
+    client = mongo.connect(config.settings)
+    consumer = build_consumer(config, client)
+    consumer.install_signal_handlers()
+    stop_relay = threading.Event()
+    start_relay(receipts_event_log(config, client, retry_for=30.0), stop_relay, config)
+    log.info("receipts consumer starting", extra={"queue": config.deliveries_queue})
+    try:
+        consumer.run()
+    finally:
+        stop_relay.set()
+        clear_ready()
+        client.close()
+        log.info("receipts consumer stopped")
+
+
+if __name__ == "__main__":
+    main()

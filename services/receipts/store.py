@@ -1,0 +1,52 @@
+"""Delivery statuses per campaign, insert-only: the only module writing receipts' database.
+
+For campaign `<cid>`:
+- `statuses_<cid>`: `_id` = message id, {status, provider_message_id,
+  customer_external_id, reported_at, reason}. The first final status stored wins.
+- `sent_<cid>` / `failed_<cid>`: `_id` = message id, one document per message
+  whose winning status is that one, so their collStats counts ARE the stats.
+- `campaign_stats`: `_id` = campaign id, a cache of the two counts.
+Every filter is `{"_id": value}` (FerretDB answers only those quickly).
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pymongo.database import Database
+
+from receipts import deliveries_view
+from shared.mongo import insert_many_new, ping
+
+STATS_COLLECTION = "campaign_stats"
+
+
+class DeliveryStore:
+    def __init__(self, db: Database):
+        self._db = db
+
+    def reachable(self) -> bool:
+        return ping(self._db.client)
+
+    def record_statuses(self, campaign_id: str, deliveries: list[dict]) -> set[str]:
+        """Insert each delivery's status unless its message has one; returns the message ids inserted."""
+        documents = [{"_id": d["message_id"], "status": d["status"],
+                      "provider_message_id": d.get("provider_message_id"),
+                      "customer_external_id": d.get("customer_external_id"),
+                      "reported_at": d["reported_at"], "reason": d.get("reason")}
+                     for d in deliveries]
+        inserted = insert_many_new(self._db[deliveries_view.statuses(campaign_id)], documents)
+        return {documents[i]["_id"] for i in inserted}
+
+    def stored_statuses(self, campaign_id: str, message_ids: list[str]) -> dict[str, str]:
+        return deliveries_view.statuses_for(self._db, campaign_id, message_ids)
+
+    def record_outcomes(self, campaign_id: str, status: str, message_ids: list[str]) -> None:
+        now = datetime.now(UTC)
+        collection = self._db[deliveries_view.outcome_collection(campaign_id, status)]
+        insert_many_new(collection, [{"_id": i, "recorded_at": now} for i in message_ids])
+
+    def refresh_stats(self, campaign_id: str) -> dict[str, int]:
+        counts = deliveries_view.campaign_counts(self._db, campaign_id)
+        self._db[STATS_COLLECTION].replace_one(
+            {"_id": campaign_id}, {**counts, "updated_at": datetime.now(UTC)}, upsert=True)
+        return counts
