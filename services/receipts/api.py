@@ -37,7 +37,8 @@ def vendor_receipts():
     body = json_body()
     if isinstance(body, dict) and isinstance(body.get("receipts"), list) \
             and len(body["receipts"]) > config.max_receipts:
-        raise ApiError(413, "BATCH_TOO_LARGE", f"At most {config.max_receipts} receipts per callback.")
+        raise ApiError(413, "BATCH_TOO_LARGE",
+                       f"At most {config.max_receipts} receipts per callback.")
     receipts = _batch_schema.load(body)["receipts"]
     reported = handlers.report_receipts(receipts, event_log=context.dependencies.event_log,
                                         correlation_id=g.correlation_id)

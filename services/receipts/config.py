@@ -19,7 +19,8 @@ class InsecureConfig(RuntimeError):
 class ReceiptsConfig:
     settings: Settings = field(default_factory=Settings)
     webhook_secret: str = DEVELOPMENT_WEBHOOK_SECRET
-    # A signature older (or newer) than this is refused: a captured callback cannot be replayed later.
+    # A signature older (or newer) than this is refused: a captured callback
+    # cannot be replayed later.
     freshness_seconds: float = 300.0
     max_receipts: int = 1000
     batch_size: int = 1000
@@ -30,7 +31,8 @@ class ReceiptsConfig:
 
     def __post_init__(self):
         if self.settings.production and self.webhook_secret == DEVELOPMENT_WEBHOOK_SECRET:
-            raise InsecureConfig("CRM_WEBHOOK_SECRET must be set to a real secret when CRM_ENV=production")
+            raise InsecureConfig(
+                "CRM_WEBHOOK_SECRET must be set to a real secret when CRM_ENV=production")
         if not self.webhook_secret:
             raise InsecureConfig("CRM_WEBHOOK_SECRET must not be empty")
 

@@ -27,7 +27,9 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 def verify_signature(secret: str, header: str | None, body: bytes, *, now: float,
                      freshness_seconds: float) -> None:
-    """`X-Vendor-Signature: t=<unix>,v1=<hex>`, HMAC-SHA256 over "<t>.<body>"; raises BadSignature."""
+    """`X-Vendor-Signature: t=<unix>,v1=<hex>`, HMAC-SHA256 over "<t>.<body>".
+
+    Raises BadSignature."""
     if not header:
         raise BadSignature("missing X-Vendor-Signature")
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
@@ -64,10 +66,14 @@ def deliveries_reported(receipts: list[dict], correlation_id: str) -> list[dict]
         metadata = receipt.get("metadata") or {}
         customer = metadata.get("customer_external_id")
         reported_at = receipt["reported_at"]
-        data = {"message_id": receipt["message_id"], "campaign_id": campaign_of(receipt["message_id"]),
+        if not isinstance(reported_at, str):
+            reported_at = reported_at.isoformat()
+        data = {"message_id": receipt["message_id"],
+                "campaign_id": campaign_of(receipt["message_id"]),
                 "customer_external_id": None if customer is None else str(customer),
                 "provider_message_id": receipt.get("provider_message_id"),
-                "status": receipt["status"], "reported_at": reported_at if isinstance(reported_at, str) else reported_at.isoformat(),
+                "status": receipt["status"],
+                "reported_at": reported_at,
                 "reason": receipt.get("reason")}
         events.append(new_event(DELIVERY_REPORTED, data, producer="receipts",
                                 correlation_id=correlation_id, event_id=delivery_event_id(*key)))
@@ -78,5 +84,6 @@ def first_statuses(deliveries: list[dict]) -> dict[str, dict[str, dict]]:
     """campaign_id -> message_id -> the first delivery of that message in the batch."""
     by_campaign: dict[str, dict[str, dict]] = {}
     for delivery in deliveries:
-        by_campaign.setdefault(delivery["campaign_id"], {}).setdefault(delivery["message_id"], delivery)
+        messages = by_campaign.setdefault(delivery["campaign_id"], {})
+        messages.setdefault(delivery["message_id"], delivery)
     return by_campaign

@@ -28,7 +28,9 @@ class DeliveryStore:
         return ping(self._db.client)
 
     def record_statuses(self, campaign_id: str, deliveries: list[dict]) -> set[str]:
-        """Insert each delivery's status unless its message has one; returns the message ids inserted."""
+        """Insert each delivery's status unless its message has one.
+
+        Returns the message ids inserted."""
         documents = [{"_id": d["message_id"], "status": d["status"],
                       "provider_message_id": d.get("provider_message_id"),
                       "customer_external_id": d.get("customer_external_id"),

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
-
-from shared.http import ApiError, json_body
 from vendor_sim import handlers
 from vendor_sim.schemas import SendRequestSchema, SendResultSchema
+
+from shared.http import ApiError, json_body
 
 blueprint = Blueprint("vendor_api", __name__)
 _request_schema = SendRequestSchema()

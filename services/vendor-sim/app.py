@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from flask import Flask
 from pymongo.errors import ConnectionFailure
-
-from shared.http import error_response, service_app
-from shared.logs import configure_logging
 from vendor_sim import api
 from vendor_sim.bootstrap import VendorContext
 from vendor_sim.config import VendorConfig
+
+from shared.http import error_response, service_app
+from shared.logs import configure_logging
 
 
 def create_app(config: VendorConfig | None = None, *, context=None) -> Flask:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 import threading
 
-from shared.mongo import connect, ping
 from vendor_sim.config import VendorConfig
 from vendor_sim.courier import Courier
 from vendor_sim.store import VendorStore
+
+from shared.mongo import connect, ping
 
 
 class VendorContext:

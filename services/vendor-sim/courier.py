@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 
 import requests
 from tenacity import Retrying, retry_if_exception_type, wait_exponential
-
 from vendor_sim import domain
 from vendor_sim.config import VendorConfig
 
@@ -38,7 +37,8 @@ class CallbackFailed(Exception):
 def post_receipts(session: requests.Session, config: VendorConfig, receipts: list[dict]) -> None:
     body, signature = domain.signed_body(receipts, config.webhook_secret, int(time.time()))
     try:
-        response = session.post(config.webhook_url, data=body, timeout=config.callback_timeout_seconds,
+        response = session.post(config.webhook_url, data=body,
+                                timeout=config.callback_timeout_seconds,
                                 headers={"Content-Type": "application/json",
                                          "X-Vendor-Signature": signature})
     except requests.RequestException as error:
@@ -113,7 +113,8 @@ class Courier:
                 return []
             due = []
             now = time.monotonic()
-            while self._queue and self._queue[0][0] <= now and len(due) < self._config.callback_batch:
+            limit = self._config.callback_batch
+            while self._queue and self._queue[0][0] <= now and len(due) < limit:
                 due.append(heapq.heappop(self._queue)[2])
             return due
 
@@ -121,11 +122,13 @@ class Courier:
         reported_at = datetime.now(UTC).isoformat(timespec="milliseconds")
         receipts = [domain.receipt(item["message"], item["outcome"], reported_at) for item in due]
         retrying = Retrying(retry=retry_if_exception_type(CallbackFailed),
-                            wait=wait_exponential(0.1, max=self._config.callback_max_backoff_seconds),
+                            wait=wait_exponential(
+                                0.1, max=self._config.callback_max_backoff_seconds),
                             stop=lambda _state: self._stopping.is_set(), sleep=self._stopping.wait,
                             reraise=True, before_sleep=lambda state: log.warning(
                                 "receipt callback failed; retrying",
-                                extra={"error": str(state.outcome.exception()), "receipts": len(due)}))
+                                extra={"error": str(state.outcome.exception()),
+                                       "receipts": len(due)}))
         try:
             retrying(self._post, session, self._config, receipts)
         except CallbackRefused as error:

@@ -1,0 +1,92 @@
+"""Applying delivery.reported batches, with a hand-written in-memory store."""
+from __future__ import annotations
+
+from receipts import domain
+from receipts.handlers import apply_deliveries, report_receipts
+
+
+class FakeStore:
+    """Insert-only collections keyed by message id, like receipts' real store."""
+
+    def __init__(self):
+        self.statuses: dict[str, dict[str, str]] = {}
+        self.outcomes: dict[tuple[str, str], set[str]] = {}
+        self.fail_outcomes_once = False
+
+    def record_statuses(self, campaign_id, deliveries):
+        stored = self.statuses.setdefault(campaign_id, {})
+        inserted = set()
+        for delivery in deliveries:
+            if delivery["message_id"] not in stored:
+                stored[delivery["message_id"]] = delivery["status"]
+                inserted.add(delivery["message_id"])
+        return inserted
+
+    def stored_statuses(self, campaign_id, message_ids):
+        stored = self.statuses.get(campaign_id, {})
+        return {i: stored[i] for i in message_ids if i in stored}
+
+    def record_outcomes(self, campaign_id, status, message_ids):
+        if self.fail_outcomes_once:
+            self.fail_outcomes_once = False
+            raise ConnectionError("killed between the two inserts")
+        self.outcomes.setdefault((campaign_id, status), set()).update(message_ids)
+
+    def refresh_stats(self, campaign_id):
+        return {"sent": len(self.outcomes.get((campaign_id, "SENT"), ())),
+                "failed": len(self.outcomes.get((campaign_id, "FAILED"), ()))}
+
+
+def _events(pairs):
+    receipts = [{"message_id": m, "status": s, "reported_at": "2026-01-01T00:00:00+00:00"}
+                for m, s in pairs]
+    return domain.deliveries_reported(receipts, "corr")
+
+
+def test_counts_follow_first_final_status():
+    store = FakeStore()
+    counts = apply_deliveries(_events([("c.1.0", "SENT"), ("c.1.1", "FAILED"), ("c.1.2", "SENT")]),
+                              store=store)
+    assert counts == {"c": {"sent": 2, "failed": 1}}
+
+
+def test_duplicates_and_out_of_order_receipts_change_nothing():
+    store = FakeStore()
+    apply_deliveries(_events([("c.1.0", "SENT"), ("c.1.1", "FAILED")]), store=store)
+    counts = apply_deliveries(_events([("c.1.0", "FAILED"), ("c.1.1", "SENT"), ("c.1.0", "SENT")]),
+                              store=store)
+    assert counts == {"c": {"sent": 1, "failed": 1}}
+    assert store.statuses["c"] == {"c.1.0": "SENT", "c.1.1": "FAILED"}
+
+
+def test_redelivery_after_a_crash_between_the_inserts_repairs_the_counts():
+    store = FakeStore()
+    store.fail_outcomes_once = True
+    batch = _events([("c.1.0", "SENT"), ("c.1.1", "SENT")])
+    try:
+        apply_deliveries(batch, store=store)
+    except ConnectionError:
+        pass
+    assert store.refresh_stats("c") == {"sent": 0, "failed": 0}
+    assert apply_deliveries(batch, store=store) == {"c": {"sent": 2, "failed": 0}}
+
+
+def test_campaigns_are_kept_apart():
+    store = FakeStore()
+    counts = apply_deliveries(_events([("a.1.0", "SENT"), ("b.1.0", "FAILED")]), store=store)
+    assert counts == {"a": {"sent": 1, "failed": 0}, "b": {"sent": 0, "failed": 1}}
+
+
+def test_report_appends_one_batch_of_events():
+    class FakeLog:
+        def __init__(self):
+            self.batches = []
+
+        def append(self, batch):
+            self.batches.append(batch)
+
+    log = FakeLog()
+    receipts = [{"message_id": "c.1.0", "status": "SENT", "reported_at": "2026-01-01T00:00:00Z"},
+                {"message_id": "c.1.0", "status": "SENT", "reported_at": "2026-01-01T00:00:00Z"}]
+    assert report_receipts(receipts, event_log=log, correlation_id="x") == 1
+    assert len(log.batches) == 1 and log.batches[0][0]["event_type"] == "delivery.reported"
