@@ -41,6 +41,30 @@ class SegmentsPublisher:
             log.debug("profile.updated unroutable: no index replica is listening")
 
 
+class DirectAnnouncer:
+    """The projector's announcer without the event log: publish with confirms and
+    raise on failure. Still at least once, because the projector acks a batch
+    only after this returns and a redelivered batch announces every profile it
+    touches again; what it gives up is the log of announcements (and their
+    outbox), which costs about as much again as publishing (see README.md)."""
+
+    def __init__(self, publisher):
+        self._publisher = publisher
+
+    def append(self, events: list[dict]) -> bool:
+        self._publisher.publish(events)
+        return True
+
+
+def projector_announcer(config: SegmentsConfig, client: MongoClient):
+    """Where the projector appends profile.updated: the segments event log, or
+    straight to the broker when `announce_via_log` is off."""
+    if config.announce_via_log:
+        return segments_event_log(config, client, retry_for=config.announce_retry_seconds)
+    publisher = ThreadLocalPublisher(config.settings, retry_for=config.announce_retry_seconds)
+    return DirectAnnouncer(SegmentsPublisher(publisher))
+
+
 def segments_event_log(config: SegmentsConfig, client: MongoClient, *,
                        retry_for: float) -> EventLog:
     """The segments event log; `retry_for`: seconds publish() retries before the

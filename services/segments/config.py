@@ -38,6 +38,8 @@ class SegmentsConfig:
     # How long the projector retries publishing profile.updated before leaving
     # the batch to the outbox relay (it runs in the projector process).
     announce_retry_seconds: float = 5.0
+    # Off: publish profile.updated without logging it (SEGMENTS_ANNOUNCE_VIA_LOG=0).
+    announce_via_log: bool = True
     relay_interval_seconds: float = 2.0
     relay_older_than_seconds: float = 5.0
     # The audience index of the API process (audience.py). `index_autostart`: start
@@ -64,6 +66,7 @@ class SegmentsConfig:
             profile_cache_size=int(env.get("SEGMENTS_PROFILE_CACHE_SIZE", cls.profile_cache_size)),
             announce_retry_seconds=float(env.get("SEGMENTS_ANNOUNCE_RETRY_SECONDS",
                                                  cls.announce_retry_seconds)),
+            announce_via_log=_flag(env.get("SEGMENTS_ANNOUNCE_VIA_LOG", "1")),
             relay_interval_seconds=float(env.get("SEGMENTS_RELAY_INTERVAL_SECONDS",
                                                  cls.relay_interval_seconds)),
             replica_id=env.get("SEGMENTS_REPLICA_ID") or default_replica_id(env),

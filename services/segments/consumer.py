@@ -19,7 +19,7 @@ import functools
 import logging
 import threading
 
-from segments.bootstrap import segments_event_log
+from segments.bootstrap import projector_announcer, segments_event_log
 from segments.config import SegmentsConfig
 from segments.handlers import ProfileCache, project_and_announce
 from segments.profiles import PROJECTED_EVENT_TYPES
@@ -51,7 +51,7 @@ def build_projector(config: SegmentsConfig, client, event_log: EventLog | None =
     store = ProfileStore(client[config.database_name])
     cache = ProfileCache(config.profile_cache_size)
     if event_log is None:
-        event_log = segments_event_log(config, client, retry_for=config.announce_retry_seconds)
+        event_log = projector_announcer(config, client)
     handle_batch = functools.partial(project_and_announce, store=store, cache=cache,
                                      event_log=event_log)
 
