@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import pytest
+from segments.bootstrap import DirectAnnouncer, SegmentsPublisher
 from segments.handlers import ProfileCache, project_and_announce
-from segments.profiles import version_of
+from segments.profiles import apply_event, profile_updated_event, version_of
 from test_profile_handler import FakeProfileStore, batch_for_two_customers
 from test_profile_projection import customer_event, order_event
 
 from shared.events import PROFILE_UPDATED, upcast
+from shared.publisher import PublishError, Unroutable
 
 
 class FakeEventLog:
@@ -107,3 +109,30 @@ def test_event_ids_differ_between_versions_and_customers(store, log):
     announce([customer_event("e3", "2024-04-01T00:00:00Z", external_id="c9")], store, log)
     ids = [event["event_id"] for batch in log.appends for event in batch]
     assert len(set(ids)) == 3
+
+
+class RefusingPublisher:
+    def __init__(self, error):
+        self.error, self.batches = error, []
+
+    def publish(self, events):
+        self.batches.append(events)
+        raise self.error
+
+
+def test_profile_updates_nobody_is_bound_for_are_let_go_but_nothing_else_is():
+    updated = profile_updated_event(apply_event(None, customer_event("e1", "2024-04-01T00:00Z")))
+    chunk = {**updated, "event_type": "audience.chunk"}
+    publisher = SegmentsPublisher(RefusingPublisher(Unroutable("no queue")))
+    publisher.publish([updated])  # no index replica yet: it loads from the database later
+    with pytest.raises(Unroutable):
+        publisher.publish([updated, chunk])
+    with pytest.raises(PublishError):
+        SegmentsPublisher(RefusingPublisher(PublishError("nack"))).publish([updated])
+
+
+def test_the_direct_announcer_raises_when_publishing_fails(store):
+    announcer = DirectAnnouncer(RefusingPublisher(PublishError("broker down")))
+    with pytest.raises(PublishError):
+        announce([customer_event("e1", "2024-04-01T00:00:00Z")], store, announcer)
+    assert "c1" in store.documents  # the redelivered batch announces it
