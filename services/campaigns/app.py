@@ -1,18 +1,30 @@
-"""The campaigns service's HTTP app: `create_app()` (e.g. `gunicorn 'campaigns.app:create_app()'`).
-
-It starts small: health routes only, so the whole suite runs under `crm up`;
-its API arrives with the campaign delivery issue.
-"""
+"""The campaigns HTTP app: `create_app()` (`gunicorn 'campaigns.app:create_app()'`)."""
 from __future__ import annotations
 
 from flask import Flask
+from pymongo.errors import ConnectionFailure
 
-from shared.config import Settings
-from shared.http import database_and_broker_checks, service_app
+from campaigns import api
+from campaigns.bootstrap import Dependencies
+from campaigns.config import CampaignsConfig
+from shared.http import error_response, service_app
 from shared.logs import configure_logging
+from shared.openapi import openapi_blueprint
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or Settings.from_env()
-    configure_logging("campaigns", settings.log_level)
-    return service_app(__name__, "campaigns", database_and_broker_checks(settings))
+def create_app(config: CampaignsConfig | None = None, *, dependencies=None) -> Flask:
+    """`dependencies`: anything with `config`, `store`, `segment_rules`, `deliveries`,
+    `event_log` and `readiness()` (bootstrap.Dependencies, or fakes in tests)."""
+    config = config or CampaignsConfig.from_env()
+    configure_logging("campaigns", config.settings.log_level)
+    dependencies = dependencies or Dependencies(config)
+    app = service_app(__name__, "campaigns", dependencies.readiness)
+    app.extensions["campaigns"] = dependencies
+
+    @app.errorhandler(ConnectionFailure)
+    def _database_down(_error):
+        return error_response(503, "DEPENDENCY_UNAVAILABLE", "The database is not reachable.")
+
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(openapi_blueprint("Campaigns", api.OPERATIONS))
+    return app

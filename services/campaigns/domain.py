@@ -53,7 +53,8 @@ def parse_template(template: str) -> list[Part]:
     """The template as literal strings and placeholders, or TemplateError listing every problem."""
     if len(template) > MAX_TEMPLATE_LENGTH:
         raise TemplateError([{"position": MAX_TEMPLATE_LENGTH,
-                              "message": f"The message is longer than {MAX_TEMPLATE_LENGTH} characters."}])
+                              "message": f"The message is longer than "
+                                         f"{MAX_TEMPLATE_LENGTH} characters."}])
     parts: list[Part] = []
     problems: list[dict] = []
     literal: list[str] = []
@@ -64,7 +65,8 @@ def parse_template(template: str) -> list[Part]:
             literal.append(char)
             i += 2
         elif char == "}":
-            problems.append({"position": i, "message": f"Stray '}}' at {i}: write '}}}}' for a brace."})
+            problems.append({"position": i,
+                             "message": f"Stray '}}' at {i}: write '}}}}' for a brace."})
             i += 1
         elif char == "{":
             end = template.find("}", i + 1)
@@ -153,7 +155,8 @@ def merge_lints(lints: list[dict]) -> dict:
     for one in lints:
         total += one["recipients"]
         for entry in one["placeholders"]:
-            into = merged.setdefault(entry["placeholder"], {**entry, "fallback_used": 0, "empty": 0})
+            into = merged.setdefault(entry["placeholder"],
+                                     {**entry, "fallback_used": 0, "empty": 0})
             into["fallback_used"] += entry["fallback_used"]
             into["empty"] += entry["empty"]
     return {"recipients": total, "placeholders": list(merged.values())}

@@ -1,0 +1,133 @@
+"""Campaign routes (`/api/v1/campaigns...`): load with a schema, call one handler, dump."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from campaigns import handlers, message_log
+from campaigns.domain import TemplateError
+from campaigns.schemas import (
+    CampaignSchema,
+    MessageEntrySchema,
+    MessagesQuerySchema,
+    NewCampaignSchema,
+    RetryAttemptSchema,
+)
+from shared.http import ApiError, json_body
+from shared.openapi import Operation, PageQuerySchema, page_schema
+
+blueprint = Blueprint("campaigns", __name__)
+
+_ONE = "/api/v1/campaigns/{campaign_id}"
+_TAGS = ("campaigns",)
+OPERATIONS = [
+    Operation("/api/v1/campaigns", "post", "Launch a campaign", tags=_TAGS,
+              request_schema=NewCampaignSchema, response_schema=CampaignSchema,
+              description="Saves the campaign and starts sending at once: the audience "
+                          "(a saved segment's rules or inline rules) is snapshotted by the "
+                          "segments service, every recipient gets one personalised message. "
+                          "Invalid inline rules show as status `failed` with the problems.",
+              statuses={201: "The campaign (status launching)",
+                        400: "Bad body or INVALID_TEMPLATE (details name each placeholder)",
+                        404: "SEGMENT_NOT_FOUND"}),
+    Operation("/api/v1/campaigns", "get", "List campaigns, newest first", tags=_TAGS,
+              query_schema=PageQuerySchema, response_schema=page_schema(CampaignSchema)),
+    Operation(_ONE, "get", "One campaign with its stats", tags=_TAGS,
+              response_schema=CampaignSchema,
+              description="stats: sent + failed + pending == audience_size at every read; "
+                          "a FAILED recipient sent again by retry-failed counts as pending.",
+              statuses={200: "The campaign", 404: "No such campaign"}),
+    Operation(_ONE + "/messages", "get", "The campaign's communications log", tags=_TAGS,
+              query_schema=MessagesQuerySchema, response_schema=page_schema(MessageEntrySchema),
+              description="One entry per recipient with the status of their latest message. "
+                          "A status-filtered page may hold fewer than `limit` entries and "
+                          "still carry a next_cursor.",
+              statuses={200: "A page", 400: "Bad query or cursor", 404: "No such campaign"}),
+    Operation(_ONE + "/retry-failed", "post", "Send again to the FAILED recipients", tags=_TAGS,
+              response_schema=RetryAttemptSchema,
+              description="Starts a new attempt (new message ids, same texts) to the recipients "
+                          "whose latest message FAILED; nobody else is touched.",
+              statuses={202: "The attempt started", 404: "No such campaign",
+                        409: "NOTHING_TO_RETRY, ATTEMPT_IN_PROGRESS or CAMPAIGN_FAILED"}),
+]
+
+_new_campaign = NewCampaignSchema()
+_campaign = CampaignSchema()
+_page_query = PageQuerySchema()
+_messages_query = MessagesQuerySchema()
+_entry = MessageEntrySchema()
+
+
+def _deps():
+    return current_app.extensions["campaigns"]
+
+
+def _not_found(campaign_id: str) -> ApiError:
+    return ApiError(404, "NOT_FOUND", "No campaign has this id.", {"campaign_id": campaign_id})
+
+
+@blueprint.post("/api/v1/campaigns")
+def create_campaign():
+    deps = _deps()
+    body = _new_campaign.load(json_body())
+    try:
+        campaign = handlers.create_campaign(
+            body, datetime.now(UTC), store=deps.store, segment_rules=deps.segment_rules,
+            event_log=deps.event_log, default_send_rate=deps.config.send_rate,
+            correlation_id=g.get("correlation_id"))
+    except TemplateError as error:
+        raise ApiError(400, "INVALID_TEMPLATE", str(error), error.details) from error
+    except handlers.SegmentNotFound as error:
+        raise ApiError(404, "SEGMENT_NOT_FOUND", "No saved segment has this id.",
+                       {"segment_id": str(error)}) from error
+    return jsonify(_campaign.dump(campaign)), 201
+
+
+@blueprint.get("/api/v1/campaigns")
+def list_campaigns():
+    deps = _deps()
+    query = _page_query.load(request.args)
+    items, next_cursor = handlers.list_campaigns(query["limit"], query["cursor"],
+                                                 store=deps.store, deliveries=deps.deliveries)
+    return jsonify({"items": _campaign.dump(items, many=True), "next_cursor": next_cursor})
+
+
+@blueprint.get("/api/v1/campaigns/<campaign_id>")
+def get_campaign(campaign_id: str):
+    deps = _deps()
+    try:
+        campaign = handlers.get_campaign(campaign_id, store=deps.store, deliveries=deps.deliveries)
+    except handlers.CampaignNotFound:
+        raise _not_found(campaign_id) from None
+    return jsonify(_campaign.dump(campaign))
+
+
+@blueprint.get("/api/v1/campaigns/<campaign_id>/messages")
+def list_messages(campaign_id: str):
+    deps = _deps()
+    query = _messages_query.load(request.args)
+    try:
+        items, next_cursor = message_log.list_messages(
+            campaign_id, query["status"], query["cursor"], query["limit"], store=deps.store,
+            deliveries=deps.deliveries, scan_limit=deps.config.messages_scan_limit)
+    except handlers.CampaignNotFound:
+        raise _not_found(campaign_id) from None
+    except message_log.BadCursor:
+        raise ApiError(400, "INVALID_CURSOR", "The cursor is not one this API gave out.",
+                       {"cursor": query["cursor"]}) from None
+    return jsonify({"items": _entry.dump(items, many=True), "next_cursor": next_cursor})
+
+
+@blueprint.post("/api/v1/campaigns/<campaign_id>/retry-failed")
+def retry_failed(campaign_id: str):
+    deps = _deps()
+    try:
+        attempt = handlers.retry_failed(campaign_id, datetime.now(UTC), store=deps.store,
+                                        deliveries=deps.deliveries, event_log=deps.event_log,
+                                        correlation_id=g.get("correlation_id"))
+    except handlers.CampaignNotFound:
+        raise _not_found(campaign_id) from None
+    except handlers.RetryRefused as error:
+        raise ApiError(409, error.code, str(error), {"campaign_id": campaign_id}) from error
+    return jsonify(RetryAttemptSchema().dump(attempt)), 202

@@ -1,0 +1,69 @@
+"""The composition root: builds campaigns' dependencies for the web app and the workers.
+
+Clients are created on first use in each process (after gunicorn forks), never at
+import time. `Dependencies` exposes what handlers take: `store`, `segment_rules`,
+`deliveries`, `event_log`, plus `config` and `readiness()`; tests pass fakes instead.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+from pymongo import MongoClient
+
+from campaigns.config import CampaignsConfig
+from campaigns.deliveries import Deliveries
+from campaigns.store import CampaignStore, SegmentRules
+from shared import broker
+from shared.mongo import connect
+from shared.outbox import EventLog
+from shared.publisher import ThreadLocalPublisher
+
+
+def campaigns_event_log(config: CampaignsConfig, client: MongoClient, *,
+                        retry_for: float) -> EventLog:
+    """The campaigns event log (`events` + `outbox` of the campaigns database)."""
+    publisher = ThreadLocalPublisher(config.settings, retry_for=retry_for)
+    return EventLog(client[config.database_name], publisher)
+
+
+class Dependencies:
+    def __init__(self, config: CampaignsConfig, *, publish_retry_seconds: float | None = None):
+        self.config = config
+        self._retry_for = (config.publish_retry_seconds if publish_retry_seconds is None
+                           else publish_retry_seconds)
+        self._lock = threading.Lock()
+        self._pid = None
+        self._built: dict = {}
+
+    store = property(lambda self: self._get()["store"])
+    segment_rules = property(lambda self: self._get()["segment_rules"])
+    deliveries = property(lambda self: self._get()["deliveries"])
+    event_log = property(lambda self: self._get()["event_log"])
+
+    def readiness(self) -> dict[str, bool]:
+        return {"database": self.store.reachable(),
+                "broker": broker.broker_reachable(self.config.settings)}
+
+    def close(self) -> None:
+        built, self._built, self._pid = self._built, {}, None
+        if built:
+            built["client"].close()
+
+    def _get(self) -> dict:
+        with self._lock:
+            if self._pid != os.getpid():
+                self._built = self._build()
+                self._pid = os.getpid()
+            return self._built
+
+    def _build(self) -> dict:
+        config, settings = self.config, self.config.settings
+        client = connect(settings)
+        return {
+            "client": client,
+            "store": CampaignStore(client[config.database_name]),
+            "segment_rules": SegmentRules(client[settings.database_name("segments")]),
+            "deliveries": Deliveries(client[settings.database_name("receipts")]),
+            "event_log": campaigns_event_log(config, client, retry_for=self._retry_for),
+        }

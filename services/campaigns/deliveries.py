@@ -1,0 +1,31 @@
+"""Delivery outcomes of campaign messages, as the receipts service recorded them.
+
+Receipts owns (and alone writes) `statuses_<cid>`, `sent_<cid>`, `failed_<cid>` in
+its database; campaigns reads them read-only through receipts' `deliveries_view`
+module: the one sanctioned cross-service read of the suite (docs/architecture.md).
+This adapter is the only place campaigns touches it, so handlers take plain
+`deliveries` objects and unit tests pass small fakes instead.
+"""
+from __future__ import annotations
+
+from pymongo.database import Database
+
+
+class Deliveries:
+    def __init__(self, receipts_db: Database):
+        from receipts import deliveries_view  # read-only by contract; see the module docstring
+
+        self._view = deliveries_view
+        self._db = receipts_db
+
+    def counts(self, campaign_id: str) -> dict[str, int]:
+        """{"sent": n, "failed": n}: messages with that final status (all attempts)."""
+        return self._view.campaign_counts(self._db, campaign_id)
+
+    def statuses(self, campaign_id: str, message_ids: list[str]) -> dict[str, str]:
+        """message_id -> "SENT" | "FAILED" for those already reported."""
+        return self._view.statuses_for(self._db, campaign_id, message_ids)
+
+    def page(self, campaign_id: str, status: str, after: str | None, limit: int) -> list[str]:
+        """Message ids with that final status, in id order, after `after`."""
+        return self._view.page_by_status(self._db, campaign_id, status, after, limit)

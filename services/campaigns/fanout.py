@@ -1,0 +1,173 @@
+"""The dispatcher's handlers: audience chunks become logged, personalised messages
+queued for the senders (`messages.queued`), and retry attempts are frozen and queued.
+
+Exactly once per customer and campaign: the communications log's `_id` is the
+customer's external id, written with insert_many_new. A redelivered chunk
+inserts nothing new; its messages are queued again only where the log holds
+the SAME message id (this chunk's, from an earlier try that crashed before
+publishing), and the vendor drops a message id it has seen. A customer that
+some other chunk already logged is not queued twice. The chunk document,
+written last, says the chunk is done (collStats of chunks = chunks queued).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from campaigns import domain
+from campaigns.handlers import PRODUCER, event_id
+from campaigns.message_log import SEQUENCE_STRIDE, _customers_of
+from shared.envelope import new_event
+from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED, MESSAGES_QUEUED
+
+log = logging.getLogger(__name__)
+RETRY_CHUNK = 1000
+
+
+def parse_request_id(request_id: str) -> tuple[str, int] | None:
+    campaign_id, _, attempt = request_id.partition(":")
+    return (campaign_id, int(attempt)) if campaign_id and attempt.isdigit() else None
+
+
+def handle_events(envelopes: list[dict], now: datetime, *, store, event_log, deliveries) -> None:
+    for envelope in envelopes:
+        kind = envelope["event_type"]
+        if kind == AUDIENCE_CHUNK:
+            queue_chunk(envelope, now, store=store, event_log=event_log)
+        elif kind == AUDIENCE_FAILED:
+            audience_failed(envelope, store=store)
+        elif kind == CAMPAIGN_LAUNCHED and envelope["data"]["attempt"] > 1:
+            queue_retry(envelope, now, store=store, event_log=event_log, deliveries=deliveries)
+
+
+def _campaign_of(envelope: dict, store) -> dict | None:
+    parsed = parse_request_id(envelope["data"]["request_id"])
+    campaign = store.find(parsed[0]) if parsed else None
+    if campaign is None:
+        log.warning("audience event for no campaign of ours; ignored",
+                    extra={"request_id": envelope["data"]["request_id"]})
+    return campaign
+
+
+def queue_chunk(envelope: dict, now: datetime, *, store, event_log) -> int:
+    """Log and queue one chunk's messages; returns how many were queued."""
+    data = envelope["data"]
+    campaign = _campaign_of(envelope, store)
+    if campaign is None:
+        return 0
+    cid, index = campaign["_id"], data["chunk_index"]
+    if store.find_chunk(cid, index) is not None:
+        return 0  # done before: its messages.queued is in the log (or the outbox)
+    if campaign.get("chunk_count") is None:
+        store.update(cid, {"audience_size": data["audience_size"],
+                           "chunk_count": data["chunk_count"], "audience_at": now})
+    parts = domain.parse_template(campaign["message"])
+    recipients = data["recipients"][:SEQUENCE_STRIDE]
+    entries = [_log_entry(cid, 1, index * SEQUENCE_STRIDE + n, recipient, parts, now)
+               for n, recipient in enumerate(recipients)]
+    queued = _insert_new_or_ours(cid, entries, store)
+    messages = [_queued_message(entry) for entry in queued]
+    _append_queued(event_log, campaign, 1, index, messages, envelope)
+    queued_ids = {entry["message_id"] for entry in queued}
+    ids = [entry["_id"] if entry["message_id"] in queued_ids else "" for entry in entries]
+    store.insert_chunk(cid, index, {"ids": ids, "lint": domain.lint(parts, recipients),
+                                    "queued": len(messages), "queued_at": now})
+    return len(messages)
+
+
+def _log_entry(cid: str, attempt: int, sequence: int, recipient: dict, parts, now) -> dict:
+    customer = recipient["external_id"]
+    return {"_id": customer, "message_id": domain.message_id(cid, attempt, sequence),
+            "attempt": attempt,
+            # The vendor refuses an empty text or address; the lint shows who is affected.
+            "text": domain.render(parts, recipient) or " ",
+            "to": domain.recipient_address(recipient) or f"customer:{customer}",
+            "queued_at": now}
+
+
+def _insert_new_or_ours(cid: str, entries: list[dict], store) -> list[dict]:
+    unique = list({entry["_id"]: entry for entry in reversed(entries)}.values())[::-1]
+    inserted = set(store.insert_messages(cid, unique))
+    skipped = [entry for n, entry in enumerate(unique) if n not in inserted]
+    stored = store.find_messages(cid, [entry["_id"] for entry in skipped]) if skipped else {}
+    ours = {entry["_id"] for entry in skipped
+            if stored.get(entry["_id"], {}).get("message_id") == entry["message_id"]}
+    keep = {unique[n]["_id"] for n in inserted} | ours
+    return [entry for entry in unique if entry["_id"] in keep]
+
+
+def _queued_message(entry: dict) -> dict:
+    return {"message_id": entry["message_id"], "customer_external_id": entry["_id"],
+            "to": entry["to"], "text": entry["text"]}
+
+
+def _append_queued(event_log, campaign: dict, attempt: int, index: int, messages: list[dict],
+                   cause: dict) -> None:
+    if not messages:
+        return
+    cid = campaign["_id"]
+    event_log.append([new_event(
+        MESSAGES_QUEUED, {"campaign_id": cid, "attempt": attempt,
+                          "send_rate": float(campaign.get("send_rate") or 0.0),
+                          "messages": messages},
+        producer=PRODUCER, event_id=event_id(cid, attempt, index, MESSAGES_QUEUED),
+        correlation_id=cause["correlation_id"], causation_id=cause["event_id"])])
+
+
+def audience_failed(envelope: dict, *, store) -> None:
+    campaign = _campaign_of(envelope, store)
+    if campaign is None:
+        return
+    data = envelope["data"]
+    store.update(campaign["_id"], {"status": "failed", "error": {
+        "code": data["code"], "message": data["message"], "problems": data.get("problems", [])}})
+
+
+def queue_retry(envelope: dict, now: datetime, *, store, event_log, deliveries) -> int:
+    """Attempt n > 1: freeze the recipients whose latest message FAILED (the frozen
+    list, committed by the attempt's chunk_count, makes a redelivery queue the same
+    messages), mark their failed messages retried, queue the new messages."""
+    cid, attempt = envelope["data"]["campaign_id"], envelope["data"]["attempt"]
+    campaign, record = store.find(cid), store.find_attempt(cid, attempt)
+    if campaign is None or record is None or record.get("queued_at"):
+        return 0
+    if record.get("chunk_count") is None:
+        record = _freeze_retry(cid, attempt, store, deliveries)
+    queued = 0
+    for index in range(record["chunk_count"]):
+        chunk = store.find_retry_chunk(cid, attempt, index)
+        new_ids = [domain.message_id(cid, attempt, index * SEQUENCE_STRIDE + n)
+                   for n in range(len(chunk["ids"]))]
+        store.insert_retried(cid, [{"_id": failed, "attempt": attempt, "message_id": new}
+                                   for failed, new in zip(chunk["failed"], new_ids, strict=True)])
+        logged = store.find_messages(cid, chunk["ids"])
+        messages = [{"message_id": new, "customer_external_id": customer,
+                     "to": logged[customer]["to"], "text": logged[customer]["text"]}
+                    for customer, new in zip(chunk["ids"], new_ids, strict=True)
+                    if customer in logged]
+        _append_queued(event_log, campaign, attempt, index, messages, envelope)
+        queued += len(messages)
+    store.update_attempt(cid, attempt, {"queued_at": now})
+    return queued
+
+
+def _freeze_retry(cid: str, attempt: int, store, deliveries) -> dict:
+    retried = {entry["_id"] for entry in store.all_retried(cid) if entry["attempt"] < attempt}
+    failed: list[str] = []
+    after = None
+    while True:
+        page = deliveries.page(cid, "FAILED", after, 1000)
+        failed += [mid for mid in page if mid not in retried
+                   and (domain.parse_message_id(mid) or ("", attempt, 0))[1] < attempt]
+        if len(page) < 1000:
+            break
+        after = page[-1]
+    customers = _customers_of(cid, failed, store)
+    pairs = [(customer, mid) for customer, mid in zip(customers, failed, strict=True) if customer]
+    parts = [pairs[i:i + RETRY_CHUNK] for i in range(0, len(pairs), RETRY_CHUNK)]
+    store.freeze_retry(cid, attempt, [
+        {"ids": [c for c, _ in part], "failed": [m for _, m in part]} for part in parts])
+    fields = {"chunk_count": len(parts), "audience_size": len(pairs)}
+    store.update_attempt(cid, attempt, fields)  # the commit point of the frozen list
+    log.info("retry attempt frozen", extra={"campaign_id": cid, "attempt": attempt, **fields})
+    return {**(store.find_attempt(cid, attempt) or {}), **fields}

@@ -1,0 +1,144 @@
+"""The campaigns API's commands and queries: one plain function each, dependencies
+keyword-only (`store`: store.CampaignStore, `deliveries`: deliveries.Deliveries,
+`segment_rules`: store.SegmentRules, `event_log`: shared.outbox.EventLog, or fakes).
+
+Stats (API.md): `sent` and `failed` come from receipts' counts of final statuses;
+a FAILED message sent again by retry-failed is pending again (its customer
+waits for the new attempt), so `failed` = reported failures - retried ones, and
+`pending` = audience_size - sent - failed. Every read therefore adds up, whatever
+the order receipts, retries and reads happen in.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from campaigns import domain
+from campaigns.store import new_campaign_id
+from shared.envelope import new_event
+from shared.events import AUDIENCE_REQUESTED, CAMPAIGN_LAUNCHED
+
+PRODUCER = "campaigns"
+EVENT_NAMESPACE = uuid.UUID("5b0c1d7e-8f2a-4e63-9a41-0c7d2e9b6f13")
+
+
+class CampaignNotFound(Exception):
+    pass
+
+
+class SegmentNotFound(Exception):
+    pass
+
+
+class RetryRefused(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def event_id(*parts) -> str:
+    """Deterministic ids: the same fact appended twice is one event."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, "\n".join(str(part) for part in parts)))
+
+
+def request_id(campaign_id: str, attempt: int = 1) -> str:
+    return f"{campaign_id}:{attempt}"
+
+
+def create_campaign(body: dict, now: datetime, *, store, segment_rules, event_log,
+                    default_send_rate: float = 0.0, correlation_id: str | None = None) -> dict:
+    """Save the campaign and ask segments for its audience; sending follows at once."""
+    domain.parse_template(body["message"])  # TemplateError -> 400 INVALID_TEMPLATE
+    rules = body.get("rules")
+    if body.get("segment_id") is not None:
+        rules = segment_rules.rules_of(body["segment_id"])
+        if rules is None:
+            raise SegmentNotFound(body["segment_id"])
+    campaign = {"_id": new_campaign_id(), "name": body["name"], "message": body["message"],
+                "segment_id": body.get("segment_id"), "rules": rules,
+                "send_rate": body.get("send_rate") or default_send_rate,
+                "status": "launching", "attempt": 1, "audience_size": None,
+                "chunk_count": None, "lint": None, "error": None, "created_at": now}
+    store.insert(campaign)
+    store.insert_attempt(campaign["_id"], 1, {"created_at": now})
+    cid = campaign["_id"]
+    event_log.append([
+        new_event(AUDIENCE_REQUESTED, {"request_id": request_id(cid), "rules": rules,
+                                       "as_of": now.isoformat()},
+                  producer=PRODUCER, event_id=event_id(cid, 1, AUDIENCE_REQUESTED),
+                  correlation_id=correlation_id),
+        new_event(CAMPAIGN_LAUNCHED, {"campaign_id": cid, "attempt": 1},
+                  producer=PRODUCER, event_id=event_id(cid, 1, CAMPAIGN_LAUNCHED),
+                  correlation_id=correlation_id),
+    ])  # False: logged and in the outbox; the relay publishes it
+    return view(campaign, store=store, deliveries=None)
+
+
+def view(campaign: dict, *, store, deliveries) -> dict:
+    """The campaign as the API shows it, with stats read now (`deliveries` None: none yet)."""
+    cid = campaign["_id"]
+    counts = deliveries.counts(cid) if deliveries is not None else {"sent": 0, "failed": 0}
+    retried = store.retried_count(cid) if campaign.get("attempt", 1) > 1 else 0
+    stats = domain.campaign_stats(campaign.get("audience_size"), counts["sent"],
+                                  counts["failed"], retried)
+    queued = _fully_queued(campaign, store)
+    lint = campaign.get("lint")
+    if lint is None and queued:
+        lint = domain.merge_lints([chunk["lint"] for chunk in store.all_chunks(cid)])
+        store.update(cid, {"lint": lint})
+    return {"id": cid, "name": campaign["name"],
+            "status": domain.campaign_status(campaign["status"], stats, queued),
+            "message": campaign["message"], "rules": campaign.get("rules"),
+            "segment_id": campaign.get("segment_id"), "send_rate": campaign.get("send_rate"),
+            "attempt": campaign.get("attempt", 1), "created_at": campaign["created_at"],
+            "stats": stats, "lint": lint, "error": campaign.get("error")}
+
+
+def _fully_queued(campaign: dict, store) -> bool:
+    cid, chunk_count = campaign["_id"], campaign.get("chunk_count")
+    if chunk_count is None or store.queued_chunks(cid) < chunk_count:
+        return False
+    attempt = campaign.get("attempt", 1)
+    if attempt == 1:
+        return True
+    record = store.find_attempt(cid, attempt)
+    return bool(record and record.get("queued_at"))
+
+
+def get_campaign(campaign_id: str, *, store, deliveries) -> dict:
+    campaign = store.find(campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(campaign_id)
+    return view(campaign, store=store, deliveries=deliveries)
+
+
+def list_campaigns(limit: int, before: str | None, *, store, deliveries) -> tuple[list, str | None]:
+    page = store.page(before, limit + 1)
+    items = [view(campaign, store=store, deliveries=deliveries) for campaign in page[:limit]]
+    return items, (page[limit - 1]["_id"] if len(page) > limit else None)
+
+
+def retry_failed(campaign_id: str, now: datetime, *, store, deliveries, event_log,
+                 correlation_id: str | None = None) -> dict:
+    """Start attempt n + 1 to the recipients whose latest message FAILED. The dispatcher
+    freezes who they are and queues their messages (same text, new message ids)."""
+    campaign = store.find(campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(campaign_id)
+    if campaign["status"] == "failed":
+        raise RetryRefused("CAMPAIGN_FAILED", "This campaign never got an audience.")
+    if not _fully_queued(campaign, store):
+        raise RetryRefused("ATTEMPT_IN_PROGRESS",
+                           "The campaign is still queueing its messages; retry once it is sending.")
+    stats = view(campaign, store=store, deliveries=deliveries)["stats"]
+    if stats["failed"] == 0:
+        raise RetryRefused("NOTHING_TO_RETRY", "No recipient of this campaign has failed.")
+    attempt = campaign.get("attempt", 1) + 1
+    if not store.insert_attempt(campaign_id, attempt, {"created_at": now}):
+        raise RetryRefused("ATTEMPT_IN_PROGRESS", "Another retry of this campaign just started.")
+    store.update(campaign_id, {"attempt": attempt})
+    event_log.append([new_event(
+        CAMPAIGN_LAUNCHED, {"campaign_id": campaign_id, "attempt": attempt},
+        producer=PRODUCER, event_id=event_id(campaign_id, attempt, CAMPAIGN_LAUNCHED),
+        correlation_id=correlation_id)])
+    return {"campaign_id": campaign_id, "attempt": attempt, "failed_to_retry": stats["failed"]}

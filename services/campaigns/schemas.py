@@ -1,0 +1,111 @@
+"""What the campaign endpoints accept and send (also the source of their OpenAPI spec)."""
+from __future__ import annotations
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates,
+    validates_schema,
+)
+
+from campaigns.domain import MAX_TEMPLATE_LENGTH
+from shared.openapi import PageQuerySchema
+
+MESSAGE_DESCRIPTION = (
+    "The message template: profile fields in braces with an optional fallback after a bar, "
+    "e.g. \"Hi {first_name|there}, here's 10% off!\". Fields: external_id, name, first_name, "
+    "email, phone, city, tags, visits, total_spend, order_count, last_order_at, "
+    "last_visit_at, last_active_at, signed_up_at. Write {{ and }} for literal braces. "
+    "An unknown placeholder is a 400 INVALID_TEMPLATE.")
+
+
+class NewCampaignSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    segment_id = fields.String(load_default=None, allow_none=True,
+                               metadata={"description": "A saved segment (or give `rules`)."})
+    rules = fields.Dict(load_default=None, allow_none=True,
+                        metadata={"description": "Inline audience rules (API.md, Audience "
+                                                 "rules), instead of `segment_id`."})
+    message = fields.String(required=True,
+                            validate=validate.Length(min=1, max=MAX_TEMPLATE_LENGTH),
+                            metadata={"description": MESSAGE_DESCRIPTION,
+                                      "example": "Hi {first_name|there}, here's 10% off!"})
+    send_rate = fields.Float(load_default=None, allow_none=True,
+                             validate=validate.Range(min=0, max=100_000),
+                             metadata={"description": "Messages per second per sender "
+                                                      "process (0 or absent: the default)."})
+
+    @validates("name")
+    def _not_blank(self, value: str, **_kwargs) -> None:
+        if not value.strip():
+            raise ValidationError("must not be blank")
+
+    @validates_schema
+    def _one_audience(self, data: dict, **_kwargs) -> None:
+        if (data.get("segment_id") is None) == (data.get("rules") is None):
+            raise ValidationError("give exactly one of segment_id and rules", "_schema")
+
+
+class StatsSchema(Schema):
+    audience_size = fields.Integer()
+    sent = fields.Integer()
+    failed = fields.Integer()
+    pending = fields.Integer()
+
+
+class LintEntrySchema(Schema):
+    placeholder = fields.String()
+    field = fields.String()
+    fallback = fields.String(allow_none=True)
+    fallback_used = fields.Integer(metadata={"description": "Recipients given the fallback."})
+    empty = fields.Integer(metadata={"description": "Recipients with an empty value."})
+
+
+class LintSchema(Schema):
+    recipients = fields.Integer()
+    placeholders = fields.List(fields.Nested(LintEntrySchema))
+
+
+class CampaignSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    status = fields.String(metadata={"description": "launching, sending, completed or failed"})
+    message = fields.String()
+    rules = fields.Dict(allow_none=True)
+    segment_id = fields.String(allow_none=True)
+    send_rate = fields.Float(allow_none=True)
+    attempt = fields.Integer(metadata={"description": "1, plus one per retry-failed"})
+    created_at = fields.DateTime()
+    stats = fields.Nested(StatsSchema)
+    lint = fields.Nested(LintSchema, allow_none=True,
+                         metadata={"description": "null until the audience has arrived"})
+    error = fields.Dict(allow_none=True)
+
+
+class MessagesQuerySchema(PageQuerySchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(
+        ["SENT", "FAILED", "PENDING"]))
+
+
+class MessageEntrySchema(Schema):
+    customer_external_id = fields.String()
+    message_id = fields.String()
+    attempt = fields.Integer()
+    to = fields.String(allow_none=True)
+    text = fields.String()
+    status = fields.String()
+    queued_at = fields.DateTime()
+    reported_at = fields.DateTime(allow_none=True)
+
+
+class RetryAttemptSchema(Schema):
+    campaign_id = fields.String()
+    attempt = fields.Integer()
+    failed_to_retry = fields.Integer()
+
