@@ -1,0 +1,86 @@
+"""The dispatcher worker: `python -m campaigns.dispatcher`.
+
+Consumes `<prefix>campaigns.audience`, bound to `audience.chunk`, `audience.failed`
+(from segments) and `campaign.launched` (ours: a retry attempt to queue), and runs
+fanout.handle_events on each batch: messages logged, then `messages.queued`
+appended to the campaigns event log, then the batch is acked. A thread of this
+process is the campaigns outbox relay: it publishes what a producer (this
+worker or the API) logged but could not publish (broker down, no queue yet).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from pymongo.errors import PyMongoError
+
+from campaigns.bootstrap import Dependencies
+from campaigns.config import CampaignsConfig
+from campaigns.fanout import handle_events
+from shared.consumer import Consumer, ConsumerOptions
+from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED
+from shared.logs import configure_logging
+
+log = logging.getLogger(__name__)
+
+ROUTING_KEYS = (AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED)
+
+
+def _handle_batch(envelopes: list[dict], *, dependencies) -> None:
+    handle_events(envelopes, datetime.now(UTC), store=dependencies.store,
+                  event_log=dependencies.event_log, deliveries=dependencies.deliveries)
+
+
+def build_dispatcher(config: CampaignsConfig, dependencies=None) -> Consumer:
+    # The worker may wait on the broker longer than a request would: it is not answering anyone.
+    dependencies = dependencies or Dependencies(config, publish_retry_seconds=30.0)
+    options = ConsumerOptions(queue=config.audience_queue, routing_keys=ROUTING_KEYS,
+                              batch_size=config.dispatcher_batch_size, batch_wait=0.05,
+                              prefetch=config.dispatcher_prefetch)
+    return Consumer(config.settings, options,
+                    functools.partial(_handle_batch, dependencies=dependencies))
+
+
+def start_relay(event_log, stop: threading.Event, *, interval: float,
+                older_than: float) -> threading.Thread:
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                relayed = event_log.relay_pending(older_than=timedelta(seconds=older_than))
+            except PyMongoError as error:
+                log.warning("campaigns outbox relay pass failed: %s", error)
+                continue
+            except Exception:
+                log.exception("campaigns outbox relay pass failed")
+                continue
+            if relayed:
+                log.info("relayed events from the campaigns outbox", extra={"events": relayed})
+
+    thread = threading.Thread(target=loop, name="campaigns-relay", daemon=True)
+    thread.start()
+    return thread
+
+
+def main() -> None:
+    config = CampaignsConfig.from_env()
+    configure_logging("campaigns-dispatcher", config.settings.log_level)
+    dispatcher = build_dispatcher(config)
+    dispatcher.install_signal_handlers()
+    relay_dependencies = Dependencies(config, publish_retry_seconds=5.0)
+    stop_relay = threading.Event()
+    start_relay(relay_dependencies.event_log, stop_relay,
+                interval=config.relay_interval_seconds,
+                older_than=config.relay_older_than_seconds)
+    log.info("dispatcher starting", extra={"queue": config.audience_queue})
+    try:
+        dispatcher.run()
+    finally:
+        stop_relay.set()
+        relay_dependencies.close()
+        log.info("dispatcher stopped")
+
+
+if __name__ == "__main__":
+    main()
