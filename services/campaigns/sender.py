@@ -29,7 +29,8 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_delay,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from campaigns.config import CampaignsConfig
@@ -71,7 +72,7 @@ class VendorClient:
     def send(self, messages: list[dict]) -> list[dict]:
         retrying = Retrying(retry=retry_if_exception(_transient), reraise=True,
                             stop=stop_after_delay(self._retry_seconds),
-                            wait=wait_exponential_jitter(initial=0.2, max=5.0),
+                            wait=wait_exponential(multiplier=0.2, max=5.0) + wait_random(0, 0.2),
                             before_sleep=lambda state: log.warning(
                                 "vendor call failed; retrying",
                                 extra={"error": repr(state.outcome.exception())}))
