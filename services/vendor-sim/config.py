@@ -21,6 +21,9 @@ class VendorConfig:
     seed: int = 0
     # Receipts per callback: one signed POST carries up to this many.
     callback_batch: int = 1000
+    # Callbacks in flight at once: the webhook logs each batch before answering,
+    # so one at a time would leave its threads (and the database) idle.
+    callback_concurrency: int = 2
     max_messages: int = 1000
     webhook_url: str = ""
     webhook_secret: str = DEVELOPMENT_WEBHOOK_SECRET
@@ -40,6 +43,8 @@ class VendorConfig:
             max_delay_ms=env_int("VENDOR_SIM_MAX_DELAY_MS", cls.max_delay_ms, env),
             seed=env_int("VENDOR_SIM_SEED", cls.seed, env),
             callback_batch=env_int("VENDOR_SIM_CALLBACK_BATCH", cls.callback_batch, env),
+            callback_concurrency=env_int("VENDOR_SIM_CALLBACK_CONCURRENCY",
+                                         cls.callback_concurrency, env),
             max_messages=env_int("VENDOR_SIM_MAX_MESSAGES", cls.max_messages, env),
             webhook_url=env.get("RECEIPTS_WEBHOOK_URL", default_url),
             webhook_secret=env.get("CRM_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET),

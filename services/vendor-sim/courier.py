@@ -16,6 +16,7 @@ import itertools
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import requests
@@ -60,6 +61,11 @@ class Courier:
         self._wakeup = threading.Condition()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        concurrency = max(1, config.callback_concurrency)
+        self._slots = threading.Semaphore(concurrency)
+        self._senders = ThreadPoolExecutor(concurrency, thread_name_prefix="vendor-callback")
+        self._sessions = threading.local()
+        self._counter_lock = threading.Lock()
         self.reported = 0
 
     def start(self) -> None:
@@ -72,6 +78,7 @@ class Courier:
             self._wakeup.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
+        self._senders.shutdown(wait=True)
 
     def schedule(self, messages: list[dict]) -> None:
         """Queue each message's receipt for when its simulated delay is over."""
@@ -92,15 +99,25 @@ class Courier:
 
     def _run(self) -> None:
         self.schedule(self._store.unreported())
-        session = requests.Session()
         while not self._stopping.is_set():
+            if not self._slots.acquire(timeout=0.5):
+                continue  # every sender busy
             due = self._next_due()
-            if not due:
-                continue
-            try:
-                self._deliver(session, due)
-            except Exception:  # the database, say: keep the thread; a restart reloads them
-                log.exception("recording reported receipts failed", extra={"receipts": len(due)})
+            if due:
+                self._senders.submit(self._send, due)
+            else:
+                self._slots.release()
+
+    def _send(self, due: list[dict]) -> None:
+        session = getattr(self._sessions, "session", None)
+        if session is None:
+            session = self._sessions.session = requests.Session()
+        try:
+            self._deliver(session, due)
+        except Exception:  # the database, say: keep going; a restart reloads them
+            log.exception("recording reported receipts failed", extra={"receipts": len(due)})
+        finally:
+            self._slots.release()
 
     def _next_due(self) -> list[dict]:
         with self._wakeup:
@@ -138,4 +155,5 @@ class Courier:
         except CallbackFailed:
             return  # stopping: these stay unreported and are reloaded at the next start
         self._store.mark_reported([item["message"]["_id"] for item in due])
-        self.reported += len(due)
+        with self._counter_lock:
+            self.reported += len(due)

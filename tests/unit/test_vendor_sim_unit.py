@@ -102,7 +102,7 @@ def test_courier_batches_retries_and_reloads_unreported():
         courier.stop()
     assert sorted(store.reported) == ["c.1.0", "c.1.1", "c.1.2", "c.1.9"]
     assert all(len(c) <= 2 for c in calls)
-    assert calls[0] == calls[1]  # the failed batch was sent again as it was
+    assert calls[0] in calls[1:]  # the failed batch was sent again as it was
 
 
 def test_a_refused_batch_is_not_recorded_as_reported():
