@@ -1,0 +1,159 @@
+"""The campaign routes through Flask's test client, with in-memory fakes behind them."""
+from __future__ import annotations
+
+import pytest
+from campaigns import fanout
+from campaigns.app import create_app
+from campaigns.config import CampaignsConfig
+from test_campaigns_fanout_unit import (
+    NOW,
+    FakeDeliveries,
+    FakeEventLog,
+    FakeStore,
+    chunk,
+    people,
+)
+
+from shared.events import AUDIENCE_REQUESTED, CAMPAIGN_LAUNCHED
+
+RULES = {"field": "city", "op": "eq", "value": "pune"}
+
+
+class FakeSegmentRules:
+    def __init__(self, saved: dict):
+        self._saved = saved
+
+    def rules_of(self, segment_id):
+        return self._saved.get(segment_id)
+
+
+class FakeDependencies:
+    def __init__(self):
+        self.config = CampaignsConfig(send_rate=25.0)
+        self.store, self.deliveries = FakeStore(), FakeDeliveries()
+        self.event_log = FakeEventLog()
+        self.segment_rules = FakeSegmentRules({"seg1": {"field": "visits", "op": "gt",
+                                                        "value": 2}})
+
+    def readiness(self):
+        return {"database": True, "broker": True}
+
+
+@pytest.fixture
+def deps():
+    return FakeDependencies()
+
+
+@pytest.fixture
+def client(deps):
+    return create_app(deps.config, dependencies=deps).test_client()
+
+
+def launch(client, **body):
+    return client.post("/api/v1/campaigns", json={"name": "Sale", "rules": RULES,
+                                                  "message": "Hi {first_name|there}", **body})
+
+
+def test_launch_answers_201_and_requests_the_audience(client, deps):
+    response = launch(client)
+    assert response.status_code == 201
+    campaign = response.get_json()
+    assert campaign["status"] == "launching" and campaign["lint"] is None
+    assert campaign["stats"] == {"audience_size": 0, "sent": 0, "failed": 0, "pending": 0}
+    assert campaign["send_rate"] == 25.0 and campaign["rules"] == RULES
+    (requested,) = deps.event_log.of_type(AUDIENCE_REQUESTED)
+    assert requested["data"]["request_id"] == f"{campaign['id']}:1"
+    assert requested["data"]["rules"] == RULES
+    assert deps.event_log.of_type(CAMPAIGN_LAUNCHED)[0]["data"]["attempt"] == 1
+
+
+def test_a_saved_segment_gives_its_rules_and_an_unknown_one_is_404(client):
+    made = launch(client, rules=None, segment_id="seg1").get_json()
+    assert made["segment_id"] == "seg1" and made["rules"]["field"] == "visits"
+    missing = launch(client, rules=None, segment_id="nope")
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["code"] == "SEGMENT_NOT_FOUND"
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"message": "Hi {coupon}"}, "INVALID_TEMPLATE"),
+    ({"message": "Hi {first_name"}, "INVALID_TEMPLATE"),
+    ({"message": ""}, "INVALID_REQUEST"),
+    ({"name": "  "}, "INVALID_REQUEST"),
+    ({"segment_id": "seg1"}, "INVALID_REQUEST"),  # both an audience and a segment
+    ({"rules": None}, "INVALID_REQUEST"),         # neither
+    ({"rules": [1]}, "INVALID_REQUEST"),
+    ({"extra": 1}, "INVALID_REQUEST"),
+])
+def test_bad_input_is_a_400_with_details(client, body, code):
+    response = launch(client, **body)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == code and error["details"]
+
+
+def test_unknown_placeholder_is_named(client):
+    details = launch(client, message="{first_name} {coupon|x}").get_json()["error"]["details"]
+    assert details["unknown_placeholders"] == ["coupon"]
+
+
+def test_malformed_json_is_a_400(client):
+    response = client.post("/api/v1/campaigns", data="{", content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_list_is_newest_first_and_cursors_visit_each_once(client):
+    ids = [launch(client).get_json()["id"] for _ in range(5)]
+    page = client.get("/api/v1/campaigns?limit=2").get_json()
+    seen = [c["id"] for c in page["items"]]
+    while page["next_cursor"]:
+        page = client.get(f"/api/v1/campaigns?limit=2&cursor={page['next_cursor']}").get_json()
+        seen += [c["id"] for c in page["items"]]
+    assert seen == list(reversed(ids))
+    assert client.get("/api/v1/campaigns?limit=501").status_code == 400
+
+
+def test_one_campaign_with_stats_lint_and_messages(client, deps):
+    cid = launch(client).get_json()["id"]
+    fanout.queue_chunk(chunk(cid, 0, 1, 3, people(0, 3)), NOW, store=deps.store,
+                       event_log=deps.event_log)
+    deps.deliveries.reported.update({f"{cid}.1.0": "SENT", f"{cid}.1.1": "FAILED"})
+    campaign = client.get(f"/api/v1/campaigns/{cid}").get_json()
+    assert campaign["stats"] == {"audience_size": 3, "sent": 1, "failed": 1, "pending": 1}
+    assert campaign["status"] == "sending"
+    assert campaign["lint"]["placeholders"][0]["fallback_used"] == 1
+    pending = client.get(f"/api/v1/campaigns/{cid}/messages?status=PENDING").get_json()
+    assert [e["customer_external_id"] for e in pending["items"]] == ["c2"]
+    assert pending["items"][0]["text"] == "Hi P2" and pending["next_cursor"] is None
+    sent = client.get(f"/api/v1/campaigns/{cid}/messages?status=SENT").get_json()
+    assert [(e["customer_external_id"], e["status"]) for e in sent["items"]] == [("c0", "SENT")]
+
+
+def test_messages_reject_bad_queries_and_unknown_campaigns(client):
+    cid = launch(client).get_json()["id"]
+    assert client.get(f"/api/v1/campaigns/{cid}/messages?status=LOST").status_code == 400
+    bad = client.get(f"/api/v1/campaigns/{cid}/messages?cursor=zz")
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "INVALID_CURSOR"
+    assert client.get("/api/v1/campaigns/nope/messages").status_code == 404
+    assert client.get("/api/v1/campaigns/nope").status_code == 404
+
+
+def test_retry_failed_answers_202_then_409(client, deps):
+    cid = launch(client).get_json()["id"]
+    assert client.post(f"/api/v1/campaigns/{cid}/retry-failed").status_code == 409
+    fanout.queue_chunk(chunk(cid, 0, 1, 2, people(0, 2)), NOW, store=deps.store,
+                       event_log=deps.event_log)
+    deps.deliveries.reported[f"{cid}.1.1"] = "FAILED"
+    started = client.post(f"/api/v1/campaigns/{cid}/retry-failed")
+    assert started.status_code == 202
+    assert started.get_json() == {"campaign_id": cid, "attempt": 2, "failed_to_retry": 1}
+    again = client.post(f"/api/v1/campaigns/{cid}/retry-failed")
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "ATTEMPT_IN_PROGRESS"
+    assert client.post("/api/v1/campaigns/nope/retry-failed").status_code == 404
+
+
+def test_openapi_describes_every_route(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    assert set(paths) == {"/api/v1/campaigns", "/api/v1/campaigns/{campaign_id}",
+                          "/api/v1/campaigns/{campaign_id}/messages",
+                          "/api/v1/campaigns/{campaign_id}/retry-failed"}
