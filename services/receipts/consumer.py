@@ -1,10 +1,11 @@
 """The receipts worker: `python -m receipts.consumer`.
 
-Consumes `<prefix>receipts.deliveries` (bound to `delivery.reported`) in
-batches of RECEIPTS_BATCH_SIZE receipts or RECEIPTS_BATCH_WAIT_MS, applies
-each batch (handlers.apply_deliveries, idempotent) and only then acks it. A
-malformed delivery (not one of our message ids) fails the event schema and
-is dead-lettered by the consumer loop. A thread of this process also relays
+Consumes `<prefix>receipts.deliveries` (bound to `campaign.launched` and
+`delivery.reported`) in batches of RECEIPTS_BATCH_SIZE events or
+RECEIPTS_BATCH_WAIT_MS, applies each batch (handlers.apply_batch, idempotent)
+and only then acks it. A malformed delivery (not one of our message ids)
+fails the event schema and is dead-lettered at once; a delivery of a campaign
+never launched is retried a few times, then dead-lettered. A thread of this process also relays
 receipts' outbox (webhook batches whose publish failed). Several replicas may
 run: every write is an insert keyed by message id, so they never conflict.
 """
@@ -17,11 +18,11 @@ from datetime import timedelta
 
 from receipts.bootstrap import receipts_event_log
 from receipts.config import ReceiptsConfig
-from receipts.handlers import apply_deliveries
+from receipts.handlers import apply_batch
 from receipts.store import DeliveryStore
 from shared import mongo
 from shared.consumer import Consumer, ConsumerOptions
-from shared.events import DELIVERY_REPORTED
+from shared.events import CAMPAIGN_LAUNCHED, DELIVERY_REPORTED
 from shared.logs import configure_logging
 from shared.readiness import clear_ready
 
@@ -29,11 +30,12 @@ log = logging.getLogger(__name__)
 
 
 def build_consumer(config: ReceiptsConfig, client) -> Consumer:
-    options = ConsumerOptions(queue=config.deliveries_queue, routing_keys=(DELIVERY_REPORTED,),
+    options = ConsumerOptions(queue=config.deliveries_queue,
+                              routing_keys=(CAMPAIGN_LAUNCHED, DELIVERY_REPORTED),
                               batch_size=config.batch_size, batch_wait=config.batch_wait_ms / 1000,
                               prefetch=max(2 * config.batch_size, 100))
     store = DeliveryStore(client[config.database_name])
-    return Consumer(config.settings, options, functools.partial(apply_deliveries, store=store))
+    return Consumer(config.settings, options, functools.partial(apply_batch, store=store))
 
 
 def start_relay(event_log, stop: threading.Event, config: ReceiptsConfig) -> threading.Thread:

@@ -4,8 +4,34 @@ from __future__ import annotations
 import logging
 
 from receipts import domain
+from shared.events import CAMPAIGN_LAUNCHED, DELIVERY_REPORTED
 
 log = logging.getLogger(__name__)
+
+
+class UnknownCampaign(Exception):
+    """A receipt of a campaign never launched. The consumer loop retries the event a
+    few times (its `campaign.launched` may be late) and then dead-letters it."""
+
+
+def apply_batch(events: list[dict], *, store) -> dict[str, dict[str, int]]:
+    """The consumer's handler: learn launched campaigns, then apply deliveries of known ones.
+
+    Deliveries of unknown campaigns are left out and reported by raising UnknownCampaign
+    after the others are applied (the loop then retries the batch event by event,
+    which for the applied ones changes nothing)."""
+    launches = [e["data"] for e in events if e["event_type"] == CAMPAIGN_LAUNCHED]
+    if launches:
+        store.remember_campaigns(launches)
+    deliveries = [e for e in events if e["event_type"] == DELIVERY_REPORTED]
+    known = store.known_campaigns({e["data"]["campaign_id"] for e in deliveries})
+    unknown = sorted({e["data"]["campaign_id"] for e in deliveries} - known)
+    counts = apply_deliveries([e for e in deliveries if e["data"]["campaign_id"] in known],
+                              store=store)
+    if unknown:
+        log.warning("receipts of unknown campaigns", extra={"campaigns": unknown[:20]})
+        raise UnknownCampaign(f"receipts of campaigns never launched: {unknown[:5]}")
+    return counts
 
 
 def report_receipts(receipts: list[dict], *, event_log, correlation_id: str) -> int:

@@ -6,6 +6,7 @@ For campaign `<cid>`:
 - `sent_<cid>` / `failed_<cid>`: `_id` = message id, one document per message
   whose winning status is that one, so their collStats counts ARE the stats.
 - `campaign_stats`: `_id` = campaign id, a cache of the two counts.
+- `campaigns`: `_id` = campaign id, every campaign seen in `campaign.launched`.
 Every filter is `{"_id": value}` (FerretDB answers only those quickly).
 """
 from __future__ import annotations
@@ -18,11 +19,14 @@ from receipts import deliveries_view
 from shared.mongo import insert_many_new, ping
 
 STATS_COLLECTION = "campaign_stats"
+CAMPAIGNS_COLLECTION = "campaigns"
 
 
 class DeliveryStore:
     def __init__(self, db: Database):
         self._db = db
+        # Campaigns are never forgotten, so a cache of known ones is always right.
+        self._known_campaigns: set[str] = set()
 
     def reachable(self) -> bool:
         return ping(self._db.client)
@@ -46,6 +50,21 @@ class DeliveryStore:
         now = datetime.now(UTC)
         collection = self._db[deliveries_view.outcome_collection(campaign_id, status)]
         insert_many_new(collection, [{"_id": i, "recorded_at": now} for i in message_ids])
+
+    def remember_campaigns(self, launches: list[dict]) -> None:
+        """Campaign attempts seen in `campaign.launched` (first one of each campaign kept)."""
+        now = datetime.now(UTC)
+        insert_many_new(self._db[CAMPAIGNS_COLLECTION],
+                        [{"_id": launch["campaign_id"], "attempt": launch["attempt"],
+                          "first_seen_at": now} for launch in launches])
+        self._known_campaigns.update(launch["campaign_id"] for launch in launches)
+
+    def known_campaigns(self, campaign_ids: set[str]) -> set[str]:
+        misses = campaign_ids - self._known_campaigns
+        found = {i for i in misses
+                 if self._db[CAMPAIGNS_COLLECTION].find_one({"_id": i}, {"_id": 1}) is not None}
+        self._known_campaigns.update(found)
+        return campaign_ids & self._known_campaigns
 
     def refresh_stats(self, campaign_id: str) -> dict[str, int]:
         counts = deliveries_view.campaign_counts(self._db, campaign_id)

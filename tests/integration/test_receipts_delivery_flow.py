@@ -20,9 +20,12 @@ from receipts import deliveries_view, domain
 from receipts.app import create_app
 from receipts.config import ReceiptsConfig
 from receipts.consumer import build_consumer
-from receipts.store import STATS_COLLECTION
+from receipts.store import CAMPAIGNS_COLLECTION, STATS_COLLECTION
 
-from shared import mongo
+from shared import broker, mongo
+from shared.envelope import new_event
+from shared.events import CAMPAIGN_LAUNCHED
+from shared.publisher import Publisher
 from tests.support.backbone import ConsumerThread, broker_address, via, wait_for  # noqa: E402
 from tests.support.faultproxy import FaultProxy  # noqa: E402
 
@@ -60,6 +63,18 @@ class ReceiptsHarness:
     def counts(self, campaign_id):
         return deliveries_view.campaign_counts(self.db, campaign_id)
 
+    def launch(self, *campaign_ids):
+        """Publish `campaign.launched` as campaigns does, and wait until receipts knows them."""
+        events = [new_event(CAMPAIGN_LAUNCHED, {"campaign_id": c, "attempt": 1},
+                            producer="campaigns") for c in campaign_ids]
+        publisher = Publisher(self.config.settings)
+        try:
+            publisher.publish(events)
+        finally:
+            publisher.close()
+        known = self.db[CAMPAIGNS_COLLECTION]
+        assert wait_for(lambda: all(known.find_one({"_id": c}) for c in campaign_ids), timeout=20)
+
     def consumer(self, settings=None) -> ConsumerThread:
         config = dataclasses.replace(self.config, settings=settings or self.config.settings)
         return ConsumerThread(build_consumer(config, self.client)).start()
@@ -95,6 +110,7 @@ def test_unsigned_or_wrongly_signed_callbacks_get_401(harness):
 def test_duplicate_and_out_of_order_receipts_change_nothing(harness):
     consumer = harness.consumer()
     try:
+        harness.launch("cA")
         assert harness.post([receipt("cA.1.0", "SENT"), receipt("cA.1.1", "FAILED")]).ok
         assert wait_for(lambda: harness.counts("cA") == {"sent": 1, "failed": 1}, timeout=20)
         assert harness.post([receipt("cA.1.0", "FAILED"), receipt("cA.1.1", "SENT"),
@@ -122,6 +138,7 @@ def test_a_crash_between_status_and_outcome_inserts_is_repaired(harness):
         [{"_id": f"cR.1.{i}", "status": "FAILED" if i < 3 else "SENT"} for i in range(10)])
     consumer = harness.consumer()
     try:
+        harness.launch("cR")
         # The vendor reports them again (its callback was never acknowledged), some differently.
         assert harness.post([receipt(f"cR.1.{i}", "SENT") for i in range(10)]).ok
         assert wait_for(lambda: harness.counts("cR") == {"sent": 7, "failed": 3}, timeout=20)
@@ -142,6 +159,7 @@ def test_consumer_cut_and_restarted_mid_stream_gives_exact_counts(harness):
     with FaultProxy(*broker_address(harness.config.settings)) as proxy:
         proxied = via(harness.config.settings, proxy.port)
         consumer = harness.consumer(proxied)
+        harness.launch("cK")
         for batch in batches[:3]:
             assert harness.post(batch).ok
         wait_for(lambda: sum(harness.counts("cK").values()) > 0, timeout=20, interval=0.01)
@@ -171,6 +189,7 @@ def test_vendor_reports_every_message_once_with_seeded_outcomes(harness, setting
     app = vendor_app(vendor_config)
     vendor = Server(app)
     consumer = harness.consumer()
+    harness.launch("cV")
     ids = [f"cV.1.{i}" for i in range(3000)]
     try:
         for start in range(0, len(ids), 1000):
@@ -198,3 +217,22 @@ def test_vendor_reports_every_message_once_with_seeded_outcomes(harness, setting
     vendor_db = harness.client[vendor_config.database_name]
     assert vendor_db.command("collStats", "messages")["count"] == len(ids)
     assert vendor_db.command("collStats", "reported")["count"] == len(ids)
+
+
+def test_receipts_of_unknown_campaigns_are_dead_lettered(harness):
+    consumer = harness.consumer()
+    try:
+        harness.launch("cD")
+        assert harness.post([receipt("cD.1.0", "SENT"), receipt("cU.1.0", "SENT")]).ok
+        assert wait_for(lambda: harness.counts("cD") == {"sent": 1, "failed": 0}, timeout=20)
+        dead = harness.config.deliveries_queue + ".dead"
+        connection = broker.connect(harness.config.settings)
+        try:
+            channel = connection.channel()
+            assert wait_for(lambda: channel.queue_declare(dead, passive=True).method.message_count
+                            == 1, timeout=30)
+        finally:
+            connection.close()
+    finally:
+        consumer.stop()
+    assert harness.counts("cU") == {"sent": 0, "failed": 0}

@@ -1,8 +1,12 @@
 """Applying delivery.reported batches, with a hand-written in-memory store."""
 from __future__ import annotations
 
+import pytest
 from receipts import domain
-from receipts.handlers import apply_deliveries, report_receipts
+from receipts.handlers import UnknownCampaign, apply_batch, apply_deliveries, report_receipts
+
+from shared.envelope import new_event
+from shared.events import CAMPAIGN_LAUNCHED
 
 
 class FakeStore:
@@ -12,6 +16,13 @@ class FakeStore:
         self.statuses: dict[str, dict[str, str]] = {}
         self.outcomes: dict[tuple[str, str], set[str]] = {}
         self.fail_outcomes_once = False
+        self.campaigns: set[str] = set()
+
+    def remember_campaigns(self, launches):
+        self.campaigns.update(launch["campaign_id"] for launch in launches)
+
+    def known_campaigns(self, campaign_ids):
+        return campaign_ids & self.campaigns
 
     def record_statuses(self, campaign_id, deliveries):
         stored = self.statuses.setdefault(campaign_id, {})
@@ -90,3 +101,23 @@ def test_report_appends_one_batch_of_events():
                 {"message_id": "c.1.0", "status": "SENT", "reported_at": "2026-01-01T00:00:00Z"}]
     assert report_receipts(receipts, event_log=log, correlation_id="x") == 1
     assert len(log.batches) == 1 and log.batches[0][0]["event_type"] == "delivery.reported"
+
+
+def _launched(campaign_id):
+    return new_event(CAMPAIGN_LAUNCHED, {"campaign_id": campaign_id, "attempt": 1},
+                     producer="campaigns")
+
+
+def test_a_batch_learns_its_campaigns_before_applying_their_receipts():
+    store = FakeStore()
+    counts = apply_batch([_launched("c")] + _events([("c.1.0", "SENT")]), store=store)
+    assert counts == {"c": {"sent": 1, "failed": 0}}
+
+
+def test_receipts_of_unknown_campaigns_raise_after_the_known_ones_are_applied():
+    store = FakeStore()
+    apply_batch([_launched("c")], store=store)
+    with pytest.raises(UnknownCampaign):
+        apply_batch(_events([("c.1.0", "SENT"), ("x.1.0", "SENT")]), store=store)
+    assert store.refresh_stats("c") == {"sent": 1, "failed": 0}
+    assert "x" not in store.statuses
