@@ -8,9 +8,13 @@ import argparse
 import json
 import signal
 
-from bench import ingest
+from bench import ingest, segments
 
-SCENARIOS = {"ingest": ingest.run}
+SCENARIOS = {
+    "ingest": ingest.run,
+    "segment_preview_100k": lambda: segments.run(100_000),
+    "segment_preview_1m": lambda: segments.run(1_000_000),
+}
 
 
 def _exit_on_sigterm(*_args) -> None:

@@ -77,7 +77,7 @@ def run(customers_n: int = 50_000, orders_n: int = 200_000, seed: int = 7) -> di
         accepted = _post_all(gateway, key, "customers", customers)
         accepted += _post_all(gateway, key, "orders", orders)
         accepted_at = time.perf_counter()
-        progress(f"{accepted} records accepted in {accepted_at - started:.1f}s; waiting for profiles")
+        progress(f"{accepted} accepted in {accepted_at - started:.1f}s; waiting for profiles")
         projected_at = _wait_projected(settings, len(customers), len(orders))
         records = len(customers) + len(orders)
         seconds = projected_at - started

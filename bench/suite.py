@@ -19,32 +19,39 @@ def progress(message: str) -> None:
 
 
 @contextmanager
-def running_suite(extra_env: dict[str, str] | None = None, ready_timeout: float = 180):
+def running_suite(extra_env: dict[str, str] | None = None, ready_timeout: float = 180,
+                  before_start=None):
     """Yield (settings, gateway_url) of a freshly started suite; stop it afterwards.
 
-    The suite's own output goes to var/bench/suite.log."""
+    `before_start(settings)` runs first (to put data in place). The suite's own
+    output goes to var/bench/suite.log."""
     run_id = f"bench{uuid.uuid4().hex[:6]}"
     env = {**os.environ, "CRM_DB_PREFIX": run_id, "CRM_QUEUE_PREFIX": f"{run_id}.",
            "CRM_LOG_LEVEL": "WARNING", **(extra_env or {})}
     settings = Settings.from_env(env)
     log_path = ROOT / "var" / "bench" / "suite.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w") as log_file:
-        stack = Stack(env, servers=False, output=Output(log_file))
-        progress(f"starting the suite (prefix {run_id}, output in {log_path})")
-        stack.start()
-        try:
+    stack = None
+    try:
+        if before_start is not None:
+            before_start(settings)
+        with open(log_path, "w") as log_file:
+            stack = Stack(env, servers=False, output=Output(log_file))
+            progress(f"starting the suite (prefix {run_id}, output in {log_path})")
+            stack.start()
             stack.wait_ready(ready_timeout)
             yield settings, stack.gateway_url
-        finally:
+    finally:
+        if stack is not None:
             stack.stop()
-            _drop_databases(settings)
+        _drop_databases(settings)
 
 
 def _drop_databases(settings: Settings) -> None:
     from shared.mongo import connect
 
     client = connect(settings)
-    for service in ("gateway", "ingest", "segments", "campaigns", "receipts", "vendor_sim", "ceiling"):
+    services = ("gateway", "ingest", "segments", "campaigns", "receipts", "vendor_sim", "ceiling")
+    for service in services:
         client.drop_database(settings.database_name(service))
     client.close()
