@@ -88,7 +88,8 @@ def test_accepted_once_and_reported_after_a_restart(settings, receiver):
         # A resend after the restart is still not sent again.
         resend = second_app.test_client().post("/v1/messages", json={"messages": messages[:10]})
         assert resend.status_code == 202
-        assert _wait(lambda: db.command("collStats", "reported")["count"] == 1500, timeout=10)
+        store = second_app.extensions["vendor_sim"].store
+        assert _wait(lambda: store.reported_count() == 1500, timeout=10)
     finally:
         second_app.extensions["vendor_sim"].close()
     by_id = {}
