@@ -169,3 +169,52 @@ def test_a_saved_segment_is_resolved_and_an_unknown_one_is_404(config, sandbox):
     assert missing.get_json()["error"]["code"] == "SEGMENT_NOT_FOUND"
     listed = api.get("/api/v1/campaigns").get_json()
     assert [c["id"] for c in listed["items"]] == [made.get_json()["id"]]
+
+
+def reported(campaign_id: str, outcomes: dict[str, str]) -> list[dict]:
+    return [{"data": {"message_id": message_id, "campaign_id": campaign_id,
+                      "customer_external_id": None, "provider_message_id": "p",
+                      "status": status, "reported_at": "2026-05-01T10:00:00+00:00",
+                      "reason": None if status == "SENT" else "bounced"}}
+            for message_id, status in outcomes.items()]
+
+
+def test_retry_failed_sends_again_to_the_failed_only_with_exact_stats(config, sandbox,
+                                                                        dispatcher):
+    from receipts.handlers import apply_deliveries
+    from receipts.store import DeliveryStore
+
+    watch = sandbox.queue("queued", [MESSAGES_QUEUED])
+    app = create_app(config)
+    api = app.test_client()
+    cid = launch(api, message="Hi {first_name|there}")["id"]
+    sandbox.publish([chunk_event(cid, 0, 1, 10, recipients(0, 10))])
+    store = app.extensions["campaigns"].store
+    wait_until(lambda: store.queued_chunks(cid) == 1)
+    sandbox.take(watch, at_least=1, timeout=10)
+    receipts = DeliveryStore(mongo.connect(config.settings)[
+        config.settings.database_name("receipts")])
+    apply_deliveries(reported(cid, {f"{cid}.1.{n}": "SENT" if n < 7 else "FAILED"
+                                    for n in range(10)}), store=receipts)
+    done = api.get(f"/api/v1/campaigns/{cid}").get_json()
+    assert done["stats"] == {"audience_size": 10, "sent": 7, "failed": 3, "pending": 0}
+    assert done["status"] == "completed"
+
+    assert api.post(f"/api/v1/campaigns/{cid}/retry-failed").status_code == 202
+    wait_until(lambda: (store.find_attempt(cid, 2) or {}).get("queued_at"))
+    bodies = [json.loads(body) for _props, body in sandbox.take(watch, at_least=1, timeout=10)]
+    again = [m for body in bodies for m in body["data"]["messages"]]
+    assert sorted(m["customer_external_id"] for m in again) == ["c00007", "c00008", "c00009"]
+    assert all(m["message_id"].startswith(f"{cid}.2.") for m in again)
+    during = api.get(f"/api/v1/campaigns/{cid}").get_json()
+    assert during["stats"] == {"audience_size": 10, "sent": 7, "failed": 0, "pending": 3}
+    assert during["status"] == "sending" and during["attempt"] == 2
+
+    by_customer = {m["customer_external_id"]: m["message_id"] for m in again}
+    apply_deliveries(reported(cid, {by_customer["c00007"]: "SENT", by_customer["c00008"]: "SENT",
+                                    by_customer["c00009"]: "FAILED"}), store=receipts)
+    final = api.get(f"/api/v1/campaigns/{cid}").get_json()
+    assert final["stats"] == {"audience_size": 10, "sent": 9, "failed": 1, "pending": 0}
+    assert final["status"] == "completed"
+    failed = api.get(f"/api/v1/campaigns/{cid}/messages?status=FAILED").get_json()["items"]
+    assert [(e["customer_external_id"], e["attempt"]) for e in failed] == [("c00009", 2)]
