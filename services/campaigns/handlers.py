@@ -76,12 +76,20 @@ def create_campaign(body: dict, now: datetime, *, store, segment_rules, event_lo
 
 def view(campaign: dict, *, store, deliveries) -> dict:
     """The campaign as the API shows it, with stats read now (`deliveries` None: none yet)."""
-    cid = campaign["_id"]
-    counts = deliveries.counts(cid) if deliveries is not None else {"sent": 0, "failed": 0}
-    retried = store.retried_count(cid) if campaign.get("attempt", 1) > 1 else 0
-    stats = domain.campaign_stats(campaign.get("audience_size"), counts["sent"],
-                                  counts["failed"], retried)
-    queued = _fully_queued(campaign, store)
+    cid, attempt = campaign["_id"], campaign.get("attempt", 1)
+    final = campaign.get("final")
+    if final is not None and final["attempt"] == attempt:
+        stats, queued = final["stats"], True  # nothing pending: only a retry changes it
+    else:
+        counts = deliveries.counts(cid) if deliveries is not None else {"sent": 0, "failed": 0}
+        retried = store.retried_count(cid) if attempt > 1 else 0
+        stats = domain.campaign_stats(campaign.get("audience_size"), counts["sent"],
+                                      counts["failed"], retried)
+        queued = _fully_queued(campaign, store)
+        if queued and stats["pending"] == 0 and campaign["status"] != "failed":
+            # Every message of this attempt has its final status, and a final status
+            # never changes: keep the stats instead of counting again at every read.
+            store.update(cid, {"final": {"attempt": attempt, "stats": stats}})
     lint = campaign.get("lint")
     if lint is None and queued:
         lint = domain.merge_lints([chunk["lint"] for chunk in store.all_chunks(cid)])
@@ -90,7 +98,7 @@ def view(campaign: dict, *, store, deliveries) -> dict:
             "status": domain.campaign_status(campaign["status"], stats, queued),
             "message": campaign["message"], "rules": campaign.get("rules"),
             "segment_id": campaign.get("segment_id"), "send_rate": campaign.get("send_rate"),
-            "attempt": campaign.get("attempt", 1), "created_at": campaign["created_at"],
+            "attempt": attempt, "created_at": campaign["created_at"],
             "stats": stats, "lint": lint, "error": campaign.get("error")}
 
 

@@ -157,3 +157,14 @@ def test_openapi_describes_every_route(client):
     assert set(paths) == {"/api/v1/campaigns", "/api/v1/campaigns/{campaign_id}",
                           "/api/v1/campaigns/{campaign_id}/messages",
                           "/api/v1/campaigns/{campaign_id}/retry-failed"}
+
+
+def test_completed_stats_are_kept_without_counting_again(client, deps):
+    cid = launch(client).get_json()["id"]
+    fanout.queue_chunk(chunk(cid, 0, 1, 2, people(0, 2)), NOW, store=deps.store,
+                       event_log=deps.event_log)
+    deps.deliveries.reported.update({f"{cid}.1.0": "SENT", f"{cid}.1.1": "FAILED"})
+    assert client.get(f"/api/v1/campaigns/{cid}").get_json()["status"] == "completed"
+    deps.deliveries.counts = None  # counting again would now fail
+    again = client.get(f"/api/v1/campaigns/{cid}").get_json()
+    assert again["stats"] == {"audience_size": 2, "sent": 1, "failed": 1, "pending": 0}
