@@ -16,7 +16,7 @@ from datetime import datetime
 
 from campaigns import domain
 from campaigns.handlers import PRODUCER, event_id
-from campaigns.message_log import SEQUENCE_STRIDE, _customers_of
+from campaigns.message_log import SEQUENCE_STRIDE, customers_of
 from shared.envelope import new_event
 from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED, MESSAGES_QUEUED
 
@@ -162,7 +162,7 @@ def _freeze_retry(cid: str, attempt: int, store, deliveries) -> dict:
         if len(page) < 1000:
             break
         after = page[-1]
-    customers = _customers_of(cid, failed, store)
+    customers = customers_of(cid, failed, store)
     pairs = [(customer, mid) for customer, mid in zip(customers, failed, strict=True) if customer]
     parts = [pairs[i:i + RETRY_CHUNK] for i in range(0, len(pairs), RETRY_CHUNK)]
     store.freeze_retry(cid, attempt, [

@@ -66,13 +66,13 @@ def _by_outcome(campaign_id, status, cursor, limit, store, deliveries):
         shown = [mid for mid in message_ids if mid not in retried]
     else:
         shown = message_ids
-    customers = _customers_of(campaign_id, shown, store)
+    customers = customers_of(campaign_id, shown, store)
     entries = _entries(campaign_id, [c for c in customers if c], store, deliveries)
     next_cursor = f"m{message_ids[-1]}" if len(message_ids) == limit else None
     return entries, next_cursor
 
 
-def _customers_of(campaign_id: str, message_ids: list[str], store) -> list[str | None]:
+def customers_of(campaign_id: str, message_ids: list[str], store) -> list[str | None]:
     """The customer each message went to, from the chunk documents that froze them."""
     chunks: dict[tuple[int, int], list[str]] = {}
     customers = []
