@@ -12,6 +12,7 @@ written last, says the chunk is done (collStats of chunks = chunks queued).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from campaigns import domain
@@ -30,14 +31,20 @@ def parse_request_id(request_id: str) -> tuple[str, int] | None:
 
 
 def handle_events(envelopes: list[dict], now: datetime, *, store, event_log, deliveries) -> None:
+    """One consumer batch. The chunks' `messages.queued` go out in ONE event-log append
+    (one outbox write, one log insert, one confirmed publish) before their chunk records."""
+    prepared: dict[tuple[str, int], PreparedChunk] = {}
     for envelope in envelopes:
         kind = envelope["event_type"]
         if kind == AUDIENCE_CHUNK:
-            queue_chunk(envelope, now, store=store, event_log=event_log)
+            chunk = prepare_chunk(envelope, now, store=store)
+            if chunk is not None:
+                prepared.setdefault((chunk.campaign_id, chunk.index), chunk)
         elif kind == AUDIENCE_FAILED:
             audience_failed(envelope, store=store)
         elif kind == CAMPAIGN_LAUNCHED and envelope["data"]["attempt"] > 1:
             queue_retry(envelope, now, store=store, event_log=event_log, deliveries=deliveries)
+    commit_chunks(list(prepared.values()), store=store, event_log=event_log)
 
 
 def _campaign_of(envelope: dict, store) -> dict | None:
@@ -49,15 +56,32 @@ def _campaign_of(envelope: dict, store) -> dict | None:
     return campaign
 
 
+@dataclass
+class PreparedChunk:
+    campaign_id: str
+    index: int
+    event: dict | None  # messages.queued, None when nothing is left to queue
+    record: dict        # the chunk document, written once the event is appended
+
+
 def queue_chunk(envelope: dict, now: datetime, *, store, event_log) -> int:
     """Log and queue one chunk's messages; returns how many were queued."""
+    chunk = prepare_chunk(envelope, now, store=store)
+    if chunk is None:
+        return 0
+    commit_chunks([chunk], store=store, event_log=event_log)
+    return chunk.record["queued"]
+
+
+def prepare_chunk(envelope: dict, now: datetime, *, store) -> PreparedChunk | None:
+    """Write the chunk's communications log entries; None if there is nothing to do."""
     data = envelope["data"]
     campaign = _campaign_of(envelope, store)
     if campaign is None:
-        return 0
+        return None
     cid, index = campaign["_id"], data["chunk_index"]
     if store.find_chunk(cid, index) is not None:
-        return 0  # done before: its messages.queued is in the log (or the outbox)
+        return None  # done before: its messages.queued is in the log (or the outbox)
     if campaign.get("chunk_count") is None:
         store.update(cid, {"audience_size": data["audience_size"],
                            "chunk_count": data["chunk_count"], "audience_at": now})
@@ -67,12 +91,19 @@ def queue_chunk(envelope: dict, now: datetime, *, store, event_log) -> int:
                for n, recipient in enumerate(recipients)]
     queued = _insert_new_or_ours(cid, entries, store)
     messages = [_queued_message(entry) for entry in queued]
-    _append_queued(event_log, campaign, 1, index, messages, envelope)
     queued_ids = {entry["message_id"] for entry in queued}
     ids = [entry["_id"] if entry["message_id"] in queued_ids else "" for entry in entries]
-    store.insert_chunk(cid, index, {"ids": ids, "lint": domain.lint(parts, recipients),
-                                    "queued": len(messages), "queued_at": now})
-    return len(messages)
+    return PreparedChunk(cid, index, _queued_event(campaign, 1, index, messages, envelope),
+                         {"ids": ids, "lint": domain.lint(parts, recipients),
+                          "queued": len(messages), "queued_at": now})
+
+
+def commit_chunks(chunks: list[PreparedChunk], *, store, event_log) -> None:
+    events = [chunk.event for chunk in chunks if chunk.event is not None]
+    if events:
+        event_log.append(events)  # False: in the outbox, which the relay publishes
+    for chunk in chunks:
+        store.insert_chunk(chunk.campaign_id, chunk.index, chunk.record)
 
 
 def _log_entry(cid: str, attempt: int, sequence: int, recipient: dict, parts, now) -> dict:
@@ -101,17 +132,17 @@ def _queued_message(entry: dict) -> dict:
             "to": entry["to"], "text": entry["text"]}
 
 
-def _append_queued(event_log, campaign: dict, attempt: int, index: int, messages: list[dict],
-                   cause: dict) -> None:
+def _queued_event(campaign: dict, attempt: int, index: int, messages: list[dict],
+                  cause: dict) -> dict | None:
     if not messages:
-        return
+        return None
     cid = campaign["_id"]
-    event_log.append([new_event(
+    return new_event(
         MESSAGES_QUEUED, {"campaign_id": cid, "attempt": attempt,
                           "send_rate": float(campaign.get("send_rate") or 0.0),
                           "messages": messages},
         producer=PRODUCER, event_id=event_id(cid, attempt, index, MESSAGES_QUEUED),
-        correlation_id=cause["correlation_id"], causation_id=cause["event_id"])])
+        correlation_id=cause["correlation_id"], causation_id=cause["event_id"])
 
 
 def audience_failed(envelope: dict, *, store) -> None:
@@ -145,7 +176,9 @@ def queue_retry(envelope: dict, now: datetime, *, store, event_log, deliveries) 
                      "to": logged[customer]["to"], "text": logged[customer]["text"]}
                     for customer, new in zip(chunk["ids"], new_ids, strict=True)
                     if customer in logged]
-        _append_queued(event_log, campaign, attempt, index, messages, envelope)
+        event = _queued_event(campaign, attempt, index, messages, envelope)
+        if event is not None:
+            event_log.append([event])
         queued += len(messages)
     store.update_attempt(cid, attempt, {"queued_at": now})
     return queued
