@@ -30,6 +30,9 @@ HTTP_APPS = {
 WORKERS = {
     "ingest-relay": "ingest.relay",  # ingest's outbox relay to RabbitMQ
     "segments-projector": "segments.consumer",  # customer profile projector
+    "campaigns-dispatcher": "campaigns.dispatcher",  # audience chunks -> communications log
+    "campaigns-sender": "campaigns.sender",  # queued messages -> the vendor (scale by adding)
+    "receipts-consumer": "receipts.consumer",  # delivery receipts -> statuses, in batches
 }
 
 DEFAULT_THREADS = 4
