@@ -18,7 +18,10 @@ The shared consumer loop (shared.consumer) declares quorum queues with dead
 letters and retries; none of that fits a per-replica, disposable queue whose
 handling is an in-memory write that cannot fail for the broker's reasons, so
 this is a small loop of its own: batches acked after they are applied,
-unreadable messages logged and acked, reconnects with tenacity.
+unreadable messages logged and acked, reconnects with tenacity. The consumer
+is exclusive: a second process with the same replica id is refused (and
+keeps retrying, so a restart whose old connection the broker has not
+dropped yet still gets the queue a moment later).
 """
 from __future__ import annotations
 
@@ -152,8 +155,17 @@ class IndexFeed:
         pending: list[tuple] = []
         cancelled: list = []
         channel.add_on_cancel_callback(cancelled.append)
-        channel.basic_consume(self._queue, lambda _ch, method, _props, body:
-                              pending.append((method, body)))
+        try:
+            # Exclusive: a second process on this replica's queue would take half of
+            # the updates and leave both indexes wrong; it is refused (403) instead.
+            channel.basic_consume(self._queue, lambda _ch, method, _props, body:
+                                  pending.append((method, body)), exclusive=True)
+        except ChannelClosedByBroker as error:
+            if error.reply_code == 403:
+                log.error("another process consumes this replica's queue: run the segments "
+                          "API as one worker, and give each replica its own "
+                          "SEGMENTS_REPLICA_ID", extra={"queue": self._queue})
+            raise
         self._consuming.set()
         log.info("index feed consuming", extra={"queue": self._queue})
         while not self._stopping.is_set():

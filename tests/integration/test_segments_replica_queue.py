@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from segments.store import ProfileStore
+from segments.audience import AudienceHolder
+from segments.store import ProfileStore, SegmentsDatabase
 from test_profile_harness import customer_upserted, running_projector, wait_for
 from test_segments_harness import clean_up_segments, running_index, segments_config
 
@@ -80,3 +82,22 @@ def test_a_replica_whose_queue_was_deleted_while_away_reloads(config):
     finally:
         publisher.close()
         client.close()
+
+
+def test_a_second_process_with_the_same_replica_id_is_refused_until_the_first_stops(config):
+    database = SegmentsDatabase(config.settings, config.database_name)
+    with running_index(config):
+        second = AudienceHolder(config, database)
+        second.ensure_started()
+        try:
+            wait_for(lambda: second._audience_consumer is not None and
+                     second._audience_consumer.consuming, "the second replica's other consumer")
+            time.sleep(1.0)  # its feed has tried the exclusive queue by now
+            assert second.ready and not second.serving
+        except BaseException:
+            second.stop()
+            raise
+    try:
+        wait_for(lambda: second.serving, "the second replica taking over the queue", timeout=60)
+    finally:
+        second.stop()
