@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from crm.seed import generate_customers, generate_orders
+from tests.support.expectations import expected_profiles, mismatch
 
 BATCH = 250
 PROJECTION_TIMEOUT = 240
@@ -65,43 +66,6 @@ def _post_mixed(api, path: str, good: list[dict], bad: list[dict], rng: random.R
         _post(api, path, [r for r, _ in chunk], {i for i, (_, ok) in enumerate(chunk) if not ok})
 
 
-def _at(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _expected_profiles(customers: dict[str, dict], orders: dict[str, dict]) -> dict[str, dict]:
-    expected = {cid: {**c, "total_spend": 0.0, "order_count": 0, "last_order_at": None}
-                for cid, c in customers.items()}
-    for order in orders.values():
-        profile = expected[order["customer_external_id"]]
-        profile["total_spend"] += order["amount"]
-        profile["order_count"] += 1
-        placed = _at(order["placed_at"])
-        if profile["last_order_at"] is None or placed > profile["last_order_at"]:
-            profile["last_order_at"] = placed
-    for profile in expected.values():
-        times = [t for t in (_at(profile.get("last_visit_at")), profile["last_order_at"]) if t]
-        profile["last_active_at"] = max(times) if times else None
-    return expected
-
-
-def _mismatch(profile: dict, want: dict) -> str | None:
-    for field in ("name", "email", "phone", "city", "visits", "order_count"):
-        if profile.get(field) != want.get(field):
-            return f"{field}: {profile.get(field)!r} != {want.get(field)!r}"
-    if sorted(profile.get("tags") or []) != sorted(want.get("tags") or []):
-        return f"tags: {profile.get('tags')} != {want.get('tags')}"
-    if abs(profile["total_spend"] - want["total_spend"]) > 0.005:
-        return f"total_spend: {profile['total_spend']} != {want['total_spend']}"
-    for field in ("last_order_at", "last_active_at"):
-        if _at(profile.get(field)) != want[field]:
-            return f"{field}: {profile.get(field)} != {want[field]}"
-    return None
-
-
 def _wait_for_profiles(api, expected: dict[str, dict]) -> dict[str, str]:
     """Poll every customer until its profile matches; returns what still differs at the end."""
     waiting = dict.fromkeys(expected, "not projected")
@@ -113,7 +77,7 @@ def _wait_for_profiles(api, expected: dict[str, dict]) -> dict[str, str]:
                 waiting[cid] = "not projected"
                 continue
             assert response.status_code == 200, response.text
-            problem = _mismatch(response.json(), expected[cid])
+            problem = mismatch(response.json(), expected[cid])
             if problem is None:
                 del waiting[cid]
             else:
@@ -140,7 +104,7 @@ def test_ingested_customers_and_orders_become_exact_profiles(api):
 
     final_customers = {c["external_id"]: c for c in customers}
     final_customers.update({c["external_id"]: c for c in updates})
-    expected = _expected_profiles(final_customers, {o["external_id"]: o for o in orders})
+    expected = expected_profiles(final_customers, {o["external_id"]: o for o in orders})
 
     still_wrong = _wait_for_profiles(api, expected)
     assert not still_wrong, dict(list(still_wrong.items())[:10])

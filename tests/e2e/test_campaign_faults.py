@@ -1,0 +1,304 @@
+"""Exactly-once effect under faults (issue 4, item 6): a kill -9 of one process of
+the campaign pipeline, or a RabbitMQ restart, while a campaign is sending, ends
+with every customer holding exactly one message, the vendor holding exactly one
+message per customer, and stats equal to the log's statuses.
+
+Each case launches a small paced campaign (`send_rate`) to its own city, kills
+the process mid-send (the supervisor restarts it with backoff), then watches the
+campaign complete with `sent + failed + pending == audience_size` at every read.
+
+The broker restart uses a private RabbitMQ node started by scripts/servers.sh on
+a free port (node `crm-<port>@localhost`) and a second suite on it: stopping the
+broker every other test and engineer on this machine shares would break them.
+"""
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import requests
+
+from crm.seed import generate_customers
+from crm.stack import SERVERS_SCRIPT, Output, Stack, port_answers
+from shared.config import SERVICE_PORTS, Settings
+from shared.mongo import connect
+
+PER_CASE = 500
+SEND_RATE = 100.0  # messages/s: ~5 s of sending, a wide window to kill in
+TEMPLATE = "Hello {first_name|there}, your order ships free this week."
+# (process, when to kill it): "sending" = some receipts applied, some pending;
+# "launch" = right after the campaign is created, while segments streams the audience.
+CASES = {
+    "campaigns-dispatcher": "sending",
+    "campaigns-sender": "sending",
+    "receipts-consumer": "sending",
+    "vendor_sim": "sending",
+    "receipts": "sending",
+    "segments": "launch",
+}
+
+
+def _city(case: str) -> str:
+    return "Faultpur-" + case.replace("_", "-")
+
+
+def _rules(case: str) -> dict:
+    return {"field": "city", "op": "eq", "value": _city(case)}
+
+
+def _ingest(api, cases, seed: int) -> dict[str, set[str]]:
+    """PER_CASE customers per case, each case in its own city; returns their ids."""
+    records, audiences = [], {}
+    for number, case in enumerate(cases):
+        customers = generate_customers(PER_CASE, seed=seed + number,
+                                       prefix=f"fault{seed}-{number}-")
+        for customer in customers:
+            customer["city"] = _city(case)
+        records += customers
+        audiences[case] = {c["external_id"] for c in customers}
+    for start in range(0, len(records), 1000):
+        response = api.post(f"{api.base_url}/api/v1/customers",
+                            json={"records": records[start:start + 1000]}, timeout=120)
+        assert response.status_code == 202, response.text
+    for case in cases:
+        _wait_audience(api, case, PER_CASE)
+    return audiences
+
+
+def _wait_audience(api, case: str, size: int, timeout: float = 120) -> None:
+    deadline, count = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        response = api.post(f"{api.base_url}/api/v1/segments/preview",
+                            json={"rules": _rules(case)}, timeout=30)
+        if response.status_code == 200:
+            count = response.json()["count"]
+            if count == size:
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"audience of {case} stayed at {count}, expected {size}")
+
+
+def _launch(api, case: str) -> str:
+    created = api.post(f"{api.base_url}/api/v1/campaigns", timeout=30, json={
+        "name": f"Free shipping ({case} killed)", "rules": _rules(case),
+        "message": TEMPLATE, "send_rate": SEND_RATE})
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+def _read(api, campaign_id: str) -> dict:
+    """One read of the campaign, checking the stats invariant. A gateway or
+    campaigns hiccup while the broker is down is retried, never hidden."""
+    for _ in range(30):
+        try:
+            response = api.get(f"{api.base_url}/api/v1/campaigns/{campaign_id}", timeout=30)
+        except requests.RequestException:
+            time.sleep(0.5)
+            continue
+        if response.status_code in (502, 503, 504):
+            time.sleep(0.5)
+            continue
+        assert response.status_code == 200, response.text
+        campaign = response.json()
+        stats = campaign["stats"]
+        assert stats["sent"] + stats["failed"] + stats["pending"] == stats["audience_size"], stats
+        assert campaign["status"] != "failed", campaign
+        return campaign
+    raise AssertionError(f"campaign {campaign_id} unreadable for 15 s")
+
+
+def _wait_mid_send(api, campaign_id: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        campaign = _read(api, campaign_id)
+        stats = campaign["stats"]
+        if stats["sent"] + stats["failed"] > 0 and stats["pending"] > 0:
+            return campaign
+        assert campaign["status"] != "completed", f"completed before the fault: {campaign}"
+        time.sleep(0.1)
+    raise AssertionError(f"campaign never seen mid-send: {campaign}")
+
+
+def _watch_until_completed(api, campaign_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        campaign = _read(api, campaign_id)
+        if campaign["status"] == "completed":
+            return campaign
+        time.sleep(0.5)
+    raise AssertionError(f"campaign not completed in {timeout}s: {campaign}")
+
+
+def _all_messages(api, campaign_id: str) -> list[dict]:
+    messages, cursor = [], None
+    while True:
+        params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+        response = api.get(f"{api.base_url}/api/v1/campaigns/{campaign_id}/messages",
+                           params=params, timeout=60)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        messages += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return messages
+
+
+def _vendor_messages(settings: Settings, campaign_id: str) -> list[dict]:
+    """What the vendor simulator accepted for this campaign, read-only from its
+    own collection (its `_id` is our message id; a scan: no other filter is fast)."""
+    client = connect(settings)
+    try:
+        collection = client[settings.database_name("vendor_sim")]["messages"]
+        return [document for document in collection.find({}, {"metadata": 1})
+                if document["_id"].startswith(f"{campaign_id}.")]
+    finally:
+        client.close()
+
+
+def _assert_exactly_once(api, settings: Settings, campaign: dict, audience: set[str]) -> None:
+    stats = campaign["stats"]
+    assert stats["audience_size"] == len(audience) and stats["pending"] == 0, stats
+
+    messages = _all_messages(api, campaign["id"])
+    per_customer = Counter(m["customer_external_id"] for m in messages)
+    assert set(per_customer) == audience
+    assert max(per_customer.values()) == 1, per_customer.most_common(3)
+    assert len({m["message_id"] for m in messages}) == len(audience)
+    assert sum(m["status"] == "SENT" for m in messages) == stats["sent"], stats
+    assert sum(m["status"] == "FAILED" for m in messages) == stats["failed"], stats
+
+    vendor = _vendor_messages(settings, campaign["id"])
+    assert {v["_id"] for v in vendor} == {m["message_id"] for m in messages}
+    seen = Counter(v["metadata"]["customer_external_id"] for v in vendor)
+    assert set(seen) == audience and max(seen.values()) == 1, seen.most_common(3)
+
+    time.sleep(1)  # a late duplicate receipt must change nothing
+    assert _read(api, campaign["id"])["stats"] == stats
+
+
+@pytest.fixture(scope="module")
+def audiences(api):
+    return _ingest(api, list(CASES), seed=61)
+
+
+@pytest.mark.parametrize("process", list(CASES))
+def test_a_kill_9_mid_send_leaves_one_message_per_customer(suite, api, audiences, process):
+    stack, settings = suite
+    campaign_id = _launch(api, process)
+    if CASES[process] == "sending":
+        _wait_mid_send(api, campaign_id)
+    restarts = stack.supervisor.child(process).restarts
+    assert stack.supervisor.pid(process) is not None, f"{process} is not running"
+    stack.kill(process)
+
+    campaign = _watch_until_completed(api, campaign_id)
+    assert stack.supervisor.child(process).restarts > restarts, f"{process} never restarted"
+    _assert_exactly_once(api, settings, campaign, audiences[process])
+    stack.wait_ready(60)  # the next case starts with the whole suite back
+
+
+# -- the broker restart, on a private broker ---------------------------------
+
+RABBIT_BIN = Path("/usr/lib/rabbitmq/bin") if Path("/usr/lib/rabbitmq/bin").is_dir() else None
+
+
+def _rabbitmqctl(node: str, *args: str, timeout: float = 60) -> None:
+    binary = str(RABBIT_BIN / "rabbitmqctl") if RABBIT_BIN else shutil.which("rabbitmqctl")
+    assert binary, "rabbitmqctl not found (scripts/bootstrap.sh installs it)"
+    subprocess.run([binary, "-q", "-n", node, *args], check=True, timeout=timeout,
+                   stdout=subprocess.DEVNULL)
+
+
+def _free_amqp_port() -> int:
+    # servers.sh puts the node's distribution port at AMQP_PORT + 20000.
+    for _ in range(50):
+        port = random.randrange(21000, 45000)
+        if not port_answers(port) and not port_answers(port + 20000):
+            return port
+    raise RuntimeError("no free port for a private broker")
+
+
+def _free_port_base() -> int:
+    for _ in range(50):
+        base = random.randrange(20000, 60000, 10)
+        if not any(port_answers(base + offset) for offset in range(len(SERVICE_PORTS))):
+            return base
+    raise RuntimeError("no free block of ports for the suite")
+
+
+@pytest.fixture(scope="module")
+def private_broker(servers):
+    """(amqp_url, node) of a RabbitMQ node of our own, stopped afterwards."""
+    var = tempfile.mkdtemp(prefix="crm-faults-")
+    port = _free_amqp_port()
+    env = {key: value for key, value in os.environ.items() if key != "AMQP_URL"}
+    env.update(AMQP_PORT=str(port), CRM_VAR_DIR=var, MONGO_URL=servers[0])
+    started = subprocess.run(["bash", str(SERVERS_SCRIPT), "start"], env=env, timeout=150,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert started.returncode == 0 and port_answers(port), started.stdout
+        yield f"amqp://guest:guest@127.0.0.1:{port}/%2F", f"crm-{port}@localhost"
+    finally:
+        subprocess.run(["bash", str(SERVERS_SCRIPT), "stop", "rabbitmq"], env=env, timeout=120,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        shutil.rmtree(var, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def private_suite(private_broker):
+    """The whole suite on the private broker: (stack, settings, api session, node)."""
+    amqp_url, node = private_broker
+    run = f"flt{uuid.uuid4().hex[:6]}"
+    env = {**os.environ, "AMQP_URL": amqp_url, "CRM_DB_PREFIX": run,
+           "CRM_QUEUE_PREFIX": f"{run}.", "CRM_LOG_LEVEL": "WARNING"}
+    base = _free_port_base()
+    for offset, service in enumerate(SERVICE_PORTS):
+        env[f"{service.upper()}_PORT"] = str(base + offset)
+    stack = Stack(env, servers=False, output=Output())
+    settings = Settings.from_env(env)
+    stack.start()
+    try:
+        stack.wait_ready(180)
+        yield stack, settings, _api_session(stack, settings), node
+    finally:
+        stack.stop()
+        client = connect(settings)
+        for service in ("gateway", "ingest", "segments", "campaigns", "receipts", "vendor_sim"):
+            client.drop_database(settings.database_name(service))
+        client.close()
+
+
+def _api_session(stack: Stack, settings: Settings) -> requests.Session:
+    from gateway.api_keys import open_store
+
+    store = open_store(settings)
+    key = store.create("faults")
+    store.close()
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {key}"
+    session.base_url = stack.gateway_url
+    return session
+
+
+def test_a_broker_restart_mid_send_leaves_one_message_per_customer(private_suite):
+    stack, settings, api, node = private_suite
+    case = "broker"
+    audience = _ingest(api, [case], seed=97)[case]
+    campaign_id = _launch(api, case)
+    _wait_mid_send(api, campaign_id)
+
+    _rabbitmqctl(node, "stop_app")
+    time.sleep(2)  # long enough for every process to notice its connection dropped
+    _rabbitmqctl(node, "start_app")
+    _rabbitmqctl(node, "await_startup")
+
+    campaign = _watch_until_completed(api, campaign_id, timeout=180)
+    _assert_exactly_once(api, settings, campaign, audience)
