@@ -3,15 +3,17 @@
 Run with `gunicorn 'gateway.app:create_app()'` (port 8000 by default). Routes:
 `/healthz`, `/readyz` (also under `/api/v1`, no key), `/openapi.json` (also
 `/api/v1/openapi.json`), `/docs`, and `/api/v1/...` forwarded to the services
-(gateway/routes.py). The web UI will be one more blueprint registered here.
+(gateway/routes.py), plus the web UI for marketers (gateway/web/: `/`, `/signin`,
+`/segments`, `/campaigns`, `/static`).
 """
 from __future__ import annotations
 
 from flask import Flask
 
-from gateway import openapi, proxy
+from gateway import openapi, proxy, web
 from gateway.config import GatewayConfig
 from gateway.resources import install, resources
+from gateway.web.config import WebConfig
 from shared import mongo
 from shared.broker import broker_reachable
 from shared.http import health_blueprint, install_correlation_id, register_error_handlers
@@ -26,8 +28,11 @@ def readiness_checks() -> dict[str, bool]:
     }
 
 
-def create_app(config: GatewayConfig | None = None) -> Flask:
+def create_app(config: GatewayConfig | None = None, web_config: WebConfig | None = None) -> Flask:
+    """Raises web.config.UnsafeConfiguration for settings refused in production
+    (the development sign-in, a missing secret key): the gateway does not start."""
     config = config or GatewayConfig.from_env()
+    web_config = web_config or WebConfig.from_env()
     configure_logging("gateway", config.settings.log_level)
     # /static is left to the web UI blueprint; the docs page serves its own files.
     app = Flask(__name__, static_folder=None)
@@ -42,4 +47,6 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
     app.register_blueprint(health, url_prefix="/api/v1", name="api_health")
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(proxy.blueprint)
+    web.install(app, web_config)
+    web.exempt(proxy.blueprint)
     return app

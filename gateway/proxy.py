@@ -18,10 +18,13 @@ from urllib.parse import quote, unquote
 
 import requests
 from flask import Blueprint, Response, g, request
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
 
 from gateway import routes
 from gateway.api_keys import ApiKey
 from gateway.resources import resources
+from gateway.web.auth import session_principal
 from shared.http import ApiError, error_response
 
 log = logging.getLogger(__name__)
@@ -58,10 +61,10 @@ def _refused(refusal: Refusal):
 def forward(rest: str):
     path = raw_path()
     route = route_for(request.method, path)
-    api_key = authenticate(request.headers.get("Authorization", ""))
-    if not api_key.allows(route.scope):
-        raise Refusal(403, "FORBIDDEN", f"This API key lacks the scope '{route.scope}' this call needs.",
-                      {"required_scope": route.scope, "key_id": api_key.key_id})
+    api_key, scope = caller(route, path)
+    if not api_key.allows(scope):
+        raise Refusal(403, "FORBIDDEN", f"This API key lacks the scope '{scope}' this call needs.",
+                      {"required_scope": scope, "key_id": api_key.key_id})
     check_body_size(request.content_length)
     body = read_body(resources().config.max_body_bytes)
     return send_to_service(route, path, api_key, body)
@@ -100,6 +103,28 @@ def bearer_token(authorization: str) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def caller(route: routes.Route, path: str) -> tuple[ApiKey, str]:
+    """The caller and the scope its call needs: an API key when one is sent, else
+    the web UI's signed-in session (gateway/web/auth.py), whose changes must
+    carry the page's CSRF token, since a browser sends the cookie on any site's
+    behalf."""
+    authorization = request.headers.get("Authorization", "")
+    if authorization or session_principal() is None:
+        return authenticate(authorization), route.scope
+    if request.method not in routes.READ and request.method != "OPTIONS":
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except ValidationError:
+            raise Refusal(403, "CSRF_FAILED", "This page has expired; reload it and try again.",
+                          {}) from None
+    user = session_principal()
+    g.api_key_id = user.key_id
+    # A preview changes nothing, so a viewer may count an audience too.
+    if unquote(path).rstrip("/") == "/api/v1/segments/preview":
+        return user, "segments:read"
+    return user, route.scope
 
 
 def authenticate(authorization: str) -> ApiKey:

@@ -1,0 +1,93 @@
+/* The audience builder page: live count (debounced), breakdown, sample, save. */
+"use strict";
+(function () {
+  var el = CRM.el;
+  var countNode = document.getElementById("audience-count");
+  var note = document.getElementById("audience-note");
+  var error = document.getElementById("builder-error");
+  var timer = null, asked = 0;
+  var tree = Rules.group("all", [Rules.condition("total_spend", "gt", "")]);
+  var editor = Rules.mount(document.getElementById("rule-tree"), tree, schedule);
+
+  function schedule(rules) {
+    clearTimeout(timer);
+    if (!rules) {
+      countNode.textContent = "–";
+      note.textContent = "Add a condition to count your audience.";
+      return;
+    }
+    note.textContent = "Counting…";
+    timer = setTimeout(function () { preview(rules); }, 400);
+  }
+
+  function preview(rules) {
+    var ticket = ++asked;  // only the latest answer may update the page
+    CRM.api("POST", "/api/v1/segments/preview", { rules: rules }).then(function (result) {
+      if (ticket !== asked) return;
+      error.hidden = true;
+      countNode.textContent = CRM.number(result.count);
+      note.textContent = "out of " + CRM.number(result.index_size) + " customers";
+      showBreakdown(result.breakdown || []);
+      showSample(result.sample || []);
+    }, function (problem) {
+      if (ticket !== asked) return;
+      note.textContent = "";
+      CRM.showError(error, problem);
+    });
+  }
+
+  function describe(rule) {
+    if (rule.field) {
+      var label = (Rules.FIELDS[rule.field] || { label: rule.field }).label;
+      return label + " " + rule.op.replace("_", " ") + " " + JSON.stringify(rule.value);
+    }
+    if (rule.not) return "not (" + describe(rule.not) + ")";
+    var mode = rule.all ? "all" : "any";
+    return mode + " of " + rule[mode].length + " conditions";
+  }
+
+  function showBreakdown(steps) {
+    document.getElementById("breakdown").replaceChildren.apply(
+      document.getElementById("breakdown"), steps.map(function (step) {
+        return el("li", {}, [el("span", { text: describe(step.rule) }),
+          el("span", { "class": "num", text: CRM.number(step.count) + " alone · " + CRM.number(step.cumulative) + " so far" })]);
+      }));
+  }
+
+  function showSample(sample) {
+    var box = document.getElementById("sample");
+    if (!sample.length) { box.replaceChildren(el("p", { "class": "hint", text: "No customer matches yet." })); return; }
+    var cols = [["name", "Name"], ["city", "City"], ["total_spend", "Spend"], ["order_count", "Orders"],
+                ["visits", "Visits"], ["last_active_at", "Last active"]];
+    var head = el("tr", {}, cols.map(function (c) { return el("th", { scope: "col", text: c[1] }); }));
+    var rows = sample.map(function (p) {
+      return el("tr", {}, cols.map(function (c) {
+        var v = p[c[0]];
+        if (c[0].slice(-3) === "_at") v = CRM.when(v);
+        else if (typeof v === "number") v = CRM.number(v);
+        return el("td", { text: v === null || v === undefined ? "–" : String(v) });
+      }));
+    });
+    box.replaceChildren(el("div", { "class": "table-wrap" }, [el("table", {}, [el("thead", {}, [head]), el("tbody", {}, rows)])]));
+  }
+
+  var form = document.getElementById("save-form");
+  if (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var rules = editor.rules(), result = document.getElementById("save-result");
+      if (!rules) { CRM.showError(error, new Error("Add at least one complete condition before saving.")); return; }
+      CRM.api("POST", "/api/v1/segments", { name: document.getElementById("segment-name").value, rules: rules })
+        .then(function (segment) {
+          result.replaceChildren("Saved “" + segment.name + "” (" + CRM.number(segment.count) + " customers). ",
+            el("a", { href: "/campaigns/new?segment=" + encodeURIComponent(segment.id), text: "Start a campaign for it" }));
+        }, function (problem) { CRM.showError(error, problem); });
+    });
+    document.getElementById("use-in-campaign").addEventListener("click", function () {
+      var rules = editor.rules();
+      if (!rules) { CRM.showError(error, new Error("Add at least one complete condition first.")); return; }
+      sessionStorage.setItem("crm.builderRules", JSON.stringify(rules));
+      window.location = "/campaigns/new?from=builder";
+    });
+  }
+})();

@@ -1,0 +1,57 @@
+/* One campaign: live progress (polled every 1.5 s while sending), the failed
+   recipients, and retry-failed for roles that may change things. */
+"use strict";
+(function () {
+  var el = CRM.el;
+  var id = document.getElementById("campaign").dataset.campaignId;
+  var path = "/api/v1/campaigns/" + encodeURIComponent(id);
+  var error = document.getElementById("campaign-error");
+  var retry = document.getElementById("retry");
+  var lastFailed = -1;
+
+  function show(c) {
+    document.getElementById("campaign-name").textContent = c.name;
+    document.getElementById("campaign-status").replaceChildren(CRM.statusBadge(c.status));
+    document.getElementById("campaign-created").textContent = "created " + CRM.when(c.created_at) +
+      (c.attempt > 1 ? " · attempt " + c.attempt : "");
+    ["audience_size", "sent", "failed", "pending"].forEach(function (k) {
+      document.getElementById("stat-" + k).textContent = CRM.number(c.stats[k]);
+    });
+    document.getElementById("campaign-bar").replaceChildren(CRM.bar(c.stats));
+    document.getElementById("campaign-message").textContent = c.message;
+    if (retry) retry.hidden = !(c.status === "completed" && c.stats.failed > 0);
+    if (c.stats.failed !== lastFailed) { lastFailed = c.stats.failed; loadFailed(); }
+  }
+
+  function poll() {
+    CRM.api("GET", path).then(function (c) {
+      error.hidden = true;
+      show(c);
+      if (c.status !== "completed" && c.status !== "failed") setTimeout(poll, 1500);
+    }, function (problem) { CRM.showError(error, problem); setTimeout(poll, 5000); });
+  }
+
+  function loadFailed() {
+    CRM.api("GET", path + "/messages?status=FAILED&limit=50").then(function (page) {
+      var box = document.getElementById("failed-list");
+      if (!page.items.length) { box.replaceChildren(el("p", { "class": "hint", text: "No failed messages." })); return; }
+      var rows = page.items.map(function (m) {
+        return el("tr", {}, [el("td", { text: m.customer_external_id }), el("td", { text: m.to || "–" }),
+                             el("td", { text: m.text }), el("td", { text: CRM.when(m.reported_at) })]);
+      });
+      var head = el("tr", {}, ["Customer", "To", "Message", "Reported"].map(function (h) { return el("th", { scope: "col", text: h }); }));
+      box.replaceChildren(el("div", { "class": "table-wrap" }, [el("table", {}, [el("thead", {}, [head]), el("tbody", {}, rows)])]));
+      if (page.next_cursor) box.appendChild(el("p", { "class": "hint", text: "Showing the first 50." }));
+    }, function (problem) { CRM.showError(error, problem); });
+  }
+
+  if (retry) retry.addEventListener("click", function () {
+    retry.disabled = true;
+    CRM.api("POST", path + "/retry-failed").then(function (attempt) {
+      document.getElementById("retry-result").textContent =
+        "Retrying " + CRM.number(attempt.failed_to_retry) + " failed messages.";
+      retry.disabled = false; poll();
+    }, function (problem) { retry.disabled = false; CRM.showError(error, problem); });
+  });
+  poll();
+})();

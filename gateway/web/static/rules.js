@@ -1,0 +1,193 @@
+/* The audience rule editor: a tree of groups (all / any, optionally negated)
+   and conditions, drawn as nested fieldsets, turned into API.md rules. */
+"use strict";
+var Rules = (function () {
+  var FIELDS = {
+    total_spend: { label: "Total spend (INR)", kind: "number" },
+    order_count: { label: "Number of orders", kind: "number" },
+    visits: { label: "Visits", kind: "number" },
+    city: { label: "City", kind: "text" },
+    tags: { label: "Tags", kind: "text" },
+    name: { label: "Name", kind: "text" },
+    email: { label: "Email", kind: "text" },
+    last_active_at: { label: "Last active", kind: "time" },
+    last_order_at: { label: "Last order", kind: "time" },
+    last_visit_at: { label: "Last visit", kind: "time" },
+    signed_up_at: { label: "Signed up", kind: "time" }
+  };
+  var OPS = {
+    number: [["gt", "is more than"], ["gte", "is at least"], ["lt", "is less than"],
+             ["lte", "is at most"], ["eq", "is"], ["ne", "is not"], ["between", "is between"],
+             ["in", "is one of"]],
+    text: [["eq", "is"], ["ne", "is not"], ["contains", "contains"], ["starts_with", "starts with"],
+           ["in", "is one of"], ["not_in", "is none of"]],
+    time: [["older_than", "more than … ago"], ["within", "within the last"],
+           ["before", "is before"], ["after", "is after"], ["exists", "is known"]]
+  };
+  var UNITS = [["d", "days"], ["w", "weeks"], ["mo", "months"], ["y", "years"]];
+  var counter = 0;
+  var el = CRM.el;
+
+  function condition(field, op, value) {
+    return { type: "condition", field: field || "total_spend", op: op || "gt",
+             value: value === undefined ? "" : value };
+  }
+  function group(mode, children) {
+    return { type: "group", mode: mode || "all", negate: false, children: children || [] };
+  }
+
+  function list(text) { return String(text).split(",").map(function (s) { return s.trim(); }).filter(Boolean); }
+  function num(text) { return text === "" || text === null || isNaN(Number(text)) ? null : Number(text); }
+
+  /* The API value of a condition, or undefined while it is incomplete. */
+  function apiValue(c) {
+    var kind = FIELDS[c.field].kind, v = c.value;
+    if (c.op === "between") {
+      var low = num((v || [])[0]), high = num((v || [])[1]);
+      return low === null || high === null ? undefined : [low, high];
+    }
+    if (c.op === "in" || c.op === "not_in") {
+      var items = list(v || "");
+      if (kind === "number") items = items.map(num);
+      return items.length && items.indexOf(null) < 0 ? items : undefined;
+    }
+    if (c.op === "exists") return v !== "false";
+    if (c.op === "older_than" || c.op === "within") {
+      var amount = num((v || [])[0]);
+      return amount === null || amount <= 0 ? undefined : Math.round(amount) + ((v || [])[1] || "d");
+    }
+    if (kind === "number") { var n = num(v); return n === null ? undefined : n; }
+    return v === "" ? undefined : v;
+  }
+
+  function toApi(node) {
+    if (node.type === "condition") {
+      var value = apiValue(node);
+      return value === undefined ? null : { field: node.field, op: node.op, value: value };
+    }
+    var parts = node.children.map(toApi).filter(Boolean);
+    if (!parts.length) return null;
+    var body = {}; body[node.mode] = parts;
+    return node.negate ? { not: body } : body;
+  }
+
+  function defaultValue(c) {
+    if (c.op === "between") return ["", ""];
+    if (c.op === "older_than" || c.op === "within") return ["90", "d"];
+    if (c.op === "exists") return "true";
+    return "";
+  }
+
+  function valueInputs(c, onChange, id) {
+    var kind = FIELDS[c.field].kind;
+    function input(attrs, get, set) {
+      attrs.oninput = function (e) { set(e.target.value); onChange(false); };
+      attrs.value = get();
+      return el("input", attrs);
+    }
+    if (c.op === "between") {
+      return [input({ type: "number", "aria-label": "From", id: id, "class": "short" },
+                    function () { return c.value[0]; }, function (x) { c.value[0] = x; }),
+              el("span", { text: "and" }),
+              input({ type: "number", "aria-label": "To", "class": "short" },
+                    function () { return c.value[1]; }, function (x) { c.value[1] = x; })];
+    }
+    if (c.op === "older_than" || c.op === "within") {
+      var unit = el("select", { "aria-label": "Unit", onchange: function (e) { c.value[1] = e.target.value; onChange(false); } },
+        UNITS.map(function (u) { return el("option", { value: u[0], selected: c.value[1] === u[0] ? "selected" : null, text: u[1] }); }));
+      return [input({ type: "number", min: "1", "aria-label": "How long", id: id, "class": "short" },
+                    function () { return c.value[0]; }, function (x) { c.value[0] = x; }), unit];
+    }
+    if (c.op === "exists") {
+      return [el("select", { "aria-label": "Known or not", id: id, onchange: function (e) { c.value = e.target.value; onChange(false); } },
+        [["true", "yes"], ["false", "no"]].map(function (o) { return el("option", { value: o[0], selected: c.value === o[0] ? "selected" : null, text: o[1] }); }))];
+    }
+    var multi = c.op === "in" || c.op === "not_in";
+    var type = kind === "number" && !multi ? "number" : (kind === "time" ? "date" : "text");
+    var hint = multi ? "comma separated" : (c.field === "tags" ? "a tag" : "");
+    return [input({ type: type, "aria-label": "Value", id: id, placeholder: hint },
+                  function () { return c.value; }, function (x) { c.value = x; })];
+  }
+
+  function conditionView(c, parent, onChange) {
+    var id = "cond-" + (c.uid || (c.uid = ++counter));
+    var fieldSelect = el("select", { id: id + "-field", "aria-label": "Field", onchange: function (e) {
+      var before = FIELDS[c.field].kind;
+      c.field = e.target.value;
+      if (FIELDS[c.field].kind !== before) { c.op = OPS[FIELDS[c.field].kind][0][0]; c.value = defaultValue(c); }
+      onChange(true);
+    } }, Object.keys(FIELDS).map(function (f) {
+      return el("option", { value: f, selected: f === c.field ? "selected" : null, text: FIELDS[f].label });
+    }));
+    var opSelect = el("select", { id: id + "-op", "aria-label": "Comparison", onchange: function (e) {
+      c.op = e.target.value; c.value = defaultValue(c); onChange(true);
+    } }, OPS[FIELDS[c.field].kind].map(function (o) {
+      return el("option", { value: o[0], selected: o[0] === c.op ? "selected" : null, text: o[1] });
+    }));
+    var remove = el("button", { type: "button", "class": "icon", "aria-label": "Remove this condition",
+      onclick: function () { parent.children.splice(parent.children.indexOf(c), 1); onChange(true); } }, ["✕"]);
+    return el("div", { "class": "condition" },
+      [fieldSelect, opSelect].concat(valueInputs(c, onChange, id + "-value")).concat([remove]));
+  }
+
+  function groupView(g, parent, onChange, depth) {
+    var mode = el("select", { "aria-label": "Match", onchange: function (e) { g.mode = e.target.value; onChange(true); } },
+      [["all", "all of"], ["any", "any of"]].map(function (o) {
+        return el("option", { value: o[0], selected: g.mode === o[0] ? "selected" : null, text: o[1] });
+      }));
+    var negate = el("label", { "class": "inline" }, [
+      el("input", { type: "checkbox", checked: g.negate ? "checked" : null,
+                    onchange: function (e) { g.negate = e.target.checked; onChange(true); } }), " exclude"]);
+    var head = el("div", { "class": "group-head" }, [
+      el("span", { text: depth ? "Customers matching" : "Customers who match" }), mode,
+      el("span", { text: "these:" }), negate]);
+    if (parent) head.appendChild(el("button", { type: "button", "class": "icon", "aria-label": "Remove this group",
+      onclick: function () { parent.children.splice(parent.children.indexOf(g), 1); onChange(true); } }, ["✕"]));
+    var body = el("div", { "class": "group-body" }, g.children.map(function (child) {
+      return child.type === "group" ? groupView(child, g, onChange, depth + 1) : conditionView(child, g, onChange);
+    }));
+    var actions = el("div", { "class": "group-actions" }, [
+      el("button", { type: "button", onclick: function () { g.children.push(condition()); onChange(true); } }, ["+ Condition"]),
+      depth < 7 ? el("button", { type: "button", onclick: function () {
+        g.children.push(group(g.mode === "all" ? "any" : "all", [condition("city", "eq")])); onChange(true);
+      } }, ["+ Group"]) : null]);
+    return el("fieldset", { "class": "group depth-" + (depth % 4) + (g.negate ? " negated" : "") },
+      [el("legend", { "class": "visually-hidden", text: "Group of conditions" }), head, body, actions]);
+  }
+
+  /* A tree from API rules (for a saved audience), best effort. */
+  function fromApi(rule) {
+    if (!rule) return group("all", []);
+    if (rule.not) { var inner = fromApi(rule.not); if (inner.type !== "group") inner = group("all", [inner]); inner.negate = !inner.negate; return inner; }
+    if (rule.all || rule.any) {
+      var mode = rule.all ? "all" : "any";
+      return group(mode, rule[mode].map(function (r) { var n = fromApi(r); return n; }));
+    }
+    var c = condition(rule.field, rule.op, "");
+    var v = rule.value;
+    if (rule.op === "between") c.value = [String(v[0]), String(v[1])];
+    else if (rule.op === "in" || rule.op === "not_in") c.value = v.join(", ");
+    else if (rule.op === "older_than" || rule.op === "within") { var m = /^(\d+)(\w+)$/.exec(v); c.value = m ? [m[1], m[2]] : ["90", "d"]; }
+    else if (rule.op === "exists") c.value = v ? "true" : "false";
+    else c.value = String(v);
+    return c;
+  }
+
+  function mount(container, tree, onRulesChange) {
+    var lastJson = null;
+    function render(structural) {
+      if (structural) {
+        var focusedId = document.activeElement && document.activeElement.id;
+        container.replaceChildren(groupView(tree, null, render, 0));
+        if (focusedId && document.getElementById(focusedId)) document.getElementById(focusedId).focus();
+      }
+      var rules = toApi(tree);
+      var json = JSON.stringify(rules);
+      if (json !== lastJson) { lastJson = json; onRulesChange(rules); }
+    }
+    render(true);
+    return { rules: function () { return toApi(tree); } };
+  }
+
+  return { mount: mount, group: group, condition: condition, fromApi: fromApi, toApi: toApi, FIELDS: FIELDS };
+})();
