@@ -3,12 +3,12 @@
 | variable | default | meaning |
 |---|---|---|
 | `CRM_ENV` | `development` | `production` turns on secure cookies and refuses unsafe settings |
-| `CRM_SECRET_KEY` | a fixed dev key (refused in production) | signs the session cookie and CSRF tokens |
+| `CRM_SECRET_KEY` | a dev key (refused in production) | signs the session and CSRF tokens |
 | `CRM_DEV_LOGIN` | off | `1` shows the labelled development sign-in (refused in production) |
-| `GOOGLE_OAUTH_CLIENT_ID` / `GOOGLE_OAUTH_CLIENT_SECRET` | none | Google sign-in; without them only the dev sign-in exists |
+| `GOOGLE_OAUTH_CLIENT_ID`, `GOOGLE_OAUTH_CLIENT_SECRET` | none | Google sign-in (off without) |
 | `CRM_ALLOWED_EMAIL_DOMAINS` | none | comma list: Google accounts of these domains may sign in |
 | `CRM_ALLOWED_EMAILS` | none | comma list: these Google accounts may sign in |
-| `CRM_ADMIN_EMAILS`, `CRM_MARKETER_EMAILS`, `CRM_VIEWER_EMAILS` | none | role of a signed-in account |
+| `CRM_ADMIN_EMAILS`, `CRM_MARKETER_EMAILS`, `CRM_VIEWER_EMAILS` | none | roles by email |
 | `CRM_DEFAULT_ROLE` | `viewer` | role of an allowed account listed in none of the above |
 | `CRM_SECURE_COOKIES` | on in production | send the session cookie over HTTPS only |
 """
@@ -58,7 +58,8 @@ class WebConfig:
         production = env.get("CRM_ENV", "development").strip().lower() == "production"
         config = cls(
             production=production,
-            secret_key=env.get("CRM_SECRET_KEY", "").strip() or ("" if production else DEV_SECRET_KEY),
+            secret_key=(env.get("CRM_SECRET_KEY", "").strip()
+                        or ("" if production else DEV_SECRET_KEY)),
             dev_login=_flag(env, "CRM_DEV_LOGIN"),
             google_client_id=env.get("GOOGLE_OAUTH_CLIENT_ID", "").strip(),
             google_client_secret=env.get("GOOGLE_OAUTH_CLIENT_SECRET", "").strip(),
@@ -81,7 +82,7 @@ class WebConfig:
             return
         if self.dev_login:
             raise UnsafeConfiguration(
-                "CRM_DEV_LOGIN=1 lets anyone sign in as anyone; it is refused when CRM_ENV=production.")
+                "CRM_DEV_LOGIN=1 lets anyone sign in as anyone; refused when CRM_ENV=production.")
         if not self.secret_key or self.secret_key == DEV_SECRET_KEY:
             raise UnsafeConfiguration("Set CRM_SECRET_KEY to a long random value in production.")
 
