@@ -96,7 +96,7 @@ def test_dev_sign_in_is_off_unless_enabled():
     app, _ = make_app({})
     client = app.test_client()
     assert b"Development sign-in" not in client.get("/signin").data
-    token = form_token(client)
+    token = meta_token(client, "/signin")
     response = client.post("/signin/dev", data={"email": "a@example.com", "role": "admin",
                                                 "csrf_token": token})
     assert response.status_code == 404
