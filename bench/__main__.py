@@ -8,12 +8,13 @@ import argparse
 import json
 import signal
 
-from bench import ingest, segments
+from bench import campaigns, ingest, segments
 
 SCENARIOS = {
     "ingest": ingest.run,
     "segment_preview_100k": lambda: segments.run(100_000),
     "segment_preview_1m": lambda: segments.run(1_000_000),
+    "campaign_100k": lambda: campaigns.run(100_000),
 }
 
 
