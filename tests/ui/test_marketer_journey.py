@@ -97,6 +97,14 @@ def test_a_marketer_builds_an_audience_and_launches_a_campaign(new_page, custome
     expect(newest).to_contain_text("completed")
     shot(page, "campaigns")
 
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.locator("#recent-campaigns tbody tr").first).to_contain_text("UI weekend offer")
+    shot(page, "dashboard_with_campaigns")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/signin"))
+
 
 def test_the_builder_fits_a_tablet(new_page, customers):
     page = new_page(width=820, height=1180)

@@ -36,20 +36,10 @@
     });
   }
 
-  function describe(rule) {
-    if (rule.field) {
-      var label = (Rules.FIELDS[rule.field] || { label: rule.field }).label;
-      return label + " " + rule.op.replace("_", " ") + " " + JSON.stringify(rule.value);
-    }
-    if (rule.not) return "not (" + describe(rule.not) + ")";
-    var mode = rule.all ? "all" : "any";
-    return mode + " of " + rule[mode].length + " conditions";
-  }
-
   function showBreakdown(steps) {
     document.getElementById("breakdown").replaceChildren.apply(
       document.getElementById("breakdown"), steps.map(function (step) {
-        return el("li", {}, [el("span", { text: describe(step.rule) }),
+        return el("li", {}, [el("span", { text: Rules.describe(step.rule) }),
           el("span", { "class": "num", text: CRM.number(step.count) + " alone · " + CRM.number(step.cumulative) + " so far" })]);
       }));
   }

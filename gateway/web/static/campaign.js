@@ -37,9 +37,9 @@
       if (!page.items.length) { box.replaceChildren(el("p", { "class": "hint", text: "No failed messages." })); return; }
       var rows = page.items.map(function (m) {
         return el("tr", {}, [el("td", { text: m.customer_external_id }), el("td", { text: m.to || "–" }),
-                             el("td", { text: m.text }), el("td", { text: CRM.when(m.reported_at) })]);
+                             el("td", { text: m.text })]);
       });
-      var head = el("tr", {}, ["Customer", "To", "Message", "Reported"].map(function (h) { return el("th", { scope: "col", text: h }); }));
+      var head = el("tr", {}, ["Customer", "To", "Message"].map(function (h) { return el("th", { scope: "col", text: h }); }));
       box.replaceChildren(el("div", { "class": "table-wrap" }, [el("table", {}, [el("thead", {}, [head]), el("tbody", {}, rows)])]));
       if (page.next_cursor) box.appendChild(el("p", { "class": "hint", text: "Showing the first 50." }));
     }, function (problem) { CRM.showError(error, problem); });

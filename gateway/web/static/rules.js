@@ -189,5 +189,22 @@ var Rules = (function () {
     return { rules: function () { return toApi(tree); } };
   }
 
-  return { mount: mount, group: group, condition: condition, fromApi: fromApi, toApi: toApi, FIELDS: FIELDS };
+  /* A condition in words, e.g. "Visits is more than 30". */
+  function describe(rule) {
+    if (rule.not) return "not (" + describe(rule.not) + ")";
+    if (rule.all || rule.any) {
+      var mode = rule.all ? "all" : "any";
+      return (mode === "all" ? "all of " : "any of ") + rule[mode].length + " conditions";
+    }
+    var field = FIELDS[rule.field] || { label: rule.field, kind: "text" };
+    var op = (OPS[field.kind] || []).filter(function (o) { return o[0] === rule.op; })[0];
+    var value = rule.value;
+    if (rule.op === "between") value = value[0] + " and " + value[1];
+    else if (Array.isArray(value)) value = value.join(", ");
+    else if (rule.op === "exists") value = value ? "" : "(no)";
+    if (rule.op === "older_than") return field.label + " more than " + value + " ago";
+    return field.label + " " + (op ? op[1] : rule.op) + " " + value;
+  }
+
+  return { describe: describe, mount: mount, group: group, condition: condition, fromApi: fromApi, toApi: toApi, FIELDS: FIELDS };
 })();
