@@ -31,18 +31,19 @@ from crm.stack import SERVERS_SCRIPT, Output, Stack, port_answers
 from shared.config import SERVICE_PORTS, Settings
 from shared.mongo import connect
 
-PER_CASE = 500
-SEND_RATE = 100.0  # messages/s: ~5 s of sending, a wide window to kill in
+SEND_RATE = 150.0  # messages/s: seconds of sending, a wide window to kill in
 TEMPLATE = "Hello {first_name|there}, your order ships free this week."
-# (process, when to kill it): "sending" = some receipts applied, some pending;
-# "launch" = right after the campaign is created, while segments streams the audience.
+# process -> (audience size, when to kill it, in order). "sending": some receipts
+# applied and some pending; "launch": right after the campaign is created, while
+# segments streams the audience and the dispatcher logs it (1,200 = two chunks
+# of 1,000, so a launch kill of the dispatcher can land between them).
 CASES = {
-    "campaigns-dispatcher": "sending",
-    "campaigns-sender": "sending",
-    "receipts-consumer": "sending",
-    "vendor_sim": "sending",
-    "receipts": "sending",
-    "segments": "launch",
+    "campaigns-dispatcher": (1200, ("launch", "sending")),
+    "campaigns-sender": (500, ("sending",)),
+    "receipts-consumer": (500, ("sending",)),
+    "vendor_sim": (500, ("sending",)),
+    "receipts": (500, ("sending",)),
+    "segments": (500, ("launch",)),
 }
 
 
@@ -54,11 +55,11 @@ def _rules(case: str) -> dict:
     return {"field": "city", "op": "eq", "value": _city(case)}
 
 
-def _ingest(api, cases, seed: int) -> dict[str, set[str]]:
-    """PER_CASE customers per case, each case in its own city; returns their ids."""
+def _ingest(api, cases: dict[str, int], seed: int) -> dict[str, set[str]]:
+    """`size` customers per case, each case in its own city; returns their ids."""
     records, audiences = [], {}
-    for number, case in enumerate(cases):
-        customers = generate_customers(PER_CASE, seed=seed + number,
+    for number, (case, size) in enumerate(cases.items()):
+        customers = generate_customers(size, seed=seed + number,
                                        prefix=f"fault{seed}-{number}-")
         for customer in customers:
             customer["city"] = _city(case)
@@ -68,8 +69,8 @@ def _ingest(api, cases, seed: int) -> dict[str, set[str]]:
         response = api.post(f"{api.base_url}/api/v1/customers",
                             json={"records": records[start:start + 1000]}, timeout=120)
         assert response.status_code == 202, response.text
-    for case in cases:
-        _wait_audience(api, case, PER_CASE)
+    for case, size in cases.items():
+        _wait_audience(api, case, size)
     return audiences
 
 
@@ -137,6 +138,16 @@ def _watch_until_completed(api, campaign_id: str, timeout: float = 120) -> dict:
     raise AssertionError(f"campaign not completed in {timeout}s: {campaign}")
 
 
+def _wait_running(stack: Stack, process: str, timeout: float = 30) -> None:
+    """Until the supervisor has the process up again after an earlier kill."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if stack.supervisor.child(process).ready and stack.supervisor.pid(process):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{process} not running again after {timeout}s")
+
+
 def _all_messages(api, campaign_id: str) -> list[dict]:
     messages, cursor = [], None
     while True:
@@ -186,21 +197,22 @@ def _assert_exactly_once(api, settings: Settings, campaign: dict, audience: set[
 
 @pytest.fixture(scope="module")
 def audiences(api):
-    return _ingest(api, list(CASES), seed=61)
+    return _ingest(api, {case: size for case, (size, _) in CASES.items()}, seed=61)
 
 
 @pytest.mark.parametrize("process", list(CASES))
 def test_a_kill_9_mid_send_leaves_one_message_per_customer(suite, api, audiences, process):
     stack, settings = suite
-    campaign_id = _launch(api, process)
-    if CASES[process] == "sending":
-        _wait_mid_send(api, campaign_id)
     restarts = stack.supervisor.child(process).restarts
-    assert stack.supervisor.pid(process) is not None, f"{process} is not running"
-    stack.kill(process)
+    campaign_id = _launch(api, process)
+    for kills, moment in enumerate(CASES[process][1]):
+        if moment == "sending":
+            _wait_mid_send(api, campaign_id)
+        _wait_running(stack, process)
+        stack.kill(process)
 
     campaign = _watch_until_completed(api, campaign_id)
-    assert stack.supervisor.child(process).restarts > restarts, f"{process} never restarted"
+    assert stack.supervisor.child(process).restarts >= restarts + kills + 1, process
     _assert_exactly_once(api, settings, campaign, audiences[process])
     stack.wait_ready(60)  # the next case starts with the whole suite back
 
@@ -291,7 +303,7 @@ def _api_session(stack: Stack, settings: Settings) -> requests.Session:
 def test_a_broker_restart_mid_send_leaves_one_message_per_customer(private_suite):
     stack, settings, api, node = private_suite
     case = "broker"
-    audience = _ingest(api, [case], seed=97)[case]
+    audience = _ingest(api, {case: 500}, seed=97)[case]
     campaign_id = _launch(api, case)
     _wait_mid_send(api, campaign_id)
 
