@@ -23,6 +23,8 @@ uuid5(request_id, chunk_index).
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import uuid
 from datetime import UTC, datetime
 
@@ -120,6 +122,46 @@ def _append(event_log, events: list[dict]) -> None:
         raise PublishError("audience events left to the outbox relay")
 
 
+_DONE = object()
+
+
+def _read_ahead(batches, depth: int = 2):
+    """`batches`, read by a thread up to `depth` batches ahead: the next read from the
+    database runs while this one's chunks are built and appended (at 100,000 members
+    the two took turns, and the database read is most of the stream's time)."""
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(_DONE)
+        except BaseException as error:  # handed to the stream, which raises it
+            put(error)
+
+    reader = threading.Thread(target=read, name="audience-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (item := ahead.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()  # the stream stopped early (an append failed): the reader gives up too
+        reader.join()
+
+
 class _ChunkStream:
     def __init__(self, request: dict, record: dict, event_log, chunk_size: int):
         self._request, self._record = request, record
@@ -163,13 +205,15 @@ class _ChunkStream:
             self._send(buffer[start:start + self._chunk_size])
 
     def _by_id(self, members: list[str], profiles):
-        for start in range(0, len(members), self._chunk_size):
-            found = profiles.find_many(members[start:start + self._chunk_size])
-            yield from (profile for profile in found.values() if profile is not None)
+        size = self._chunk_size
+        reads = (list(profiles.find_many(members[start:start + size]).values())
+                 for start in range(0, len(members), size))
+        for found in _read_ahead(reads):
+            yield from (profile for profile in found if profile is not None)
 
     @staticmethod
     def _by_scan(wanted: dict, profiles):
-        for batch in profiles.scan():
+        for batch in _read_ahead(profiles.scan()):
             yield from (profile for profile in batch if profile["_id"] in wanted)
 
     def _send(self, recipients: list[dict]) -> None:
