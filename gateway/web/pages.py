@@ -39,3 +39,15 @@ def new_campaign():
 @sign_in_required
 def campaign(campaign_id: str):
     return render_template("web/campaign.html", page="campaigns", campaign_id=campaign_id)
+
+
+@blueprint.get("/customers")
+@sign_in_required
+def customers():
+    return render_template("web/customers.html", page="customers")
+
+
+@blueprint.get("/customers/<path:external_id>")
+@sign_in_required
+def customer(external_id: str):
+    return render_template("web/customer.html", page="customers", external_id=external_id)

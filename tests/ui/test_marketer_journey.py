@@ -114,6 +114,12 @@ def test_the_builder_fits_a_tablet(new_page, customers):
     page.get_by_label("From").fill("5")
     page.get_by_label("To").fill("9")
     expect(page.locator("#audience-count")).to_have_text("5")
+    # Durations: nobody here was ever active, and never active counts as inactive.
+    _set_condition(page.locator(".condition").first, "last_active_at", "older_than")
+    expect(page.get_by_label("How long")).to_have_value("90")
+    page.get_by_label("Unit").select_option("mo")
+    expect(page.locator("#audience-count")).to_have_text(str(CUSTOMERS))
+    expect(page.locator("#breakdown li").first).to_contain_text("Last active more than 90mo ago")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 820, f"the page scrolls sideways at tablet width ({width}px)"
     shot(page, "segment_builder_tablet")
@@ -145,3 +151,25 @@ def test_a_form_without_its_csrf_token_is_refused(ui_suite):
                                     data={"email": "m@example.com", "role": "admin"})
         assert refused.status_code == 400 and "This form has expired" in refused.text
         assert browser_like.get(f"{gateway}/", allow_redirects=False, timeout=10).status_code == 302
+
+
+def test_a_marketer_finds_a_customer_and_opens_the_profile(new_page, customers):
+    page = new_page()
+    dev_sign_in(page, "marketer")
+    page.get_by_role("link", name="Customers").click()
+    expect(page.locator("#customers-list tbody tr").first).to_be_visible()
+    search = page.get_by_label("Find customers by name, email or city")
+    search.fill("asha3")
+    search.press("Enter")
+    # Asha3 and Asha30..Asha39: eleven names contain "asha3"; the sample shows ten.
+    title = page.locator("#customers-title")
+    expect(title).to_have_text(re.compile(r"^11 customers match .*showing 10"))
+    shot(page, "customers")
+    search.fill("UI3@EXAMPLE")  # case-insensitive, and ui30@... does not contain "ui3@"
+    page.get_by_role("button", name="Search").click()
+    expect(title).to_have_text(re.compile(r"^1 customer matches"))
+    page.get_by_role("link", name="Asha3 Rao", exact=True).click()
+    expect(page.locator("#customer-name")).to_have_text("Asha3 Rao")
+    expect(page.locator("#customer-visits")).to_have_text("3")
+    expect(page.locator("#customer-profile")).to_contain_text("ui3@example.com")
+    shot(page, "customer")

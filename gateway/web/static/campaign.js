@@ -19,8 +19,24 @@
     });
     document.getElementById("campaign-bar").replaceChildren(CRM.bar(c.stats));
     document.getElementById("campaign-message").textContent = c.message;
+    showLint(c.lint);
     if (retry) retry.hidden = !(c.status === "completed" && c.stats.failed > 0);
     if (c.stats.failed !== lastFailed) { lastFailed = c.stats.failed; loadFailed(); }
+  }
+
+  /* How many recipients got each placeholder's fallback or an empty value. */
+  function showLint(lint) {
+    var list = document.getElementById("campaign-lint");
+    if (!lint || !lint.placeholders) { list.replaceChildren(); return; }
+    list.replaceChildren.apply(list, lint.placeholders.filter(function (p) {
+      return p.fallback_used || p.empty;
+    }).map(function (p) {
+      var text = "{" + p.placeholder + "}: ";
+      if (p.fallback_used) text += CRM.number(p.fallback_used) + " of " + CRM.number(lint.recipients) +
+        " recipients get the fallback “" + p.fallback + "”";
+      if (p.empty) text += (p.fallback_used ? "; " : "") + CRM.number(p.empty) + " get an empty value";
+      return el("li", { text: text + "." });
+    }));
   }
 
   function poll() {
