@@ -95,6 +95,7 @@ def test_a_marketer_builds_an_audience_and_launches_a_campaign(new_page, custome
     newest = page.locator("table.campaigns tbody tr").first
     expect(newest).to_contain_text("UI weekend offer")
     expect(newest).to_contain_text("completed")
+    expect(page.get_by_role("button", name="Show older campaigns")).to_be_hidden()
     shot(page, "campaigns")
 
     page.get_by_role("link", name="Dashboard").click()
@@ -164,6 +165,7 @@ def test_a_marketer_finds_a_customer_and_opens_the_profile(new_page, customers):
     # Asha3 and Asha30..Asha39: eleven names contain "asha3"; the sample shows ten.
     title = page.locator("#customers-title")
     expect(title).to_have_text(re.compile(r"^11 customers match .*showing 10"))
+    expect(page.get_by_role("button", name="Show more")).to_be_hidden()
     shot(page, "customers")
     search.fill("UI3@EXAMPLE")  # case-insensitive, and ui30@... does not contain "ui3@"
     page.get_by_role("button", name="Search").click()
