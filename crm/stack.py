@@ -247,6 +247,21 @@ class Supervisor:
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
+def free_service_ports(attempts: int = 50) -> dict[str, str]:
+    """`<SERVICE>_PORT` settings for a block of free ports, so a test or benchmark
+    suite never collides with a developer's `crm up` or with another run."""
+    import random
+
+    from shared.config import SERVICE_PORTS
+
+    for _ in range(attempts):
+        base = random.randrange(20000, 60000, 10)
+        ports = {f"{s.upper()}_PORT": str(base + i) for i, s in enumerate(SERVICE_PORTS)}
+        if not any(port_answers(int(port)) for port in ports.values()):
+            return ports
+    raise StackError("no free block of ports for the suite")
+
+
 def with_server_urls(env: Mapping[str, str]) -> dict[str, str]:
     """The URLs of the local servers, unless MONGO_URL / AMQP_URL say otherwise."""
     env = dict(env)

@@ -2,30 +2,13 @@
 from __future__ import annotations
 
 import os
-import random
-import socket
 import uuid
 
 import pytest
 import requests
 
-from crm.stack import Output, Stack
-from shared.config import SERVICE_PORTS, Settings
-
-
-
-def _free_port_base() -> int:
-    """A base port with the six ports above it free, so concurrent runs never collide."""
-    for _ in range(50):
-        base = random.randrange(20000, 60000, 10)
-        if all(_free(base + offset) for offset in range(len(SERVICE_PORTS))):
-            return base
-    raise RuntimeError("no free block of ports for the e2e suite")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
+from crm.stack import Output, Stack, free_service_ports
+from shared.config import Settings
 
 
 @pytest.fixture(scope="session")
@@ -33,9 +16,7 @@ def suite():
     run = f"e2e{uuid.uuid4().hex[:6]}"
     env = {**os.environ, "CRM_DB_PREFIX": run, "CRM_QUEUE_PREFIX": f"{run}.",
            "CRM_LOG_LEVEL": "WARNING"}
-    base = _free_port_base()
-    for offset, service in enumerate(SERVICE_PORTS):
-        env[f"{service.upper()}_PORT"] = str(base + offset)
+    env.update(free_service_ports())
     stack = Stack(env, servers=False, output=Output())
     stack.start()
     try:
