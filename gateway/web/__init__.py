@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from gateway.web import auth, pages
+from gateway.web import admin, auth, pages
 from gateway.web.config import WebConfig
 
 csrf = CSRFProtect()
@@ -41,6 +41,7 @@ def install(app: Flask, config: WebConfig | None = None) -> WebConfig:
     if google is not None:
         app.register_blueprint(google, url_prefix="/signin")
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(admin.blueprint)
 
     @app.errorhandler(CSRFError)
     def _stale_form(_error):
