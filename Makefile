@@ -13,7 +13,7 @@ bootstrap:
 	scripts/bootstrap.sh
 
 up: bootstrap
-	$(VENV)/bin/crm up
+	CRM_DEV_LOGIN=$${CRM_DEV_LOGIN:-1} $(VENV)/bin/crm up
 
 # Servers are started only if nothing answers on their ports and MONGO_URL /
 # AMQP_URL are unset, and only those started here are stopped afterwards.

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
 from pika.exceptions import AMQPError
 
 from shared.config import Settings
+
+# What "the broker is unreachable" looks like: pika raises its connection-workflow
+# errors (a handshake timeout, say) outside the AMQPError hierarchy.
+CONNECTION_ERRORS = (AMQPError, AMQPConnectorException, OSError)
 
 # A message redelivered this many times (consumer crashed or rejected it) goes
 # to the dead-letter queue instead of looping forever.
@@ -56,10 +61,10 @@ def declare_queue(channel: BlockingChannel, settings: Settings, queue: str,
 def broker_reachable(settings: Settings) -> bool:
     try:
         connection = connect(settings, heartbeat=0)
-    except (AMQPError, OSError):
+    except CONNECTION_ERRORS:
         return False
     try:
         connection.close()
-    except AMQPError:
+    except CONNECTION_ERRORS:
         pass
     return True

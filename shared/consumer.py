@@ -49,7 +49,7 @@ def is_outage(error: BaseException | None) -> bool:
     """A dependency is down: wait for it instead of blaming (and dead-lettering) the events."""
     from shared.publisher import PublishError
 
-    return isinstance(error, (ConnectionFailure, AMQPError, PublishError, OSError))
+    return isinstance(error, (ConnectionFailure, PublishError, *broker.CONNECTION_ERRORS))
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class ConsumerOptions:
 def _reconnectable(error: BaseException) -> bool:
     if isinstance(error, ChannelClosedByBroker) and error.reply_code == 406:
         return False  # PRECONDITION_FAILED: a declaration bug, never retried
-    return isinstance(error, (AMQPConnectionError, AMQPChannelError, OSError))
+    return isinstance(error, (AMQPConnectionError, AMQPChannelError, *broker.CONNECTION_ERRORS))
 
 
 def _attempts(props) -> int:

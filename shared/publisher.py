@@ -13,7 +13,7 @@ import threading
 import time
 
 import pika
-from pika.exceptions import AMQPChannelError, AMQPConnectionError, AMQPError
+from pika.exceptions import AMQPError
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from shared import broker, envelope
@@ -37,7 +37,7 @@ def _retryable(error: BaseException) -> bool:
         return False
     if isinstance(error, Unroutable):
         return False
-    return isinstance(error, (AMQPError, OSError, PublishError))
+    return isinstance(error, (*broker.CONNECTION_ERRORS, PublishError))
 
 
 class Publisher:
@@ -118,7 +118,7 @@ class Publisher:
             self._publish_batch(envelopes)
         except Unroutable:
             raise
-        except (AMQPConnectionError, AMQPChannelError, OSError, PublishError) as error:
+        except (*broker.CONNECTION_ERRORS, PublishError) as error:
             log.warning("publish failed; reconnecting: %s", error)
             self.close()
             raise
