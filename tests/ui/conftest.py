@@ -5,17 +5,11 @@ never needed. Screenshots of every page land in var/screenshots/.
 """
 from __future__ import annotations
 
-import os
-import random
-import socket
-import uuid
 from pathlib import Path
 
 import pytest
-import requests
 
-from crm.stack import Output, Stack
-from shared.config import SERVICE_PORTS, Settings
+from tests.support.suite import api_session, running_suite
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -23,59 +17,17 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
-def _free_port_base() -> int:
-    for _ in range(50):
-        base = random.randrange(20000, 60000, 10)
-        if all(_free(base + offset) for offset in range(len(SERVICE_PORTS))):
-            return base
-    raise RuntimeError("no free block of ports for the UI suite")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
 @pytest.fixture(scope="session")
 def ui_suite():
-    run = f"ui{uuid.uuid4().hex[:6]}"
-    env = {**os.environ, "CRM_DB_PREFIX": run, "CRM_QUEUE_PREFIX": f"{run}.",
-           "CRM_LOG_LEVEL": "WARNING", "CRM_DEV_LOGIN": "1", "CRM_ENV": "development"}
-    base = _free_port_base()
-    for offset, service in enumerate(SERVICE_PORTS):
-        env[f"{service.upper()}_PORT"] = str(base + offset)
-    stack = Stack(env, servers=False, output=Output())
-    stack.start()
-    try:
-        stack.wait_ready(180)
-        yield stack, Settings.from_env(env)
-    finally:
-        stack.stop()
-        _drop_databases(Settings.from_env(env))
-
-
-def _drop_databases(settings: Settings) -> None:
-    from shared.mongo import connect
-
-    client = connect(settings)
-    for service in ("gateway", "ingest", "segments", "campaigns", "receipts", "vendor_sim"):
-        client.drop_database(settings.database_name(service))
-    client.close()
+    with running_suite("ui", {"CRM_DEV_LOGIN": "1", "CRM_ENV": "development"}) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
 def ui_api(ui_suite):
     """An API-key session to the same gateway, to seed customers."""
-    from gateway.api_keys import open_store
-
     stack, settings = ui_suite
-    store = open_store(settings)
-    key = store.create("ui-tests")
-    store.close()
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {key}"
-    session.base_url = stack.gateway_url
-    return session
+    return api_session(stack, settings, "ui-tests")
 
 
 @pytest.fixture(scope="session")
