@@ -9,7 +9,7 @@ import requests
 
 from bench import ceiling
 from bench.suite import progress, running_suite
-from shared import envelope
+from shared import broker, envelope
 from shared.mongo import connect
 
 BATCH = 1000
@@ -41,19 +41,34 @@ def _projected(settings) -> tuple[int, int]:
     return len(counts), sum(counts)
 
 
+def _queued(settings) -> int:
+    """Events still waiting in the projector's queue (a cheap look, unlike reading profiles)."""
+    connection = broker.connect(settings)
+    try:
+        queue = settings.queue_name("segments", "profiles")
+        return connection.channel().queue_declare(queue, passive=True).method.message_count
+    finally:
+        connection.close()
+
+
 def _wait_projected(settings, customers: int, orders: int, stall_timeout: float = 120) -> float:
-    """Wait until every profile and order is projected; give up after a stall without progress."""
+    """Wait until every profile and order is projected; give up after a stall without progress.
+
+    Reading every profile loads the database the projector writes to, so it is
+    done only once the projector's queue looks empty."""
     last, last_change = None, time.monotonic()
     while True:
-        state = _projected(settings)
-        if state[0] >= customers and state[1] >= orders:
+        waiting = _queued(settings)
+        state = (waiting,) if waiting else _projected(settings)
+        if not waiting and state[0] >= customers and state[1] >= orders:
             return time.perf_counter()
         if state != last:
             last, last_change = state, time.monotonic()
-            progress(f"projected {state[0]}/{customers} profiles, {state[1]}/{orders} orders")
+            progress(f"{waiting} events queued" if waiting else
+                     f"projected {state[0]}/{customers} profiles, {state[1]}/{orders} orders")
         elif time.monotonic() - last_change > stall_timeout:
             raise SystemExit(f"projection stalled at {state} for {stall_timeout}s")
-        time.sleep(2)
+        time.sleep(2 if waiting else 5)
 
 
 def _events(customers: list[dict], orders: list[dict]) -> list[dict]:
