@@ -51,3 +51,9 @@ def customers():
 @sign_in_required
 def customer(external_id: str):
     return render_template("web/customer.html", page="customers", external_id=external_id)
+
+
+@blueprint.get("/import")
+@sign_in_required
+def import_records():
+    return render_template("web/import.html", page="import")
