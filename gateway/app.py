@@ -9,6 +9,7 @@ Run with `gunicorn 'gateway.app:create_app()'` (port 8000 by default). Routes:
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import openapi, proxy, web
 from gateway.config import GatewayConfig
@@ -49,4 +50,7 @@ def create_app(config: GatewayConfig | None = None, web_config: WebConfig | None
     app.register_blueprint(proxy.blueprint)
     web.install(app, web_config)
     web.exempt(proxy.blueprint)
+    if config.trusted_proxies > 0:
+        hops = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     return app

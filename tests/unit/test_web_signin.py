@@ -166,6 +166,18 @@ def test_google_sign_in_starts_at_google_with_our_client_id():
     assert query["hd"] == ["shop.example"]
 
 
+@pytest.mark.parametrize("trusted_proxies, expected", [
+    (1, "https://crm.shop.example/signin/google/authorized"),
+    (0, "http://localhost/signin/google/authorized"),  # forwarded headers from anyone are ignored
+])
+def test_behind_a_tls_proxy_google_is_asked_to_return_over_https(trusted_proxies, expected):
+    app = create_app(GatewayConfig(settings=SETTINGS, trusted_proxies=trusted_proxies),
+                     WebConfig.from_env(GOOGLE_ENV))
+    response = app.test_client().get("/signin/google", headers={
+        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "crm.shop.example"})
+    assert parse_qs(urlparse(response.headers["Location"]).query)["redirect_uri"] == [expected]
+
+
 def google_return(claims, env=GOOGLE_ENV):
     """What happens after Google sent back a token for an account with these claims."""
     app, _ = make_app(env)
