@@ -1,13 +1,11 @@
 """The composition root: builds campaigns' dependencies for the web app and the workers.
 
 Clients are created on first use in each process (after gunicorn forks), never at
-import time. `Dependencies` exposes what handlers take: `store`, `segment_rules`,
-`deliveries`, `event_log`, plus `config` and `readiness()`; tests pass fakes instead.
+import time (shared.wiring). `Dependencies` exposes what handlers take: `store`,
+`segment_rules`, `deliveries`, `event_log`, plus `config` and `readiness()`; tests
+pass fakes instead.
 """
 from __future__ import annotations
-
-import os
-import threading
 
 from pymongo import MongoClient
 
@@ -18,6 +16,7 @@ from shared import broker
 from shared.mongo import connect
 from shared.outbox import EventLog
 from shared.publisher import ThreadLocalPublisher
+from shared.wiring import Built, Wiring
 
 
 def campaigns_event_log(config: CampaignsConfig, client: MongoClient, *,
@@ -32,32 +31,21 @@ class Dependencies:
         self.config = config
         self._retry_for = (config.publish_retry_seconds if publish_retry_seconds is None
                            else publish_retry_seconds)
-        self._lock = threading.Lock()
-        self._pid = None
-        self._built: dict = {}
+        self._wiring = Wiring(self._build)
 
-    store = property(lambda self: self._get()["store"])
-    segment_rules = property(lambda self: self._get()["segment_rules"])
-    deliveries = property(lambda self: self._get()["deliveries"])
-    event_log = property(lambda self: self._get()["event_log"])
+    store = property(lambda self: self._wiring["store"])
+    segment_rules = property(lambda self: self._wiring["segment_rules"])
+    deliveries = property(lambda self: self._wiring["deliveries"])
+    event_log = property(lambda self: self._wiring["event_log"])
 
     def readiness(self) -> dict[str, bool]:
         return {"database": self.store.reachable(),
                 "broker": broker.broker_reachable(self.config.settings)}
 
     def close(self) -> None:
-        built, self._built, self._pid = self._built, {}, None
-        if built:
-            built["client"].close()
+        self._wiring.close()
 
-    def _get(self) -> dict:
-        with self._lock:
-            if self._pid != os.getpid():
-                self._built = self._build()
-                self._pid = os.getpid()
-            return self._built
-
-    def _build(self) -> dict:
+    def _build(self) -> Built:
         config, settings = self.config, self.config.settings
         client = connect(settings)
         return {

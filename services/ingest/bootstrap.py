@@ -1,12 +1,9 @@
 """The composition root: builds ingest's dependencies for the web app and the relay.
 
 Clients are created on first use in each process (after gunicorn forks),
-never at import time.
+never at import time (shared.wiring).
 """
 from __future__ import annotations
-
-import os
-import threading
 
 from ingest.config import IngestConfig
 from ingest.publishing import prompt_publisher
@@ -14,6 +11,7 @@ from ingest.store import IngestStore
 from shared import broker
 from shared.mongo import connect
 from shared.outbox import EventLog
+from shared.wiring import Built, Wiring
 
 
 class Dependencies:
@@ -21,35 +19,24 @@ class Dependencies:
 
     def __init__(self, config: IngestConfig):
         self.config = config
-        self._lock = threading.Lock()
-        self._pid = None
-        self._built: dict = {}
+        self._wiring = Wiring(self._build)
 
     @property
     def store(self) -> IngestStore:
-        return self._get()["store"]
+        return self._wiring["store"]
 
     @property
     def event_log(self) -> EventLog:
-        return self._get()["event_log"]
+        return self._wiring["event_log"]
 
     def readiness(self) -> dict[str, bool]:
         return {"database": self.store.reachable(),
                 "broker": broker.broker_reachable(self.config.settings)}
 
     def close(self) -> None:
-        built, self._built, self._pid = self._built, {}, None
-        if built:
-            built["client"].close()
+        self._wiring.close()
 
-    def _get(self) -> dict:
-        with self._lock:
-            if self._pid != os.getpid():
-                self._built = self._build()
-                self._pid = os.getpid()
-            return self._built
-
-    def _build(self) -> dict:
+    def _build(self) -> Built:
         config = self.config
         client = connect(config.settings)
         store = IngestStore(client, config.database_name,

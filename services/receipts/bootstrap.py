@@ -1,15 +1,13 @@
 """The composition root: receipts' store and event log, built once per process after fork."""
 from __future__ import annotations
 
-import os
-import threading
-
 from receipts.config import ReceiptsConfig
 from receipts.store import DeliveryStore
 from shared import broker
 from shared.mongo import connect
 from shared.outbox import EventLog
 from shared.publisher import ThreadLocalPublisher
+from shared.wiring import Built, Wiring
 
 
 def receipts_event_log(config: ReceiptsConfig, client, retry_for: float) -> EventLog:
@@ -22,36 +20,24 @@ class Dependencies:
 
     def __init__(self, config: ReceiptsConfig):
         self.config = config
-        self._lock = threading.Lock()
-        self._pid = None
-        self._built: dict = {}
+        self._wiring = Wiring(self._build)
 
     @property
     def event_log(self) -> EventLog:
-        return self._get()["event_log"]
+        return self._wiring["event_log"]
 
     @property
     def store(self) -> DeliveryStore:
-        return self._get()["store"]
+        return self._wiring["store"]
 
     def readiness(self) -> dict[str, bool]:
         return {"database": self.store.reachable(),
                 "broker": broker.broker_reachable(self.config.settings)}
 
     def close(self) -> None:
-        with self._lock:
-            built, self._built, self._pid = self._built, {}, None
-        if built:
-            built["client"].close()
+        self._wiring.close()
 
-    def _get(self) -> dict:
-        with self._lock:
-            if self._pid != os.getpid():
-                self._built = self._build()
-                self._pid = os.getpid()
-            return self._built
-
-    def _build(self) -> dict:
+    def _build(self) -> Built:
         client = connect(self.config.settings)
         return {"client": client,
                 "store": DeliveryStore(client[self.config.database_name]),

@@ -1,14 +1,18 @@
 """The composition root: the store and the courier thread, built once per process after fork."""
 from __future__ import annotations
 
-import os
-import threading
-
 from vendor_sim.config import VendorConfig
 from vendor_sim.courier import Courier
 from vendor_sim.store import VendorStore
 
 from shared.mongo import connect, ping
+from shared.wiring import Built, Wiring, close_client
+
+
+def stop_courier_and_client(built: Built) -> None:
+    # The courier reports through the store: stop it before its client goes.
+    built["courier"].stop()
+    close_client(built)
 
 
 class VendorContext:
@@ -20,36 +24,23 @@ class VendorContext:
 
     def __init__(self, config: VendorConfig):
         self.config = config
-        self._lock = threading.Lock()
-        self._pid = None
-        self._built: dict = {}
+        self._wiring = Wiring(self._build, teardown=stop_courier_and_client)
 
     @property
     def store(self) -> VendorStore:
-        return self._get()["store"]
+        return self._wiring["store"]
 
     @property
     def courier(self) -> Courier:
-        return self._get()["courier"]
+        return self._wiring["courier"]
 
     def readiness(self) -> dict[str, bool]:
-        return {"database": ping(self._get()["client"])}
+        return {"database": ping(self._wiring["client"])}
 
     def close(self) -> None:
-        with self._lock:
-            built, self._built, self._pid = self._built, {}, None
-        if built:
-            built["courier"].stop()
-            built["client"].close()
+        self._wiring.close()
 
-    def _get(self) -> dict:
-        with self._lock:
-            if self._pid != os.getpid():
-                self._built = self._build()
-                self._pid = os.getpid()
-            return self._built
-
-    def _build(self) -> dict:
+    def _build(self) -> Built:
         client = connect(self.config.settings)
         store = VendorStore(client[self.config.database_name])
         courier = Courier(self.config, store)

@@ -1,0 +1,55 @@
+"""A service's clients, built on first use in each process.
+
+pymongo clients and pika connections must not cross a fork: gunicorn imports
+the app in its master and forks the workers after, so a client built at import
+time (or inherited from the master) would be shared by every worker. `Wiring`
+builds on first use, builds again in a child process, and lets `close()`
+close exactly what was built.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+Built = dict[str, Any]
+
+
+def close_client(built: Built) -> None:
+    """The usual teardown: every built object hangs off the one database client."""
+    built["client"].close()
+
+
+class Wiring:
+    """`wiring["store"]` is the `store` that `build()` made in this process.
+
+    `build` returns the objects by name; `teardown` closes them (default:
+    the `client` entry)."""
+
+    def __init__(self, build: Callable[[], Built],
+                 teardown: Callable[[Built], None] = close_client):
+        self._build = build
+        self._teardown = teardown
+        # Threads of one worker race for the first request; one builds, the rest wait.
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._built: Built = {}
+
+    def __getitem__(self, name: str) -> Any:
+        return self.built()[name]
+
+    def built(self) -> Built:
+        with self._lock:
+            if self._pid != os.getpid():
+                self._built = self._build()
+                self._pid = os.getpid()
+            return self._built
+
+    def close(self) -> None:
+        # Closed outside the lock: a client's close() may wait on its network
+        # threads, and no reader should queue behind that.
+        with self._lock:
+            built, self._built, self._pid = self._built, {}, None
+        if built:
+            self._teardown(built)
