@@ -29,15 +29,17 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
-    #     methods    pattern                    service      scope
-    Route(("POST",), "/api/v1/customers",       "ingest",    "customers:write"),
-    Route(("POST",), "/api/v1/orders",          "ingest",    "customers:write"),
-    Route(READ,      "/api/v1/customers",       "segments",  "customers:read"),
-    Route(READ,      "/api/v1/customers/*",     "segments",  "customers:read"),
-    Route(READ,      "/api/v1/segments/**",     "segments",  "segments:read"),
-    Route(WRITE,     "/api/v1/segments/**",     "segments",  "segments:write"),
-    Route(READ,      "/api/v1/campaigns/**",    "campaigns", "campaigns:read"),
-    Route(WRITE,     "/api/v1/campaigns/**",    "campaigns", "campaigns:write"),
+    #     methods    pattern                       service      scope
+    Route(("POST",), "/api/v1/customers",          "ingest",    "customers:write"),
+    Route(("POST",), "/api/v1/orders",             "ingest",    "customers:write"),
+    Route(READ,      "/api/v1/customers",          "segments",  "customers:read"),
+    Route(READ,      "/api/v1/customers/*",        "segments",  "customers:read"),
+    Route(READ,      "/api/v1/customers/*/orders", "segments",  "customers:read"),
+    Route(READ,      "/api/v1/overview",           "segments",  "customers:read"),
+    Route(READ,      "/api/v1/segments/**",        "segments",  "segments:read"),
+    Route(WRITE,     "/api/v1/segments/**",        "segments",  "segments:write"),
+    Route(READ,      "/api/v1/campaigns/**",       "campaigns", "campaigns:read"),
+    Route(WRITE,     "/api/v1/campaigns/**",       "campaigns", "campaigns:write"),
 )
 
 

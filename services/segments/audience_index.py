@@ -194,6 +194,19 @@ class AudienceIndex:
             return Preview(count=steps[-1]["cumulative"], sample=self._sample(audience, k),
                            breakdown=steps, index_size=len(self._row_of))
 
+    def totals(self) -> dict:
+        """Over every profile held: how many, how many have ordered, their orders and
+        spend summed (numpy over the columns: milliseconds at a million rows)."""
+        with self._lock:
+            n = len(self._ids)
+            alive = self._alive[:n]
+            counts = self._columns["order_count"].values[:n][alive]
+            spend = self._columns["total_spend"].values[:n][alive]
+            return {"customers": int(np.count_nonzero(alive)),
+                    "customers_with_orders": int(np.count_nonzero(counts > 0)),
+                    "orders": int(np.nansum(counts)),
+                    "spend": float(np.nansum(spend))}
+
     def _audience(self, rule: Rule, now: datetime) -> np.ndarray:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")

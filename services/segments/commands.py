@@ -2,7 +2,10 @@
 
 The rebuild folds every logged `customer.upserted` / `order.placed` event with
 the same `apply_event` the live projector uses, in memory, bulk-inserts the
-result into `profiles_rebuild`, and swaps it in for `profiles`.
+result into `profiles_rebuild`, and swaps it in for `profiles`. The `orders`
+collection is rebuilt from the same read of the log (`orders_rebuild`, inserted
+a chunk at a time while reading) and swapped in first, so no profile lists an
+order without a document.
 
 Each rebuilt profile gets the version after the one it replaces; running
 audience indexes (the segments API) keep their pre-replay copies until they
@@ -33,8 +36,10 @@ from segments.profiles import (
     version_of,
     with_version,
 )
+from segments.order_store import ORDERS, ORDERS_REBUILD, ORDERS_RETIRED, OrderRebuild
 from segments.store import REBUILD, ProfileStore, swap_in_rebuild
 from shared import broker, mongo
+from shared.events import ORDER_PLACED
 from shared.outbox import read_log
 
 LOG_SERVICE = "ingest"
@@ -46,13 +51,15 @@ class ReplaySummary:
     events_projected: int = 0
     profiles: int = 0
     stubs: int = 0
+    orders: int = 0
     fold_seconds: float = 0.0
     write_seconds: float = 0.0
 
 
 def fold_log(log_db: Database, summary: ReplaySummary, *, progress_every: int,
-             echo) -> dict[str, dict]:
-    """Every profile, folded from the log in memory; returns them by external_id."""
+             echo, orders: OrderRebuild | None = None) -> dict[str, dict]:
+    """Every profile, folded from the log in memory; returns them by external_id.
+    Each order event's document also goes to `orders` when given."""
     profiles: dict[str, dict] = {}
     started = time.monotonic()
     for envelope in read_log(log_db):
@@ -61,6 +68,8 @@ def fold_log(log_db: Database, summary: ReplaySummary, *, progress_every: int,
             customer_id = customer_id_of(envelope)
             profiles[customer_id] = apply_event(profiles.get(customer_id), envelope)
             summary.events_projected += 1
+            if orders is not None and envelope["event_type"] == ORDER_PLACED:
+                orders.add(envelope["data"])
         if summary.events_read % progress_every == 0:
             elapsed = time.monotonic() - started
             echo(f"  {summary.events_read:,} events read "
@@ -76,13 +85,17 @@ def rebuild_profiles(log_db: Database, segments_db: Database, *, progress_every:
     An empty log would wipe every profile; that is refused unless `allow_empty`,
     as it more likely means the wrong database (prefix) than an empty shop."""
     summary = ReplaySummary()
-    profiles = fold_log(log_db, summary, progress_every=progress_every, echo=echo)
+    started = time.monotonic()
+    orders = OrderRebuild(segments_db)
+    profiles = fold_log(log_db, summary, progress_every=progress_every, echo=echo,
+                        orders=orders)
+    orders.flush()
+    summary.orders = orders.written
     if not profiles and not allow_empty and ProfileStore(segments_db).find_any() is not None:
         raise click.ClickException(f"{log_db.name} has no customer or order events but "
                                    "profiles exist; pass --force to empty them")
     summary.profiles = len(profiles)
     summary.stubs = sum(1 for profile in profiles.values() if is_stub(profile))
-    started = time.monotonic()
     rebuilt = _above_current_versions(profiles, ProfileStore(segments_db))
     rebuild = ProfileStore(segments_db, REBUILD)
     rebuild.recreate()  # possibly left over from an interrupted replay
@@ -90,8 +103,9 @@ def rebuild_profiles(log_db: Database, segments_db: Database, *, progress_every:
     if written != len(profiles):
         raise click.ClickException(f"wrote {written} of {len(profiles)} profiles; "
                                    "profiles left untouched")
+    swap_in_rebuild(segments_db, ORDERS, ORDERS_REBUILD, ORDERS_RETIRED)
     swap_in_rebuild(segments_db)
-    summary.write_seconds = time.monotonic() - started
+    summary.write_seconds = time.monotonic() - started - summary.fold_seconds
     return summary
 
 
@@ -159,5 +173,5 @@ def profiles_command(progress_every: int, force: bool) -> None:
     rate = summary.events_read / max(summary.fold_seconds, 1e-9)
     click.echo(f"replayed {summary.events_read:,} events ({summary.events_projected:,} projected) "
                f"in {summary.fold_seconds:.1f}s ({rate:,.0f} events/s); wrote "
-               f"{summary.profiles:,} profiles ({summary.stubs:,} stubs) in "
-               f"{summary.write_seconds:.1f}s and swapped them in")
+               f"{summary.profiles:,} profiles ({summary.stubs:,} stubs) and "
+               f"{summary.orders:,} orders in {summary.write_seconds:.1f}s and swapped them in")

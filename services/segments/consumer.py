@@ -6,10 +6,11 @@ extra replicas are hot standbys: exactly one projector applies events at a
 time, in queue order, which is what lets it read-modify-write profiles
 without transactions and keep a cache of them (see handlers.py).
 
-After writing a batch's profiles it appends `profile.updated` for every
-profile the batch touched to the segments event log (published with
-confirms; the outbox relay thread of this process publishes what could not
-be), and only then is the batch acked.
+Each batch first inserts its orders into `orders` (one insert_many, existing
+ids skipped; see order_store.py), then writes the profiles, then appends
+`profile.updated` for every profile the batch touched to the segments event
+log (published with confirms; the outbox relay thread of this process
+publishes what could not be), and only then is the batch acked.
 
 Stop it (SIGTERM) while `crm replay profiles` runs; see commands.py.
 """
@@ -22,6 +23,7 @@ import threading
 from segments.bootstrap import projector_announcer, segments_event_log
 from segments.config import SegmentsConfig
 from segments.handlers import ProfileCache, project_and_announce
+from segments.order_store import OrderStore
 from segments.profiles import PROJECTED_EVENT_TYPES
 from segments.relay import start_relay
 from segments.store import ProfileStore
@@ -48,12 +50,13 @@ def consumer_options(config: SegmentsConfig) -> ConsumerOptions:
 def build_projector(config: SegmentsConfig, client, event_log: EventLog | None = None) -> Consumer:
     """The projector wired to its store, cache and event log (`client`: a MongoClient
     of this process)."""
-    store = ProfileStore(client[config.database_name])
+    database = client[config.database_name]
+    store = ProfileStore(database)
     cache = ProfileCache(config.profile_cache_size)
     if event_log is None:
         event_log = projector_announcer(config, client)
     handle_batch = functools.partial(project_and_announce, store=store, cache=cache,
-                                     event_log=event_log)
+                                     event_log=event_log, orders=OrderStore(database))
 
     def on_connect() -> None:
         # While this process was disconnected a standby may have become the active

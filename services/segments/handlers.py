@@ -13,14 +13,18 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from segments.profiles import (
+    BOOKKEEPING,
     apply_event,
     customer_id_of,
+    epoch_ms,
     profile_updated_event,
     public_view,
     version_of,
     with_version,
 )
+from segments.order_store import OrderStore, order_document
 from segments.store import ProfileStore
+from shared.events import ORDER_PLACED
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +121,32 @@ class ProjectedBatch:
     last_event: dict[str, dict]
 
 
-def project_batch(envelopes: list[dict], *, store: ProfileStore,
-                  cache: ProfileCache) -> ProjectedBatch:
-    """Apply a batch of `customer.upserted` / `order.placed` events to the profiles.
+def _write_orders(envelopes: list[dict], orders: OrderStore | None) -> None:
+    """The batch's orders in one insert (existing ids skipped), before any profile
+    lists them. Every order of the batch, not only those that change a profile: a
+    batch redelivered after a crash between this and the profile writes must
+    still leave each order a document, and rewriting is free (duplicates skipped)."""
+    if orders is None:
+        return
+    documents: dict[str, dict] = {}
+    for envelope in envelopes:
+        if envelope["event_type"] == ORDER_PLACED:
+            documents.setdefault(envelope["data"]["external_id"], order_document(envelope["data"]))
+    if documents:
+        orders.insert_new(list(documents.values()))
 
-    Idempotent: a redelivered batch changes nothing (and writes nothing). Every
+
+def project_batch(envelopes: list[dict], *, store: ProfileStore, cache: ProfileCache,
+                  orders: OrderStore | None = None) -> ProjectedBatch:
+    """Apply a batch of `customer.upserted` / `order.placed` events to the profiles,
+    after writing its orders to `orders` (None: profiles only, for tests of the fold).
+
+    Idempotent: a redelivered batch changes nothing (and writes nothing new). Every
     change bumps the profile's version by one."""
     events_by_customer = _group_by_customer(envelopes)
     generation = cache.generation
     try:
+        _write_orders(envelopes, orders)
         before = _load(events_by_customer, store, cache)
         created, updated, now = [], [], dict(before)
         for customer_id, events in events_by_customer.items():
@@ -150,7 +171,7 @@ def project_events(envelopes: list[dict], *, store: ProfileStore,
 
 
 def project_and_announce(envelopes: list[dict], *, store: ProfileStore, cache: ProfileCache,
-                         event_log) -> ProjectedBatch:
+                         event_log, orders: OrderStore | None = None) -> ProjectedBatch:
     """Project the batch, then append `profile.updated` for every profile it touched.
 
     Announcing unchanged profiles too means a batch redelivered after a crash
@@ -158,7 +179,7 @@ def project_and_announce(envelopes: list[dict], *, store: ProfileStore, cache: P
     (same event ids: they derive from id and version). `event_log.append`
     logs the events (with an outbox entry) before publishing, so once it
     returns they are either published or left to the outbox relay."""
-    batch = project_batch(envelopes, store=store, cache=cache)
+    batch = project_batch(envelopes, store=store, cache=cache, orders=orders)
     event_log.append([profile_updated_event(profile, batch.last_event[profile["_id"]])
                       for profile in batch.touched])
     return batch
@@ -177,3 +198,33 @@ def list_customers(limit: int, after: str | None, *,
     items = page[:limit]
     last = items[-1]["_id"] if len(page) > limit else None
     return [public_view(profile) for profile in items], last
+
+
+def order_position(order: dict) -> tuple[int, str]:
+    """Where an order document sorts in a customer's list: newest `placed_at` first,
+    ties by external_id (an order without a time, which ingest never accepts, last)."""
+    return -epoch_ms(order["placed_at"]), order["_id"]
+
+
+def customer_orders(external_id: str, limit: int, after: tuple[int, str] | None, *,
+                    profiles: ProfileStore, orders: OrderStore
+                    ) -> tuple[list[dict], tuple[int, str] | None] | None:
+    """One page of the customer's orders (newest first) and the position of its last
+    order when more follow, or None for an unknown customer (or a stub).
+
+    The profile lists the order ids; their documents are read by `_id` (the fast
+    lookup) and sorted here. `after` is an `order_position`, so orders placed
+    while a client walks the pages neither repeat nor shift the ones to come.
+    An id without a document (only for profiles projected before `orders`
+    existed and not replayed since) is left out."""
+    profile = profiles.shown(external_id)
+    if profile is None:
+        return None
+    found = orders.find_many(list(profile[BOOKKEEPING]["order_ids"]))
+    ordered = sorted((order for order in found.values() if order is not None), key=order_position)
+    if after is not None:
+        ordered = [order for order in ordered if order_position(order) > after]
+    items = ordered[:limit]
+    last = order_position(items[-1]) if len(ordered) > limit else None
+    return [{"external_id": order["_id"], "amount": order["amount"],
+             "placed_at": order["placed_at"]} for order in items], last

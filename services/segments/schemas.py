@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 
 from marshmallow import EXCLUDE, Schema, fields
 
@@ -64,3 +65,53 @@ def decode_cursor(cursor: str | None) -> str | None:
         raise ApiError(400, "INVALID_CURSOR", "The cursor is not one this API gave out.",
                        {"cursor": cursor})
     return external_id
+
+
+class CustomerOrderSchema(Schema):
+    """One order of a customer, as ingested."""
+
+    external_id = fields.String(required=True, metadata={"example": "ord-9001"})
+    amount = fields.Float(required=True, metadata={"description": "INR.", "example": 1499.0})
+    placed_at = UtcDateTime(allow_none=True)
+
+
+class BusinessOverviewSchema(Schema):
+    """The business at a glance, over customers (profiles with a customer record;
+    orders of customers not yet ingested are not counted)."""
+
+    customers = fields.Integer(required=True, metadata={"example": 5000})
+    customers_with_orders = fields.Integer(required=True, metadata={"example": 3120})
+    orders = fields.Integer(required=True, metadata={"description": "Sum of order_count.",
+                                                     "example": 14800})
+    revenue = fields.Float(required=True, metadata={
+        "description": "Sum of total_spend, rounded to 2 decimals.", "example": 18450210.75})
+    currency = fields.String(required=True, metadata={"example": "INR"})
+
+
+customer_order_schema = CustomerOrderSchema()
+business_overview_schema = BusinessOverviewSchema()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def encode_order_cursor(position: tuple[int, str]) -> str:
+    """Opaque to clients; today the base64url of `[-placed_at ms, external_id]` of
+    the page's last order (handlers.order_position)."""
+    return _b64(json.dumps(list(position), separators=(",", ":")).encode())
+
+
+def decode_order_cursor(cursor: str | None) -> tuple[int, str] | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        sort_time, external_id = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError):
+        sort_time = external_id = None
+    if (type(sort_time) is not int or not isinstance(external_id, str)
+            or _b64(raw) != cursor):
+        raise ApiError(400, "INVALID_CURSOR", "The cursor is not one this API gave out.",
+                       {"cursor": cursor})
+    return sort_time, external_id

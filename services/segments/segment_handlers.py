@@ -46,6 +46,16 @@ def preview(rule: Rule, now: datetime, *, audience, profiles) -> dict:
             "evaluated_at": now, "index_size": result.index_size}
 
 
+def business_overview(*, audience) -> dict:
+    """Customers, orders and revenue over the audience index, which holds customers
+    only: stubs (orders whose customer is not ingested yet) are left out, their
+    orders and spend too, until their customer arrives."""
+    totals = _ready_index(audience).totals()
+    return {"customers": totals["customers"],
+            "customers_with_orders": totals["customers_with_orders"],
+            "orders": totals["orders"], "revenue": round(totals["spend"], 2), "currency": "INR"}
+
+
 def save_segment(name: str, rule: Rule, now: datetime, *, audience,
                  segments: SegmentStore) -> dict:
     """Save `rule` under `name` with its audience size now. Names need not be unique:

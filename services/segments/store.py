@@ -134,19 +134,20 @@ class ProfileStore:
         self._db.create_collection(self._profiles.name)
 
 
-def swap_in_rebuild(db: Database) -> None:
-    """Make `profiles_rebuild` the live `profiles` collection.
+def swap_in_rebuild(db: Database, live: str = PROFILES, rebuild: str = REBUILD,
+                    retired: str = RETIRED) -> None:
+    """Make `profiles_rebuild` the live `profiles` collection (or `rebuild` the `live` one).
 
     FerretDB 1.24 supports renameCollection but not `dropTarget`, so the old
     collection is first renamed aside, then the rebuild renamed in, then the old
     one dropped: a crash in between loses nothing (the old data stays in
     `profiles_retired`). Between the two renames (milliseconds) reads find no profiles.
     """
-    db.drop_collection(RETIRED)
-    if PROFILES in db.list_collection_names():
-        db[PROFILES].rename(RETIRED)
-    db[REBUILD].rename(PROFILES)
-    db.drop_collection(RETIRED)
+    db.drop_collection(retired)
+    if live in db.list_collection_names():
+        db[live].rename(retired)
+    db[rebuild].rename(live)
+    db.drop_collection(retired)
 
 
 class SegmentsDatabase:
@@ -177,6 +178,11 @@ class SegmentsDatabase:
         from segments.segments_store import SegmentStore  # store.py stays about profiles
 
         return SegmentStore(self.database())
+
+    def orders(self):
+        from segments.order_store import OrderStore  # store.py stays about profiles
+
+        return OrderStore(self.database())
 
     def reachable(self) -> bool:
         return mongo.ping(self.client())

@@ -16,6 +16,9 @@ def owner(method, path):
     ("GET", "/api/v1/customers", "segments", "customers:read"),
     ("GET", "/api/v1/customers/c-42", "segments", "customers:read"),
     ("HEAD", "/api/v1/customers/c-42", "segments", "customers:read"),
+    ("GET", "/api/v1/customers/c-42/orders", "segments", "customers:read"),
+    ("GET", "/api/v1/customers/orders", "segments", "customers:read"),  # a customer "orders"
+    ("GET", "/api/v1/overview", "segments", "customers:read"),
     ("GET", "/api/v1/segments", "segments", "segments:read"),
     ("GET", "/api/v1/segments/abc", "segments", "segments:read"),
     ("POST", "/api/v1/segments", "segments", "segments:write"),
@@ -33,7 +36,9 @@ def test_each_public_call_goes_to_its_owner_with_its_scope(method, path, service
 @pytest.mark.parametrize("path", [
     "/api/v1/unknown",
     "/api/v1/orders/o-1",           # orders are only ingested, never read by id
-    "/api/v1/customers/c-1/orders",  # `*` is exactly one segment
+    "/api/v1/customers/c-1/visits",  # `*` is exactly one segment
+    "/api/v1/customers/c-1/orders/o-1",
+    "/api/v1/overview/x",
     "/api/v1/segmentsX",
     "/api/v2/segments",
 ])
@@ -49,6 +54,12 @@ def test_wrong_method_lists_the_allowed_ones():
     with pytest.raises(MethodNotAllowed) as raised:
         owner("GET", "/api/v1/orders")
     assert raised.value.allowed == ["POST"]
+    with pytest.raises(MethodNotAllowed) as raised:
+        owner("POST", "/api/v1/customers/c-1/orders")
+    assert raised.value.allowed == ["GET", "HEAD"]
+    with pytest.raises(MethodNotAllowed) as raised:
+        owner("DELETE", "/api/v1/overview")
+    assert raised.value.allowed == ["GET", "HEAD"]
 
 
 @pytest.mark.parametrize("path", [
@@ -62,7 +73,8 @@ def test_dot_segments_are_refused_so_no_path_escapes_its_scope(path):
 
 
 def test_star_never_matches_an_empty_segment():
-    assert not routes.pattern_matches(("api", "v1", "customers", "*"), ["api", "v1", "customers", ""])
+    assert not routes.pattern_matches(("api", "v1", "customers", "*"),
+                                      ["api", "v1", "customers", ""])
     assert routes.pattern_matches(("api", "v1", "customers", "*"), ["api", "v1", "customers", "x"])
 
 

@@ -1,0 +1,87 @@
+"""The `orders` collection of the segments database: one document per projected order.
+
+Written ONLY by the profile projector (handlers.py: one `insert_many` per
+batch, before the batch's profiles, so a profile never lists an order that has
+no document) and by `crm replay profiles` (commands.py: rebuilt from the log
+into `orders_rebuild` and swapped in before the profiles). Documents are
+facts that never change: `_id` = the order's external_id,
+`customer_external_id`, `amount` (INR, as ingested), `placed_at` (UTC
+datetime, ms). A duplicate `_id` is ignored, so redelivery and replay are
+idempotent (the first event of an order id wins, as ingest emits one per id).
+
+Reads are by `_id` only (the one fast FerretDB lookup): the customer's order
+ids come from their profile (`projection.order_ids`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from pymongo.database import Database
+
+from segments.profiles import parse_time
+from shared.mongo import insert_many_new
+
+ORDERS = "orders"
+ORDERS_REBUILD = "orders_rebuild"
+ORDERS_RETIRED = "orders_retired"
+INSERT_CHUNK = 1000
+READ_THREADS = 4  # as ProfileStore.find_many: more only adds contention on FerretDB
+
+
+def order_document(order: dict) -> dict:
+    """The `orders` document of an `order.placed` event's data."""
+    return {"_id": order["external_id"],
+            "customer_external_id": order["customer_external_id"],
+            "amount": order["amount"],
+            "placed_at": parse_time(order["placed_at"])}
+
+
+class OrderStore:
+    def __init__(self, db: Database, collection: str = ORDERS):
+        self._db = db
+        self._orders = db[collection]
+
+    def find(self, external_id: str) -> dict | None:
+        return self._orders.find_one({"_id": external_id})
+
+    def find_many(self, external_ids: list[str]) -> dict[str, dict | None]:
+        """Orders by external_id (None where there is none), read by `_id` in parallel."""
+        if len(external_ids) < 2 * READ_THREADS:
+            return {external_id: self.find(external_id) for external_id in external_ids}
+        with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="order-read") as pool:
+            return dict(zip(external_ids, pool.map(self.find, external_ids), strict=True))
+
+    def insert_new(self, orders: list[dict]) -> int:
+        """Insert order documents in one request, skipping `_id`s that exist;
+        returns how many were new."""
+        return len(insert_many_new(self._orders, orders))
+
+    def all_orders(self) -> Iterable[dict]:
+        return self._orders.find({})
+
+    def recreate(self) -> None:
+        """Start from an empty collection that exists (so it can be renamed even if empty)."""
+        self._orders.drop()
+        self._db.create_collection(self._orders.name)
+
+
+class OrderRebuild:
+    """Collects the order documents of a replay and inserts them into
+    `orders_rebuild` a chunk at a time, so the log's orders never sit in memory."""
+
+    def __init__(self, db: Database, chunk: int = INSERT_CHUNK):
+        self._store = OrderStore(db, ORDERS_REBUILD)
+        self._chunk = chunk
+        self._pending: list[dict] = []
+        self.written = 0
+        self._store.recreate()  # possibly left over from an interrupted replay
+
+    def add(self, order: dict) -> None:
+        self._pending.append(order_document(order))
+        if len(self._pending) >= self._chunk:
+            self.flush()
+
+    def flush(self) -> None:
+        self.written += self._store.insert_new(self._pending)
+        self._pending = []
