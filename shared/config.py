@@ -1,7 +1,9 @@
 """Settings shared by every process, read once from the environment."""
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -70,3 +72,21 @@ def env_int(name: str, default: int, env: Mapping[str, str] | None = None) -> in
 def env_float(name: str, default: float, env: Mapping[str, str] | None = None) -> float:
     env = os.environ if env is None else env
     return float(env.get(name, default))
+
+
+# A config module says `from __future__ import annotations`, so its fields' types are strings.
+_NUMBER_PARSERS = {"int": env_int, "float": env_float, int: env_int, float: env_float}
+
+
+def numbers_from_env(config_class: type, prefix: str, names: Iterable[str],
+                     env: Mapping[str, str] | None = None) -> dict[str, int | float]:
+    """The named int/float fields of a config dataclass, each read from
+    `<prefix><NAME>` (`INGEST_` + `cache_limit` -> `INGEST_CACHE_LIMIT`) as
+    its declared type, else its default.
+
+    Fields are named, not discovered: one left out stays a constant that no
+    deployment can change by accident."""
+    fields = {f.name: f for f in dataclasses.fields(config_class)}
+    return {name: _NUMBER_PARSERS[fields[name].type](prefix + name.upper(),
+                                                     fields[name].default, env)
+            for name in names}

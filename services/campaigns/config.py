@@ -5,7 +5,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from shared.config import Settings, env_float, env_int
+from shared.config import Settings, numbers_from_env
+
+# Every tunable field, each from CAMPAIGNS_<FIELD> (CAMPAIGNS_SEND_RATE, ...).
+_FROM_ENV = ("send_batch_size", "send_rate", "vendor_timeout_seconds", "vendor_retry_seconds",
+             "dispatcher_batch_size", "dispatcher_prefetch", "sender_batch_size",
+             "sender_prefetch", "sender_threads", "publish_retry_seconds",
+             "relay_interval_seconds", "relay_older_than_seconds", "messages_scan_limit")
 
 
 @dataclass(frozen=True)
@@ -35,30 +41,8 @@ class CampaignsConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CampaignsConfig:
         env = os.environ if env is None else env
-        return cls(
-            settings=Settings.from_env(env),
-            send_batch_size=env_int("CAMPAIGNS_SEND_BATCH_SIZE", cls.send_batch_size, env),
-            send_rate=env_float("CAMPAIGNS_SEND_RATE", cls.send_rate, env),
-            vendor_timeout_seconds=env_float("CAMPAIGNS_VENDOR_TIMEOUT_SECONDS",
-                                             cls.vendor_timeout_seconds, env),
-            vendor_retry_seconds=env_float("CAMPAIGNS_VENDOR_RETRY_SECONDS",
-                                           cls.vendor_retry_seconds, env),
-            dispatcher_batch_size=env_int("CAMPAIGNS_DISPATCHER_BATCH_SIZE",
-                                          cls.dispatcher_batch_size, env),
-            dispatcher_prefetch=env_int("CAMPAIGNS_DISPATCHER_PREFETCH",
-                                        cls.dispatcher_prefetch, env),
-            sender_batch_size=env_int("CAMPAIGNS_SENDER_BATCH_SIZE", cls.sender_batch_size, env),
-            sender_prefetch=env_int("CAMPAIGNS_SENDER_PREFETCH", cls.sender_prefetch, env),
-            sender_threads=env_int("CAMPAIGNS_SENDER_THREADS", cls.sender_threads, env),
-            publish_retry_seconds=env_float("CAMPAIGNS_PUBLISH_RETRY_SECONDS",
-                                            cls.publish_retry_seconds, env),
-            relay_interval_seconds=env_float("CAMPAIGNS_RELAY_INTERVAL_SECONDS",
-                                             cls.relay_interval_seconds, env),
-            relay_older_than_seconds=env_float("CAMPAIGNS_RELAY_OLDER_THAN_SECONDS",
-                                               cls.relay_older_than_seconds, env),
-            messages_scan_limit=env_int("CAMPAIGNS_MESSAGES_SCAN_LIMIT",
-                                        cls.messages_scan_limit, env),
-        )
+        return cls(settings=Settings.from_env(env),
+                   **numbers_from_env(cls, "CAMPAIGNS_", _FROM_ENV, env))
 
     @property
     def database_name(self) -> str:

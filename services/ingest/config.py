@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from shared.config import Settings, env_float, env_int
+from shared.config import Settings, numbers_from_env
+
+# Every tunable field, each from INGEST_<FIELD> (INGEST_MAX_RECORDS, INGEST_CACHE_LIMIT, ...).
+_FROM_ENV = ("max_records", "max_body_bytes", "clock_skew_seconds", "publish_retry_seconds",
+             "publish_holdoff_seconds", "relay_interval_seconds", "relay_older_than_seconds",
+             "customer_preload_misses", "customer_preload_interval_seconds", "cache_limit")
 
 
 @dataclass(frozen=True)
@@ -38,26 +43,8 @@ class IngestConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngestConfig:
         env = os.environ if env is None else env
-        return cls(
-            settings=Settings.from_env(env),
-            max_records=env_int("INGEST_MAX_RECORDS", cls.max_records, env),
-            max_body_bytes=env_int("INGEST_MAX_BODY_BYTES", cls.max_body_bytes, env),
-            clock_skew_seconds=env_float("INGEST_CLOCK_SKEW_SECONDS", cls.clock_skew_seconds, env),
-            publish_retry_seconds=env_float("INGEST_PUBLISH_RETRY_SECONDS",
-                                            cls.publish_retry_seconds, env),
-            publish_holdoff_seconds=env_float("INGEST_PUBLISH_HOLDOFF_SECONDS",
-                                              cls.publish_holdoff_seconds, env),
-            relay_interval_seconds=env_float("INGEST_RELAY_INTERVAL_SECONDS",
-                                             cls.relay_interval_seconds, env),
-            relay_older_than_seconds=env_float("INGEST_RELAY_OLDER_THAN_SECONDS",
-                                               cls.relay_older_than_seconds, env),
-            customer_preload_misses=env_int("INGEST_CUSTOMER_PRELOAD_MISSES",
-                                            cls.customer_preload_misses, env),
-            customer_preload_interval_seconds=env_float(
-                "INGEST_CUSTOMER_PRELOAD_INTERVAL_SECONDS",
-                cls.customer_preload_interval_seconds, env),
-            cache_limit=env_int("INGEST_CACHE_LIMIT", cls.cache_limit, env),
-        )
+        return cls(settings=Settings.from_env(env),
+                   **numbers_from_env(cls, "INGEST_", _FROM_ENV, env))
 
     @property
     def clock_skew(self) -> timedelta:

@@ -5,7 +5,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from shared.config import Settings, env_float, env_int
+from shared.config import Settings, numbers_from_env
+
+# Each from RECEIPTS_<FIELD> (RECEIPTS_BATCH_WAIT_MS, ...); the relay's timings are not tunable.
+_FROM_ENV = ("freshness_seconds", "max_receipts", "batch_size", "batch_wait_ms",
+             "publish_retry_seconds")
 
 # Clearly a development value: a production config (CRM_ENV=production) refuses it.
 DEVELOPMENT_WEBHOOK_SECRET = "dev-only-insecure-webhook-secret"
@@ -39,16 +43,9 @@ class ReceiptsConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReceiptsConfig:
         env = os.environ if env is None else env
-        return cls(
-            settings=Settings.from_env(env),
-            webhook_secret=env.get("CRM_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET),
-            freshness_seconds=env_float("RECEIPTS_FRESHNESS_SECONDS", cls.freshness_seconds, env),
-            max_receipts=env_int("RECEIPTS_MAX_RECEIPTS", cls.max_receipts, env),
-            batch_size=env_int("RECEIPTS_BATCH_SIZE", cls.batch_size, env),
-            batch_wait_ms=env_int("RECEIPTS_BATCH_WAIT_MS", cls.batch_wait_ms, env),
-            publish_retry_seconds=env_float("RECEIPTS_PUBLISH_RETRY_SECONDS",
-                                            cls.publish_retry_seconds, env),
-        )
+        return cls(settings=Settings.from_env(env),
+                   webhook_secret=env.get("CRM_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET),
+                   **numbers_from_env(cls, "RECEIPTS_", _FROM_ENV, env))
 
     @property
     def database_name(self) -> str:

@@ -5,7 +5,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from shared.config import Settings, env_float, env_int
+from shared.config import Settings, numbers_from_env
+
+# Each from VENDOR_SIM_<FIELD> (VENDOR_SIM_SEED, ...); the callback backoff is not tunable.
+_FROM_ENV = ("failure_rate", "min_delay_ms", "max_delay_ms", "seed", "callback_batch",
+             "callback_concurrency", "max_messages", "callback_timeout_seconds")
 
 # The same development value receipts accepts outside production (receipts refuses it there).
 DEVELOPMENT_WEBHOOK_SECRET = "dev-only-insecure-webhook-secret"
@@ -36,21 +40,10 @@ class VendorConfig:
         env = os.environ if env is None else env
         settings = Settings.from_env(env)
         default_url = settings.service_urls["receipts"] + "/webhooks/vendor/receipts"
-        return cls(
-            settings=settings,
-            failure_rate=env_float("VENDOR_SIM_FAILURE_RATE", cls.failure_rate, env),
-            min_delay_ms=env_int("VENDOR_SIM_MIN_DELAY_MS", cls.min_delay_ms, env),
-            max_delay_ms=env_int("VENDOR_SIM_MAX_DELAY_MS", cls.max_delay_ms, env),
-            seed=env_int("VENDOR_SIM_SEED", cls.seed, env),
-            callback_batch=env_int("VENDOR_SIM_CALLBACK_BATCH", cls.callback_batch, env),
-            callback_concurrency=env_int("VENDOR_SIM_CALLBACK_CONCURRENCY",
-                                         cls.callback_concurrency, env),
-            max_messages=env_int("VENDOR_SIM_MAX_MESSAGES", cls.max_messages, env),
-            webhook_url=env.get("RECEIPTS_WEBHOOK_URL", default_url),
-            webhook_secret=env.get("CRM_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET),
-            callback_timeout_seconds=env_float("VENDOR_SIM_CALLBACK_TIMEOUT_SECONDS",
-                                               cls.callback_timeout_seconds, env),
-        )
+        return cls(settings=settings,
+                   webhook_url=env.get("RECEIPTS_WEBHOOK_URL", default_url),
+                   webhook_secret=env.get("CRM_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET),
+                   **numbers_from_env(cls, "VENDOR_SIM_", _FROM_ENV, env))
 
     @property
     def database_name(self) -> str:
