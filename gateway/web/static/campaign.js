@@ -18,10 +18,50 @@
       document.getElementById("stat-" + k).textContent = CRM.number(c.stats[k]);
     });
     document.getElementById("campaign-bar").replaceChildren(CRM.bar(c.stats));
+    showOutcomes(c.stats);
     document.getElementById("campaign-message").textContent = c.message;
     showLint(c.lint);
     if (retry) retry.hidden = !(c.status === "completed" && c.stats.failed > 0);
     if (c.stats.failed !== lastFailed) { lastFailed = c.stats.failed; loadFailed(); }
+  }
+
+  var KINDS = [["sent", "Sent"], ["failed", "Failed"], ["pending", "Pending"]];
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function svg(tag, attrs) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    return node;
+  }
+
+  function share(part, total) { return total ? (100 * part / total).toFixed(1) + "%" : "–"; }
+
+  /* A donut of sent / failed / pending (one ring segment each) and its legend. */
+  function showOutcomes(stats) {
+    var total = stats.audience_size || 0, r = 58, length = 2 * Math.PI * r, offset = 0;
+    var chart = svg("svg", { viewBox: "0 0 140 140", width: "140", height: "140", role: "img",
+      "aria-label": "Outcomes: " + KINDS.map(function (k) {
+        return CRM.number(stats[k[0]]) + " " + k[1].toLowerCase(); }).join(", ") });
+    chart.appendChild(svg("circle", { cx: 70, cy: 70, r: r, "class": "donut-track" }));
+    KINDS.forEach(function (k) {
+      var part = total ? length * (stats[k[0]] || 0) / total : 0;
+      if (part > 0) chart.appendChild(svg("circle", { cx: 70, cy: 70, r: r, "class": "donut-" + k[0],
+        "stroke-dasharray": part + " " + (length - part), "stroke-dashoffset": -offset,
+        transform: "rotate(-90 70 70)" }));
+      offset += part;
+    });
+    var done = svg("text", { x: 70, y: 68, "text-anchor": "middle", "class": "donut-number" });
+    done.textContent = total ? Math.floor(100 * ((stats.sent || 0) + (stats.failed || 0)) / total) + "%" : "–";
+    var label = svg("text", { x: 70, y: 88, "text-anchor": "middle", "class": "donut-label" });
+    label.textContent = "reported";
+    chart.appendChild(done); chart.appendChild(label);
+    document.getElementById("campaign-chart").replaceChildren(chart);
+    document.getElementById("campaign-legend").replaceChildren.apply(
+      document.getElementById("campaign-legend"), KINDS.map(function (k) {
+        return el("li", {}, [el("span", { "class": "key " + k[0], "aria-hidden": "true" }),
+          el("span", { text: k[1] }), el("strong", { text: CRM.number(stats[k[0]]) }),
+          el("span", { "class": "hint", text: share(stats[k[0]] || 0, total) })]);
+      }));
   }
 
   /* How many recipients got each placeholder's fallback or an empty value. */
