@@ -17,6 +17,12 @@ def dashboard():
     return render_template("web/dashboard.html", page="dashboard")
 
 
+@blueprint.get("/segments")
+@sign_in_required
+def segments():
+    return render_template("web/segments.html", page="segments")
+
+
 @blueprint.get("/segments/new")
 @sign_in_required
 def segment_builder():

@@ -1,0 +1,97 @@
+/* Saved audiences, newest first: their rules in words, the size when saved and
+   now, and (for roles that may change things) start a campaign, rename, delete. */
+"use strict";
+(function () {
+  var el = CRM.el;
+  var list = document.getElementById("segments-list"), more = document.getElementById("segments-more");
+  var error = document.getElementById("segments-error"), result = document.getElementById("segments-result");
+  var cursor = null, table = null;
+
+  /* The whole rule in words: groups in brackets joined by "and" / "or". */
+  function words(rule) {
+    if (rule.not) return "not " + words(rule.not);
+    if (rule.all || rule.any) {
+      var parts = (rule.all || rule.any).map(words);
+      return parts.length === 1 ? parts[0] : "(" + parts.join(rule.all ? " and " : " or ") + ")";
+    }
+    return Rules.describe(rule);
+  }
+
+  function plain(rule) {
+    var text = words(rule);
+    return text.charAt(0) === "(" && text.slice(-1) === ")" ? text.slice(1, -1) : text;
+  }
+
+  function currentCount(segment, cell) {
+    CRM.api("GET", "/api/v1/segments/" + encodeURIComponent(segment.id)).then(function (one) {
+      cell.textContent = one.current_count === null ? "counting…" : CRM.number(one.current_count);
+    }, function () { cell.textContent = "–"; });
+  }
+
+  function rename(segment, nameCell) {
+    var input = el("input", { value: segment.name, maxlength: 200, "aria-label": "New name for " + segment.name });
+    var form = el("form", { "class": "inline-form" }, [input, el("button", { type: "submit", text: "Save name" })]);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      CRM.api("PATCH", "/api/v1/segments/" + encodeURIComponent(segment.id), { name: input.value })
+        .then(function (renamed) {
+          segment.name = renamed.name;
+          nameCell.replaceChildren(document.createTextNode(renamed.name));
+          result.textContent = "Renamed to “" + renamed.name + "”.";
+        }, function (problem) { CRM.showError(error, problem); });
+    });
+    nameCell.replaceChildren(form);
+    input.focus();
+  }
+
+  function remove(segment, row) {
+    if (!window.confirm("Delete the audience “" + segment.name + "”? Campaigns already sent to it keep their history.")) return;
+    CRM.api("DELETE", "/api/v1/segments/" + encodeURIComponent(segment.id)).then(function () {
+      row.remove();
+      result.textContent = "Deleted “" + segment.name + "”.";
+    }, function (problem) { CRM.showError(error, problem); });
+  }
+
+  function row(segment) {
+    var nameCell = el("td", { text: segment.name }), now = el("td", { "class": "num", text: "…" });
+    var actions = el("td", { "class": "actions" });
+    var tr = el("tr", { "data-segment-id": segment.id }, [nameCell, el("td", { text: plain(segment.rules) }),
+      el("td", { "class": "num", text: CRM.number(segment.count) }), now,
+      el("td", { text: CRM.day(segment.created_at) }), actions]);
+    if (CRM.canChange) {
+      actions.appendChild(el("a", { "class": "button", href: "/campaigns/new?segment=" + encodeURIComponent(segment.id),
+                                    text: "Start a campaign", "aria-label": "Start a campaign for " + segment.name }));
+      actions.appendChild(el("button", { type: "button", text: "Rename", "aria-label": "Rename " + segment.name,
+                                         onclick: function () { rename(segment, nameCell); } }));
+      actions.appendChild(el("button", { type: "button", text: "Delete", "aria-label": "Delete " + segment.name,
+                                         onclick: function () { remove(segment, tr); } }));
+    }
+    currentCount(segment, now);
+    return tr;
+  }
+
+  function page() {
+    more.disabled = true;
+    CRM.api("GET", "/api/v1/segments?limit=25" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""))
+      .then(function (answer) {
+        if (!table && !answer.items.length) {
+          list.replaceChildren(el("p", { "class": "hint", text: "No saved audiences yet: build one and save it." }));
+          return;
+        }
+        if (!table) {
+          var head = ["Name", "Who", "Size when saved", "Size now", "Saved on", ""].map(function (h, i) {
+            return el("th", { scope: "col", "class": i === 2 || i === 3 ? "num" : null, text: h });
+          });
+          table = el("tbody");
+          list.replaceChildren(el("div", { "class": "table-wrap" }, [el("table", { "class": "segments" }, [
+            el("thead", {}, [el("tr", {}, head)]), table])]));
+        }
+        answer.items.forEach(function (segment) { table.appendChild(row(segment)); });
+        cursor = answer.next_cursor;
+        more.hidden = !cursor; more.disabled = false;
+      }, function (problem) { more.disabled = false; CRM.showError(error, problem); });
+  }
+
+  more.addEventListener("click", page);
+  page();
+})();
