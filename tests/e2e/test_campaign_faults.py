@@ -30,6 +30,8 @@ from crm.seed import generate_customers
 from crm.stack import SERVERS_SCRIPT, Output, Stack, port_answers
 from shared.config import SERVICE_PORTS, Settings
 from shared.mongo import connect
+from tests.support.campaigns import (all_messages, checked, post_customers, wait_audience,
+                                     watch_until_completed)
 
 SEND_RATE = 150.0  # messages/s: seconds of sending, a wide window to kill in
 TEMPLATE = "Hello {first_name|there}, your order ships free this week."
@@ -65,26 +67,10 @@ def _ingest(api, cases: dict[str, int], seed: int) -> dict[str, set[str]]:
             customer["city"] = _city(case)
         records += customers
         audiences[case] = {c["external_id"] for c in customers}
-    for start in range(0, len(records), 1000):
-        response = api.post(f"{api.base_url}/api/v1/customers",
-                            json={"records": records[start:start + 1000]}, timeout=120)
-        assert response.status_code == 202, response.text
+    post_customers(api, records)
     for case, size in cases.items():
-        _wait_audience(api, case, size)
+        wait_audience(api, _rules(case), size, timeout=120, interval=0.5)
     return audiences
-
-
-def _wait_audience(api, case: str, size: int, timeout: float = 120) -> None:
-    deadline, count = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        response = api.post(f"{api.base_url}/api/v1/segments/preview",
-                            json={"rules": _rules(case)}, timeout=30)
-        if response.status_code == 200:
-            count = response.json()["count"]
-            if count == size:
-                return
-        time.sleep(0.5)
-    raise AssertionError(f"audience of {case} stayed at {count}, expected {size}")
 
 
 def _launch(api, case: str) -> str:
@@ -108,11 +94,7 @@ def _read(api, campaign_id: str) -> dict:
             time.sleep(0.5)
             continue
         assert response.status_code == 200, response.text
-        campaign = response.json()
-        stats = campaign["stats"]
-        assert stats["sent"] + stats["failed"] + stats["pending"] == stats["audience_size"], stats
-        assert campaign["status"] != "failed", campaign
-        return campaign
+        return checked(response.json())
     raise AssertionError(f"campaign {campaign_id} unreadable for 15 s")
 
 
@@ -129,13 +111,7 @@ def _wait_mid_send(api, campaign_id: str, timeout: float = 60) -> dict:
 
 
 def _watch_until_completed(api, campaign_id: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        campaign = _read(api, campaign_id)
-        if campaign["status"] == "completed":
-            return campaign
-        time.sleep(0.5)
-    raise AssertionError(f"campaign not completed in {timeout}s: {campaign}")
+    return watch_until_completed(api, campaign_id, timeout=timeout, interval=0.5, read=_read)
 
 
 def _wait_running(stack: Stack, process: str, timeout: float = 30) -> None:
@@ -146,20 +122,6 @@ def _wait_running(stack: Stack, process: str, timeout: float = 30) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"{process} not running again after {timeout}s")
-
-
-def _all_messages(api, campaign_id: str) -> list[dict]:
-    messages, cursor = [], None
-    while True:
-        params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
-        response = api.get(f"{api.base_url}/api/v1/campaigns/{campaign_id}/messages",
-                           params=params, timeout=60)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        messages += page["items"]
-        cursor = page["next_cursor"]
-        if not cursor:
-            return messages
 
 
 def _vendor_messages(settings: Settings, campaign_id: str) -> list[dict]:
@@ -178,7 +140,7 @@ def _assert_exactly_once(api, settings: Settings, campaign: dict, audience: set[
     stats = campaign["stats"]
     assert stats["audience_size"] == len(audience) and stats["pending"] == 0, stats
 
-    messages = _all_messages(api, campaign["id"])
+    messages = all_messages(api, campaign["id"])
     per_customer = Counter(m["customer_external_id"] for m in messages)
     assert set(per_customer) == audience
     assert max(per_customer.values()) == 1, per_customer.most_common(3)

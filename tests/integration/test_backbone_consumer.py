@@ -2,45 +2,20 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 from pymongo.errors import AutoReconnect
-
-# Bare `pytest` does not put the checkout on sys.path (`python -m pytest` does),
-# and tests.support must import either way.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from shared.consumer import ATTEMPTS_HEADER, ERROR_HEADER, Consumer, ConsumerOptions
 from shared.envelope import encode
 from shared.events import ORDER_PLACED
 from shared.mongo import insert_many_new
-from tests.support.backbone import (
-    ConsumerThread,
-    Sandbox,
-    broker_address,
-    order_events,
-    via,
-    wait_for,
-)
-from tests.support.faultproxy import FaultProxy
+from tests.support import backbone
+from tests.support.backbone import ConsumerThread, order_events, via, wait_for
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def sandbox():
-    box = Sandbox()
-    yield box
-    box.close()
-
-
-@pytest.fixture
-def proxy(sandbox):
-    with FaultProxy(*broker_address(sandbox.settings)) as fault_proxy:
-        yield fault_proxy
+sandbox, proxy = backbone.sandbox, backbone.proxy  # fixtures: found by module-level name
 
 
 class Recorder:
@@ -108,7 +83,8 @@ def test_a_redelivered_batch_changes_nothing_with_an_idempotent_handler(sandbox,
     release = threading.Event()
 
     def record_orders(events):
-        documents = [{"_id": e["event_id"], "external_id": e["data"]["external_id"]} for e in events]
+        documents = [{"_id": e["event_id"], "external_id": e["data"]["external_id"]}
+                     for e in events]
         inserted_per_call.append(len(insert_many_new(collection, documents)))
         if len(inserted_per_call) == 1:  # crash after the write, before the ack
             written.set()

@@ -1,26 +1,18 @@
 """insert_many_new on the real document database: what every idempotent consumer leans on."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-# Bare `pytest` does not put the checkout on sys.path (`python -m pytest` does),
-# and tests.support must import either way.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from shared.mongo import insert_many_new
-from tests.support.backbone import Sandbox
+from tests.support import backbone
 
 pytestmark = pytest.mark.integration
+sandbox = backbone.sandbox  # fixture: pytest finds fixtures by module-level name
 
 
 @pytest.fixture
-def collection():
-    box = Sandbox()
-    yield box.db["applied"]
-    box.close()
+def collection(sandbox):
+    return sandbox.db["applied"]
 
 
 def test_duplicates_anywhere_in_the_batch_skip_only_themselves(collection):

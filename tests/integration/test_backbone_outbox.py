@@ -13,34 +13,18 @@ from pathlib import Path
 
 import pytest
 
-# Bare `pytest` does not put the checkout on sys.path (`python -m pytest` does),
-# and tests.support must import either way.
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
 from shared.consumer import Consumer, ConsumerOptions
 from shared.events import CUSTOMER_UPSERTED, ORDER_PLACED
 from shared.mongo import insert_many_new
 from shared.outbox import LOG_COLLECTION, OUTBOX_COLLECTION, EventLog
 from shared.publisher import Publisher
-from tests.support.backbone import (
-    ConsumerThread,
-    Sandbox,
-    broker_address,
-    order_events,
-    via,
-    wait_for,
-)
+from tests.support import backbone
+from tests.support.backbone import ConsumerThread, broker_address, order_events, via, wait_for
 from tests.support.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def sandbox():
-    box = Sandbox()
-    yield box
-    box.close()
+sandbox = backbone.sandbox  # fixture: pytest finds fixtures by module-level name
+ROOT = Path(__file__).resolve().parents[2]  # the checkout, where the killed child runs
 
 
 @pytest.fixture

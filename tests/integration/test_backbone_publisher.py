@@ -2,36 +2,18 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-# Bare `pytest` does not put the checkout on sys.path (`python -m pytest` does),
-# and tests.support must import either way.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from shared.events import CUSTOMER_UPSERTED, ORDER_PLACED
 from shared.publisher import Publisher, Unroutable
-from tests.support.backbone import Sandbox, broker_address, order_events, via
-from tests.support.faultproxy import FaultProxy
+from tests.support import backbone
+from tests.support.backbone import order_events, via
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def sandbox():
-    box = Sandbox()
-    yield box
-    box.close()
-
-
-@pytest.fixture
-def proxy(sandbox):
-    with FaultProxy(*broker_address(sandbox.settings)) as fault_proxy:
-        yield fault_proxy
+sandbox, proxy = backbone.sandbox, backbone.proxy  # fixtures: found by module-level name
 
 
 def _ids(messages) -> list[str]:

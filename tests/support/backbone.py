@@ -3,6 +3,11 @@
 Each `Sandbox` owns its own exchanges, queues (`t-<tag>.` prefix) and database
 prefix, and deletes them all on `close()`, so tests never see each other's
 messages even though they share one RabbitMQ vhost and one FerretDB.
+
+A test module takes the `sandbox` and `proxy` fixtures by naming them at module
+level (`sandbox = backbone.sandbox`): pytest finds fixtures by module-level name,
+an assignment does not read to the linter as an unused import, and a conftest
+would lend them to every integration test, several of which build their own.
 """
 from __future__ import annotations
 
@@ -13,12 +18,14 @@ import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import pika
+import pytest
 from pika.exceptions import AMQPError
 
 from shared import broker, mongo
 from shared.config import Settings
 from shared.envelope import encode, new_event
 from shared.events import ORDER_PLACED
+from tests.support.faultproxy import FaultProxy
 
 
 def order_events(count: int, prefix: str = "o") -> list[dict]:
@@ -120,6 +127,20 @@ class Sandbox:
         # Only the one database tests use: listing databases takes FerretDB over a second.
         self._mongo.drop_database(self.db.name)
         self._mongo.close()
+
+
+@pytest.fixture
+def sandbox():
+    box = Sandbox()
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def proxy(sandbox):
+    """A FaultProxy in front of the sandbox's broker: tests cut and stall connections with it."""
+    with FaultProxy(*broker_address(sandbox.settings)) as fault_proxy:
+        yield fault_proxy
 
 
 class ConsumerThread:

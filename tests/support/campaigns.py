@@ -1,0 +1,76 @@
+"""Driving campaigns through the gateway in e2e tests: ingesting an audience,
+awaiting it and the campaign's completion with a bounded poll, and reading the
+whole communications log. `api` is a requests session with `base_url` set
+(tests/support/suite.py)."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+BATCH = 1000  # API.md: a batch holds at most 1,000 records
+
+
+def post_customers(api, customers: list[dict]) -> None:
+    for start in range(0, len(customers), BATCH):
+        batch = customers[start:start + BATCH]
+        response = api.post(f"{api.base_url}/api/v1/customers",
+                            json={"records": batch}, timeout=120)
+        assert response.status_code == 202, response.text
+        assert response.json()["accepted"] == len(batch)
+
+
+def wait_audience(api, rules: dict, size: int, *, timeout: float = 180,
+                  interval: float = 1.0) -> None:
+    """Until the preview counts `size`: profiles reach the audience index asynchronously."""
+    deadline, count = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        response = api.post(f"{api.base_url}/api/v1/segments/preview", json={"rules": rules},
+                            timeout=30)
+        if response.status_code == 200:
+            count = response.json()["count"]
+            if count == size:
+                return
+        time.sleep(interval)
+    raise AssertionError(f"audience {rules} stayed at {count}, expected {size}")
+
+
+def checked(campaign: dict) -> dict:
+    """The campaign, once its stats invariant holds: checked at every read, not only
+    at the end, because a miscount can heal by completion and still be a bug."""
+    stats = campaign["stats"]
+    assert stats["sent"] + stats["failed"] + stats["pending"] == stats["audience_size"], stats
+    assert campaign["status"] != "failed", campaign
+    return campaign
+
+
+def read_campaign(api, campaign_id: str) -> dict:
+    response = api.get(f"{api.base_url}/api/v1/campaigns/{campaign_id}", timeout=30)
+    assert response.status_code == 200, response.text
+    return checked(response.json())
+
+
+def watch_until_completed(api, campaign_id: str, *, timeout: float = 300, interval: float = 1.0,
+                          read: Callable[[object, str], dict] = read_campaign) -> dict:
+    """Poll with `read` (a fault test passes one that rides out outages) until completed."""
+    deadline, campaign = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        campaign = read(api, campaign_id)
+        if campaign["status"] == "completed":
+            return campaign
+        time.sleep(interval)
+    raise AssertionError(f"campaign not completed in {timeout}s: {campaign}")
+
+
+def all_messages(api, campaign_id: str) -> list[dict]:
+    """Every entry of the campaign's communications log, page by page."""
+    messages, cursor = [], None
+    while True:
+        params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+        response = api.get(f"{api.base_url}/api/v1/campaigns/{campaign_id}/messages",
+                           params=params, timeout=60)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        messages += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return messages
