@@ -59,6 +59,18 @@ var CRM = (function () {
 
   function number(n) { return (n === null || n === undefined) ? "–" : Number(n).toLocaleString("en-IN"); }
 
+  function money(amount) {
+    if (amount === null || amount === undefined) return "–";
+    var digits = Number(amount) >= 100000 ? 0 : 2;  // paise do not matter in a lakh
+    return Number(amount).toLocaleString("en-IN", { style: "currency", currency: "INR",
+                                                     minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
+
+  function day(iso) {
+    if (!iso) return "–";
+    return new Date(iso).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" });
+  }
+
   function when(iso) {
     if (!iso) return "–";
     var d = new Date(iso);
@@ -107,7 +119,7 @@ var CRM = (function () {
     node.hidden = false;
   }
 
-  return { api: api, el: el, number: number, when: when, bar: bar, statusBadge: statusBadge,
+  return { api: api, el: el, number: number, money: money, day: day, when: when, bar: bar, statusBadge: statusBadge,
            campaignTable: campaignTable, showError: showError,
            canChange: ["admin", "marketer"].indexOf(document.body.dataset.role) >= 0 };
 })();

@@ -10,7 +10,8 @@
   CRM.api("GET", "/api/v1/customers/" + encodeURIComponent(id)).then(function (p) {
     document.getElementById("customer-name").textContent = p.name || p.external_id;
     document.getElementById("customer-contact").textContent = [p.email, p.city].filter(Boolean).join(" · ");
-    ["total_spend", "order_count", "visits"].forEach(function (k) {
+    document.getElementById("customer-total_spend").textContent = CRM.money(p.total_spend);
+    ["order_count", "visits"].forEach(function (k) {
       document.getElementById("customer-" + k).textContent = CRM.number(p[k]);
     });
     document.getElementById("customer-last_active_at").textContent = CRM.when(p.last_active_at);
@@ -26,4 +27,34 @@
     CRM.showError(error, problem.status === 404 ?
       { message: "No customer has the id “" + id + "” yet. New customers appear a moment after they are imported." } : problem);
   });
+
+  var orders = [], cursor = null, more = document.getElementById("orders-more");
+  function ordersTable() {
+    if (!orders.length) return el("p", { "class": "hint", text: "No orders yet." });
+    var rows = orders.map(function (o) {
+      return el("tr", {}, [el("td", { text: o.external_id }), el("td", { "class": "num", text: CRM.money(o.amount) }),
+                           el("td", { text: CRM.day(o.placed_at) })]);
+    });
+    var head = ["Order", "Amount", "Placed"].map(function (h, i) {
+      return el("th", { scope: "col", "class": i === 1 ? "num" : null, text: h });
+    });
+    return el("div", { "class": "table-wrap" }, [el("table", { "class": "orders" }, [
+      el("thead", {}, [el("tr", {}, head)]), el("tbody", {}, rows)])]);
+  }
+  function ordersPage() {
+    more.disabled = true;
+    CRM.api("GET", "/api/v1/customers/" + encodeURIComponent(id) + "/orders?limit=20" +
+            (cursor ? "&cursor=" + encodeURIComponent(cursor) : "")).then(function (page) {
+      orders = orders.concat(page.items);
+      cursor = page.next_cursor;
+      document.getElementById("customer-orders").replaceChildren(ordersTable());
+      more.hidden = !cursor; more.disabled = false;
+    }, function (problem) {
+      more.disabled = false;
+      if (problem.status !== 404) CRM.showError(error, problem);
+      else document.getElementById("customer-orders").replaceChildren();
+    });
+  }
+  more.addEventListener("click", ordersPage);
+  ordersPage();
 })();

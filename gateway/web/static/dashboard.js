@@ -1,11 +1,11 @@
 "use strict";
 (function () {
   var error = document.getElementById("dashboard-error");
-  // A preview's index_size is every customer; its count, those with an order.
-  CRM.api("POST", "/api/v1/segments/preview",
-          { rules: { field: "order_count", op: "gt", value: 0 } }).then(function (p) {
-    document.getElementById("tile-customers").textContent = CRM.number(p.index_size);
-    document.getElementById("tile-buyers").textContent = CRM.number(p.count);
+  CRM.api("GET", "/api/v1/overview").then(function (o) {
+    document.getElementById("tile-customers").textContent = CRM.number(o.customers);
+    document.getElementById("tile-orders").textContent = CRM.number(o.orders);
+    document.getElementById("tile-revenue").textContent = CRM.money(o.revenue);
+    document.getElementById("tile-buyers").textContent = CRM.number(o.customers_with_orders);
   }, function (problem) { CRM.showError(error, problem); });
   CRM.api("GET", "/api/v1/campaigns?limit=10").then(function (page) {
     var items = page.items;
