@@ -108,7 +108,7 @@ def decode_order_cursor(cursor: str | None) -> tuple[int, str] | None:
     try:
         raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
         sort_time, external_id = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError):
+    except (binascii.Error, ValueError, TypeError, RecursionError):
         sort_time = external_id = None
     if (type(sort_time) is not int or not isinstance(external_id, str)
             or _b64(raw) != cursor):
