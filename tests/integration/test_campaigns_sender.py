@@ -4,17 +4,11 @@ a vendor answering 503 is retried with backoff until it takes them."""
 from __future__ import annotations
 
 import dataclasses
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
 
-# Bare `pytest` does not put the checkout on sys.path; tests.support must import either way.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from campaigns.config import CampaignsConfig
 from campaigns.sender import build_sender
 from vendor_sim.app import create_app as vendor_app
@@ -25,22 +19,9 @@ from shared import mongo
 from shared.envelope import new_event
 from shared.events import MESSAGES_QUEUED
 from tests.support.backbone import ConsumerThread, Sandbox
+from tests.support.http_server import ServedApp
 
 pytestmark = pytest.mark.integration
-
-
-class Server:
-    """A WSGI app served on a free local port in a thread."""
-
-    def __init__(self, app):
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def close(self):
-        self._server.shutdown()
-        self._thread.join(5)
 
 
 @pytest.fixture
@@ -84,7 +65,7 @@ def test_queued_messages_reach_the_real_vendor_once(sandbox):
     vendor_config = dataclasses.replace(VendorConfig.from_env(), settings=sandbox.settings,
                                         webhook_url="http://127.0.0.1:9/unreachable")
     context = VendorContext(vendor_config)
-    server = Server(vendor_app(vendor_config, context=context))
+    server = ServedApp(vendor_app(vendor_config, context=context))
     config = CampaignsConfig(settings=with_vendor(sandbox.settings, server.url),
                              send_batch_size=300)
     sender, pool = run_sender(config, sandbox)
@@ -120,7 +101,7 @@ def test_a_failing_vendor_is_retried_until_it_accepts(sandbox):
         return jsonify({"results": [{"message_id": m["message_id"], "status": "ACCEPTED",
                                      "provider_message_id": "p"} for m in messages]}), 202
 
-    server = Server(flaky)
+    server = ServedApp(flaky)
     config = CampaignsConfig(settings=with_vendor(sandbox.settings, server.url),
                              send_batch_size=200, sender_threads=1)
     sender, pool = run_sender(config, sandbox)

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
-from werkzeug.serving import make_server
-
-# Bare `pytest` does not put the checkout on sys.path; tests.support must import either way.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from receipts import deliveries_view, domain
 from receipts.app import create_app
@@ -26,24 +19,11 @@ from shared import broker, mongo
 from shared.envelope import new_event
 from shared.events import CAMPAIGN_LAUNCHED
 from shared.publisher import Publisher
-from tests.support.backbone import ConsumerThread, broker_address, via, wait_for  # noqa: E402
-from tests.support.faultproxy import FaultProxy  # noqa: E402
+from tests.support.backbone import ConsumerThread, broker_address, via, wait_for
+from tests.support.faultproxy import FaultProxy
+from tests.support.http_server import ServedApp
 
 SECRET = "integration-secret"
-
-
-class Server:
-    """A WSGI app on a real threaded HTTP server on a free local port."""
-
-    def __init__(self, app):
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def close(self):
-        self._server.shutdown()
-        self._thread.join(5)
 
 
 @dataclasses.dataclass
@@ -85,7 +65,7 @@ def harness(settings):
     config = ReceiptsConfig(settings=settings, webhook_secret=SECRET, batch_wait_ms=100)
     client = mongo.connect(settings)
     app = create_app(config)
-    server = Server(app)
+    server = ServedApp(app)
     yield ReceiptsHarness(config, server.url + "", client[config.database_name], client)
     server.close()
     client.close()
@@ -188,7 +168,7 @@ def test_vendor_reports_every_message_once_with_seeded_outcomes(harness, setting
                                  webhook_url=harness.url + "/webhooks/vendor/receipts",
                                  webhook_secret=SECRET)
     app = vendor_app(vendor_config)
-    vendor = Server(app)
+    vendor = ServedApp(app)
     consumer = harness.consumer()
     harness.launch("cV")
     ids = [f"cV.1.{i}" for i in range(3000)]

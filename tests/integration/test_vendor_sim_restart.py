@@ -11,9 +11,9 @@ from receipts.domain import verify_signature
 from vendor_sim import domain
 from vendor_sim.app import create_app
 from vendor_sim.config import VendorConfig
-from werkzeug.serving import make_server
 
 from shared import mongo
+from tests.support.http_server import ServedApp
 
 SECRET = "vendor-test-secret"
 
@@ -38,14 +38,11 @@ class Receiver:
                 self.receipts.extend(json.loads(body)["receipts"])
             return "", 200
 
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}/hook"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._served = ServedApp(app)
+        self.url = self._served.url + "/hook"
 
     def close(self):
-        self._server.shutdown()
-        self._thread.join(5)
+        self._served.close()
 
 
 @pytest.fixture
