@@ -92,6 +92,7 @@ def rebuild_profiles(log_db: Database, segments_db: Database, *, progress_every:
     orders.flush()
     summary.orders = orders.written
     if not profiles and not allow_empty and ProfileStore(segments_db).find_any() is not None:
+        segments_db.drop_collection(ORDERS_REBUILD)
         raise click.ClickException(f"{log_db.name} has no customer or order events but "
                                    "profiles exist; pass --force to empty them")
     summary.profiles = len(profiles)

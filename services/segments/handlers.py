@@ -12,6 +12,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from segments.order_store import OrderStore, order_document
 from segments.profiles import (
     BOOKKEEPING,
     apply_event,
@@ -22,7 +23,6 @@ from segments.profiles import (
     version_of,
     with_version,
 )
-from segments.order_store import OrderStore, order_document
 from segments.store import ProfileStore
 from shared.events import ORDER_PLACED
 
@@ -125,7 +125,7 @@ def _write_orders(envelopes: list[dict], orders: OrderStore | None) -> None:
     """The batch's orders in one insert (existing ids skipped), before any profile
     lists them. Every order of the batch, not only those that change a profile: a
     batch redelivered after a crash between this and the profile writes must
-    still leave each order a document, and rewriting is free (duplicates skipped)."""
+    still leave each order a document; the ones already there are skipped."""
     if orders is None:
         return
     documents: dict[str, dict] = {}
