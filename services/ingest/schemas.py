@@ -111,7 +111,8 @@ class CustomerRecordSchema(_RecordSchema):
                        load_default=list, validate=validate.Length(max=MAX_TAGS))
     signed_up_at = PastTime(load_default=None, allow_none=True, metadata={"format": "date-time"})
     visits = Count(load_default=None, allow_none=True,
-                   validate=validate.Range(min=0, max=10**9),
+                   validate=validate.Range(min=0, max=10**9,
+                                           error="Must be a whole number from 0 to 1,000,000,000."),
                    metadata={"description": "Visits as counted by the client's systems."})
     last_visit_at = PastTime(load_default=None, allow_none=True, metadata={"format": "date-time"})
 
@@ -122,7 +123,9 @@ class OrderRecordSchema(_RecordSchema):
     external_id = _text(True, MAX_ID_LENGTH)
     customer_external_id = _text(True, MAX_ID_LENGTH)
     amount = Money(required=True, metadata={"exclusiveMinimum": True},
-                   validate=validate.Range(min=0, max=MAX_AMOUNT, min_inclusive=False))
+                   validate=validate.Range(min=0, max=MAX_AMOUNT, min_inclusive=False,
+                                           error="Must be more than 0 and at most "
+                                                 "1,000,000,000,000 (INR)."))
     placed_at = PastTime(required=True, metadata={"format": "date-time"})
 
 
