@@ -10,6 +10,8 @@ from campaigns.domain import TemplateError
 from campaigns.schemas import (
     CampaignSchema,
     MessageEntrySchema,
+    MessagePreviewResultSchema,
+    MessagePreviewSchema,
     MessagesQuerySchema,
     NewCampaignSchema,
     RetryAttemptSchema,
@@ -31,6 +33,14 @@ OPERATIONS = [
               statuses={201: "The campaign (status launching)",
                         400: "Bad body or INVALID_TEMPLATE (details name each placeholder)",
                         404: "SEGMENT_NOT_FOUND"}),
+    Operation("/api/v1/campaigns/preview-message", "post", "Render a message for sample customers",
+              tags=_TAGS, request_schema=MessagePreviewSchema,
+              response_schema=MessagePreviewResultSchema,
+              description="Checks the template as launching would, renders it for the given "
+                          "customers (e.g. a segment preview's sample) and counts who would get "
+                          "each fallback or an empty value. Sends nothing.",
+              statuses={200: "The rendered messages and the lint",
+                        400: "Bad body or INVALID_TEMPLATE (details name each problem)"}),
     Operation("/api/v1/campaigns", "get", "List campaigns, newest first", tags=_TAGS,
               query_schema=PageQuerySchema, response_schema=page_schema(CampaignSchema)),
     Operation(_ONE, "get", "One campaign with its stats", tags=_TAGS,
@@ -53,6 +63,8 @@ OPERATIONS = [
 ]
 
 _new_campaign = NewCampaignSchema()
+_message_preview = MessagePreviewSchema()
+_message_preview_result = MessagePreviewResultSchema()
 _campaign = CampaignSchema()
 _page_query = PageQuerySchema()
 _messages_query = MessagesQuerySchema()
@@ -82,6 +94,16 @@ def create_campaign():
         raise ApiError(404, "SEGMENT_NOT_FOUND", "No saved segment has this id.",
                        {"segment_id": str(error)}) from error
     return jsonify(_campaign.dump(campaign)), 201
+
+
+@blueprint.post("/api/v1/campaigns/preview-message")
+def preview_message():
+    body = _message_preview.load(json_body())
+    try:
+        result = handlers.preview_message(body)
+    except TemplateError as error:
+        raise ApiError(400, "INVALID_TEMPLATE", str(error), error.details) from error
+    return jsonify(_message_preview_result.dump(result))
 
 
 @blueprint.get("/api/v1/campaigns")

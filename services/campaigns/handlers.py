@@ -45,6 +45,16 @@ def request_id(campaign_id: str, attempt: int = 1) -> str:
     return f"{campaign_id}:{attempt}"
 
 
+def preview_message(body: dict) -> dict:
+    """The message as each given customer would get it, and the lint of its fallbacks:
+    exactly what sending would render (TemplateError -> 400 INVALID_TEMPLATE)."""
+    parts = domain.parse_template(body["message"])
+    recipients = body["recipients"]
+    return {"messages": [{"external_id": recipient.get("external_id"),
+                          "text": domain.render(parts, recipient)} for recipient in recipients],
+            "lint": domain.lint(parts, recipients)}
+
+
 def create_campaign(body: dict, now: datetime, *, store, segment_rules, event_log,
                     default_send_rate: float = 0.0, correlation_id: str | None = None) -> dict:
     """Save the campaign and ask segments for its audience; sending follows at once."""

@@ -14,6 +14,8 @@ from marshmallow import (
 from campaigns.domain import MAX_TEMPLATE_LENGTH
 from shared.openapi import PageQuerySchema
 
+MAX_PREVIEW_RECIPIENTS = 20
+
 MESSAGE_DESCRIPTION = (
     "The message template: profile fields in braces with an optional fallback after a bar, "
     "e.g. \"Hi {first_name|there}, here's 10% off!\". Fields: external_id, name, first_name, "
@@ -50,6 +52,25 @@ class NewCampaignSchema(Schema):
     def _one_audience(self, data: dict, **_kwargs) -> None:
         if (data.get("segment_id") is None) == (data.get("rules") is None):
             raise ValidationError("give exactly one of segment_id and rules", "_schema")
+
+
+class MessagePreviewSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    message = fields.String(required=True,
+                            validate=validate.Length(min=1, max=MAX_TEMPLATE_LENGTH),
+                            metadata={"description": MESSAGE_DESCRIPTION})
+    recipients = fields.List(fields.Dict(), load_default=list,
+                             validate=validate.Length(max=MAX_PREVIEW_RECIPIENTS),
+                             metadata={"description": "Customers to render the message for, "
+                                                      "as profiles (e.g. a segment preview's "
+                                                      "sample); at most 20."})
+
+
+class RenderedMessageSchema(Schema):
+    external_id = fields.String(allow_none=True)
+    text = fields.String()
 
 
 class StatsSchema(Schema):
@@ -109,3 +130,7 @@ class RetryAttemptSchema(Schema):
     attempt = fields.Integer()
     failed_to_retry = fields.Integer()
 
+
+class MessagePreviewResultSchema(Schema):
+    messages = fields.List(fields.Nested(RenderedMessageSchema))
+    lint = fields.Nested(LintSchema)

@@ -154,7 +154,8 @@ def test_retry_failed_answers_202_then_409(client, deps):
 
 def test_openapi_describes_every_route(client):
     paths = client.get("/openapi.json").get_json()["paths"]
-    assert set(paths) == {"/api/v1/campaigns", "/api/v1/campaigns/{campaign_id}",
+    assert set(paths) == {"/api/v1/campaigns", "/api/v1/campaigns/preview-message",
+                          "/api/v1/campaigns/{campaign_id}",
                           "/api/v1/campaigns/{campaign_id}/messages",
                           "/api/v1/campaigns/{campaign_id}/retry-failed"}
 
@@ -168,3 +169,32 @@ def test_completed_stats_are_kept_without_counting_again(client, deps):
     deps.deliveries.counts = None  # counting again would now fail
     again = client.get(f"/api/v1/campaigns/{cid}").get_json()
     assert again["stats"] == {"audience_size": 2, "sent": 1, "failed": 1, "pending": 0}
+
+
+def test_preview_message_renders_for_the_given_customers_and_lints_fallbacks(client):
+    response = client.post("/api/v1/campaigns/preview-message", json={
+        "message": "Hi {first_name|there} from {city}! {{promo}}",
+        "recipients": [{"external_id": "a", "name": "Asha Rao", "city": "Pune"},
+                       {"external_id": "b", "name": "", "city": None}]})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["messages"] == [{"external_id": "a", "text": "Hi Asha from Pune! {promo}"},
+                                {"external_id": "b", "text": "Hi there from ! {promo}"}]
+    lint = {entry["placeholder"]: entry for entry in body["lint"]["placeholders"]}
+    assert lint["{first_name|there}"]["fallback_used"] == 1
+    assert lint["{city}"]["empty"] == 1 and body["lint"]["recipients"] == 2
+
+
+def test_preview_message_refuses_a_bad_template_like_launching_does(client):
+    response = client.post("/api/v1/campaigns/preview-message",
+                           json={"message": "Hi {nickname}", "recipients": []})
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "INVALID_TEMPLATE"
+    assert error["details"]["unknown_placeholders"] == ["nickname"]
+
+
+def test_preview_message_takes_at_most_twenty_customers(client):
+    response = client.post("/api/v1/campaigns/preview-message",
+                           json={"message": "Hi", "recipients": [{}] * 21})
+    assert response.status_code == 400
