@@ -12,22 +12,46 @@
     try { builderRules = JSON.parse(sessionStorage.getItem("crm.builderRules")); } catch (e) { builderRules = null; }
   }
 
-  /* The message as the campaign service will render it (API.md templates). */
-  function render(template, customer) {
-    var first = String(customer.name || "").split(/\s+/)[0];
-    return template.replace(/\{([a-z_]+)(?:\|([^}]*))?\}/g, function (all, field, fallback) {
-      var value = field === "first_name" ? first : customer[field];
-      if (value === null || value === undefined || value === "") return fallback === undefined ? "" : fallback;
-      return String(value);
-    });
+  var previewTimer = null, previewTicket = 0;
+  var lintList = document.getElementById("message-lint"), templateProblem = document.getElementById("message-problem");
+
+  /* Who gets a fallback or an empty value, among the sample customers. */
+  function showLint(lint) {
+    lintList.replaceChildren.apply(lintList, lint.placeholders.filter(function (p) {
+      return p.fallback_used || p.empty;
+    }).map(function (p) {
+      var text = p.fallback_used ?
+        CRM.number(p.fallback_used) + " of " + CRM.number(lint.recipients) + " sample customers get the fallback “" + p.fallback + "” for " + p.placeholder :
+        CRM.number(p.empty) + " of " + CRM.number(lint.recipients) + " sample customers have no " + p.field +
+          ": " + p.placeholder + " will be left empty. Add a fallback, like {" + p.field + "|friend}.";
+      return el("li", { text: text + "." });
+    }));
   }
 
+  /* The campaign service renders the message for the sample, exactly as sending will. */
   function showPreview() {
-    var list = document.getElementById("message-preview");
-    if (!sample.length) { list.replaceChildren(el("li", { "class": "hint", text: "Choose an audience to preview the message." })); return; }
-    list.replaceChildren.apply(list, sample.slice(0, 3).map(function (c) {
-      return el("li", {}, [el("strong", { text: (c.name || c.external_id) + ": " }), render(message.value, c)]);
-    }));
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(function () {
+      var list = document.getElementById("message-preview"), ticket = ++previewTicket;
+      if (!message.value.trim()) { list.replaceChildren(); lintList.replaceChildren(); return; }
+      CRM.api("POST", "/api/v1/campaigns/preview-message", { message: message.value, recipients: sample.slice(0, 10) })
+        .then(function (result) {
+          if (ticket !== previewTicket) return;
+          templateProblem.hidden = true;
+          if (!sample.length) list.replaceChildren(el("li", { "class": "hint", text: "Choose an audience to preview the message." }));
+          else list.replaceChildren.apply(list, result.messages.slice(0, 3).map(function (m, i) {
+            return el("li", {}, [el("strong", { text: (sample[i].name || sample[i].external_id) + ": " }), m.text]);
+          }));
+          showLint(result.lint);
+        }, function (problem) {
+          if (ticket !== previewTicket) return;
+          list.replaceChildren(); lintList.replaceChildren();
+          var details = (problem.body && problem.body.error && problem.body.error.details) || {};
+          if ((details.unknown_placeholders || []).length && details.allowed_fields)
+            problem = { message: problem.message + " You can use: " + details.allowed_fields.join(", ") + "." };
+          CRM.showError(templateProblem, problem);
+        });
+    }, 300);
   }
 
   function currentRules() {
