@@ -57,9 +57,20 @@ def new_page(browser, ui_suite):
         context.close()
 
 
+# axe-core's WCAG 2.1 A and AA rules: labels, contrast, landmarks, names of controls.
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "resultTypes": ["violations"]}
+
+
 def shot(page, name: str) -> None:
+    """Screenshot the page into var/screenshots/ and check it with axe-core:
+    every page a test looks at must pass WCAG 2.1 A/AA as axe judges it."""
+    from axe_playwright_python.sync_playwright import Axe
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    results = Axe().run(page, options=AXE_OPTIONS)
+    assert results.violations_count == 0, f"{name}: {results.generate_report()}"
 
 
 def dev_sign_in(page, role: str) -> None:
