@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-# Bare `pytest` does not put the checkout on sys.path; tests.support must import either way.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from campaigns.app import create_app
 from campaigns.bootstrap import Dependencies
 from campaigns.config import CampaignsConfig
@@ -22,20 +18,12 @@ from campaigns.handlers import request_id
 from shared import mongo
 from shared.envelope import new_event
 from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, MESSAGES_QUEUED
-from tests.support.backbone import ConsumerThread, Sandbox
+from tests.support import backbone
+from tests.support.backbone import ConsumerThread
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def sandbox():
-    sandbox = Sandbox()
-    yield sandbox
-    client = mongo.connect(sandbox.settings)
-    for service in ("campaigns", "segments", "receipts"):
-        client.drop_database(sandbox.settings.database_name(service))
-    client.close()
-    sandbox.close()
+# fixture: pytest finds fixtures by module-level name
+sandbox = backbone.sandbox_fixture("campaigns", "segments", "receipts")
 
 
 @pytest.fixture

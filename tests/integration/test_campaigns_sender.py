@@ -18,20 +18,13 @@ from vendor_sim.config import VendorConfig
 from shared import mongo
 from shared.envelope import new_event
 from shared.events import MESSAGES_QUEUED
-from tests.support.backbone import ConsumerThread, Sandbox
+from tests.support import backbone
+from tests.support.backbone import ConsumerThread
 from tests.support.http_server import ServedApp
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def sandbox():
-    sandbox = Sandbox()
-    yield sandbox
-    client = mongo.connect(sandbox.settings)
-    client.drop_database(sandbox.settings.database_name("vendor_sim"))
-    client.close()
-    sandbox.close()
+# fixture: pytest finds fixtures by module-level name
+sandbox = backbone.sandbox_fixture("vendor_sim")
 
 
 def with_vendor(settings, url: str):

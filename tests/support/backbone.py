@@ -5,9 +5,10 @@ prefix, and deletes them all on `close()`, so tests never see each other's
 messages even though they share one RabbitMQ vhost and one FerretDB.
 
 A test module takes the `sandbox` and `proxy` fixtures by naming them at module
-level (`sandbox = backbone.sandbox`): pytest finds fixtures by module-level name,
-an assignment does not read to the linter as an unused import, and a conftest
-would lend them to every integration test, several of which build their own.
+level (`sandbox = backbone.sandbox`, or `backbone.sandbox_fixture("vendor_sim")`):
+pytest finds fixtures by module-level name, an assignment does not read to the
+linter as an unused import, and a conftest would lend them to every integration
+test, several of which build their own.
 """
 from __future__ import annotations
 
@@ -49,7 +50,10 @@ def broker_address(settings: Settings) -> tuple[str, int]:
 
 
 class Sandbox:
-    def __init__(self):
+    def __init__(self, *, also_drops: tuple[str, ...] = ()):
+        """`also_drops`: services whose databases the code under test writes in this
+        sandbox (its prefix), dropped on close with the sandbox's own."""
+        self._also_drops = also_drops
         tag = uuid.uuid4().hex[:10]
         base = Settings.from_env()
         self.settings = dataclasses.replace(
@@ -124,16 +128,24 @@ class Sandbox:
             self._connection.close()
         except AMQPError:
             pass
-        # Only the one database tests use: listing databases takes FerretDB over a second.
+        # Only the databases tests use, by name: listing them takes FerretDB over a second.
         self._mongo.drop_database(self.db.name)
+        for service in self._also_drops:
+            self._mongo.drop_database(self.settings.database_name(service))
         self._mongo.close()
 
 
-@pytest.fixture
-def sandbox():
-    box = Sandbox()
-    yield box
-    box.close()
+def sandbox_fixture(*also_drops: str):
+    """A `sandbox` fixture; `also_drops` as for Sandbox."""
+    @pytest.fixture(name="sandbox")
+    def fresh_sandbox():
+        box = Sandbox(also_drops=also_drops)
+        yield box
+        box.close()
+    return fresh_sandbox
+
+
+sandbox = sandbox_fixture()
 
 
 @pytest.fixture
