@@ -1,6 +1,9 @@
 """An in-memory columnar index of customer profiles for instant audience counts.
 
-One numpy column per rule field (index_columns.py), one row per customer.
+One numpy column per rule field (index_columns.py), one row per customer,
+plus `phone`: the index holds every public field of a profile, so it also
+answers what an audience's recipients look like (`shown`) without reading
+the database.
 Upserts are amortised O(1): arrays grow by doubling. Removing a profile only
 marks its row dead (customers are not deleted through the API; memory is
 reclaimed by building a fresh index).
@@ -55,7 +58,7 @@ class AudienceIndex:
     """Profiles are dicts keyed by `external_id` (str, required) with the rule
     fields of rules.FIELDS; absent keys and None are missing values. Times are
     datetimes (naive = UTC) or ISO strings; `tags` a list of str or None;
-    `version` an int (0 when absent). Other keys (phone, ...) are ignored.
+    `version` an int (0 when absent), `phone` a str or None. Other keys are ignored.
     Rules come from rules.parse_rules and `now` must be timezone-aware."""
 
     def __init__(self) -> None:
@@ -156,6 +159,20 @@ class AudienceIndex:
         with self._lock:
             rows, ids = np.flatnonzero(self._audience(rule, now)), self._ids
         return (ids[row] for row in rows.tolist() if ids[row] is not None)
+
+    def shown(self, external_ids: list[str]) -> list[dict | None]:
+        """Per id, the profile held as the customer GET shows its public fields
+        (index_columns: text as written, times ISO UTC with ms and `Z`), or None
+        for an id not held."""
+        with self._lock:
+            rows = [self._row_of.get(external_id) for external_id in external_ids]
+            held = np.array([row for row in rows if row is not None], dtype=np.int64)
+            names = list(self._columns)
+            values = zip(*(self._columns[name].shown(held) for name in names), strict=True)
+        found = iter(values)
+        return [None if row is None else
+                {"external_id": external_id, **dict(zip(names, next(found), strict=True))}
+                for external_id, row in zip(external_ids, rows, strict=True)]
 
     def sample(self, rule: Rule, now: datetime, k: int = 10) -> list[str]:
         """Up to k matching ids spread evenly over the audience in row order:

@@ -17,9 +17,20 @@ so "row order" is first-seen order and stays stable):
   kills its old entries (code 0) and the log is compacted once more than half
   of it is dead. A tag test is a table gather over the log plus one scatter.
 
+The index also answers the recipients of an audience (audience_stream.py),
+so every column can give back its rows' values as the customer GET shows
+them (`shown(rows)`): text as written, not casefolded (a second int32 code
+per row into the distinct written values that differ from their casefold,
+0 = the casefolded value is the text, as for most emails); tags as the
+written list (one int32 code per row into the distinct lists, few in a
+shop); times as ISO strings in UTC with milliseconds and `Z`; counts as
+ints. `phone` is no rule field: it is kept (a list of the values, mostly
+unique, so not worth a dictionary) only to be shown.
+
 Every column has `resize(capacity)`, `prepare(values)` (convert a batch, may
-raise, changes nothing), `store(rows, prepared)` and `match(rule, now_us, n)`
-(a fresh boolean array over rows 0..n-1). Not thread-safe: the index locks.
+raise, changes nothing), `store(rows, prepared)` and `shown(rows)`; rule
+columns also `match(rule, now_us, n)` (a fresh boolean array over rows
+0..n-1). Not thread-safe: the index locks.
 """
 from __future__ import annotations
 
@@ -52,8 +63,9 @@ def _to_epoch_us(moment: Any) -> int:
 
 
 class _NumberColumn:
-    def __init__(self) -> None:
+    def __init__(self, counts: bool = False) -> None:
         self.values = np.full(0, np.nan)
+        self._counts = counts  # shown as ints (visits, order_count)
 
     def resize(self, capacity: int) -> None:
         self.values = grown(self.values, capacity, np.nan)
@@ -63,6 +75,10 @@ class _NumberColumn:
 
     def store(self, rows: np.ndarray, prepared: np.ndarray) -> None:
         self.values[rows] = prepared
+
+    def shown(self, rows: np.ndarray) -> list:
+        kind = int if self._counts else float
+        return [None if x != x else kind(x) for x in self.values[rows].tolist()]  # NaN: missing
 
     def match(self, rule: Condition, now_us: int, n: int) -> np.ndarray:
         x, operand = self.values[:n], rule.operand
@@ -86,6 +102,11 @@ class _TimeColumn:
 
     def store(self, rows: np.ndarray, prepared: np.ndarray) -> None:
         self.values[rows] = prepared
+
+    def shown(self, rows: np.ndarray) -> list[str | None]:
+        # MISSING is numpy's NaT; datetime64 -> ms floors, as datetime.isoformat does.
+        texts = np.datetime_as_string(self.values[rows].astype("datetime64[us]"), unit="ms")
+        return [None if text == "NaT" else text + "Z" for text in texts.tolist()]
 
     def match(self, rule: Condition, now_us: int, n: int) -> np.ndarray:
         t, op = self.values[:n], rule.op
@@ -140,19 +161,49 @@ class _Dictionary:
         return table
 
 
+class _Written:
+    """Distinct values as written (str, or tuples of tags); code 0 is "none"."""
+
+    def __init__(self) -> None:
+        self.values: list = [None]
+        self.codes: dict = {}
+
+    def encode(self, value) -> int:
+        code = self.codes.get(value)
+        if code is None:
+            code = self.codes[value] = len(self.values)
+            self.values.append(value)
+        return code
+
+
 class _TextColumn:
     def __init__(self) -> None:
         self.dictionary = _Dictionary()
+        self.written = _Written()  # only the texts that differ from their casefold
         self.codes = np.zeros(0, dtype=np.int32)
+        self.written_codes = np.zeros(0, dtype=np.int32)
 
     def resize(self, capacity: int) -> None:
         self.codes = grown(self.codes, capacity, 0)
+        self.written_codes = grown(self.written_codes, capacity, 0)
 
-    def prepare(self, values: list) -> np.ndarray:
-        return np.fromiter(map(self.dictionary.encode, values), np.int32, len(values))
+    def prepare(self, values: list) -> tuple[np.ndarray, np.ndarray]:
+        codes = np.fromiter(map(self.dictionary.encode, values), np.int32, len(values))
+        return codes, np.fromiter(map(self._encode_written, values), np.int32, len(values))
 
-    def store(self, rows: np.ndarray, prepared: np.ndarray) -> None:
-        self.codes[rows] = prepared
+    def _encode_written(self, text: str | None) -> int:
+        if text is None or text == text.casefold():
+            return 0
+        return self.written.encode(text)
+
+    def store(self, rows: np.ndarray, prepared: tuple[np.ndarray, np.ndarray]) -> None:
+        self.codes[rows], self.written_codes[rows] = prepared
+
+    def shown(self, rows: np.ndarray) -> list[str | None]:
+        folded, written = self.dictionary.values, self.written.values
+        return [written[w] if w else (folded[c] if c else None)
+                for c, w in zip(self.codes[rows].tolist(), self.written_codes[rows].tolist(),
+                                strict=True)]
 
     def match(self, rule: Condition, now_us: int, n: int) -> np.ndarray:
         op = NEGATED_OPS.get(rule.op, rule.op)
@@ -172,16 +223,26 @@ class _TagsColumn:
         self.used = self.live = 0
         self.row_start = np.zeros(0, dtype=np.int64)
         self.row_count = np.zeros(0, dtype=np.int32)
+        self.lists = _Written()  # the tag lists as written, in order (0: no tags)
+        self.list_codes = np.zeros(0, dtype=np.int32)
 
     def resize(self, capacity: int) -> None:
         self.row_start = grown(self.row_start, capacity, 0)
         self.row_count = grown(self.row_count, capacity, 0)
+        self.list_codes = grown(self.list_codes, capacity, 0)
 
-    def prepare(self, values: list) -> list[list[int]]:
-        return [sorted({self.dictionary.encode(tag) for tag in tags or ()}) for tags in values]
+    def prepare(self, values: list) -> tuple[list[list[int]], np.ndarray]:
+        codes = [sorted({self.dictionary.encode(tag) for tag in tags or ()}) for tags in values]
+        lists = [self.lists.encode(tuple(tags)) if tags else 0 for tags in values]
+        return codes, np.array(lists, dtype=np.int32)
 
-    def store(self, rows: np.ndarray, prepared: list[list[int]]) -> None:
-        for row, codes in zip(rows.tolist(), prepared, strict=True):
+    def shown(self, rows: np.ndarray) -> list[list[str]]:
+        lists = self.lists.values
+        return [list(lists[code]) if code else [] for code in self.list_codes[rows].tolist()]
+
+    def store(self, rows: np.ndarray, prepared: tuple[list[list[int]], np.ndarray]) -> None:
+        tag_codes, self.list_codes[rows] = prepared
+        for row, codes in zip(rows.tolist(), tag_codes, strict=True):
             start, count = int(self.row_start[row]), int(self.row_count[row])
             self.entry_codes[start:start + count] = 0
             self._append(row, codes)
@@ -220,9 +281,36 @@ class _TagsColumn:
         return ~hit if op != rule.op else hit
 
 
+class _ShownOnlyColumn:
+    """A field no rule may name, kept only to be shown: the values as given, per row."""
+
+    def __init__(self) -> None:
+        self.values: list = []
+
+    def resize(self, capacity: int) -> None:
+        self.values.extend([None] * (capacity - len(self.values)))
+
+    def prepare(self, values: list) -> list:
+        return list(values)
+
+    def store(self, rows: np.ndarray, prepared: list) -> None:
+        for row, value in zip(rows.tolist(), prepared, strict=True):
+            self.values[row] = value
+
+    def shown(self, rows: np.ndarray) -> list:
+        return [self.values[row] for row in rows.tolist()]
+
+
 _COLUMN_KINDS = {NUMBER: _NumberColumn, TEXT: _TextColumn, TAGS: _TagsColumn}
+COUNTS = ("visits", "order_count")  # numbers shown as ints
+SHOWN_ONLY = ("phone",)  # profile fields kept to be shown, never matched
 
 
 def new_columns() -> dict[str, Any]:
-    """One empty column per rule field, by field name."""
-    return {name: _COLUMN_KINDS.get(kind, _TimeColumn)() for name, (kind, _) in FIELDS.items()}
+    """One empty column per rule field and per shown-only field, by field name."""
+    columns: dict[str, Any] = {name: _COLUMN_KINDS.get(kind, _TimeColumn)()
+                               for name, (kind, _) in FIELDS.items()}
+    for name in COUNTS:
+        columns[name] = _NumberColumn(counts=True)
+    columns.update((name, _ShownOnlyColumn()) for name in SHOWN_ONLY)
+    return columns

@@ -1,12 +1,15 @@
 """Property tests: the numpy AudienceIndex answers every valid rule exactly
 like the plain reference evaluator, including after replacements and
-removals, and parsed rules round-trip to their canonical JSON form."""
+removals, shows every profile it holds as written (what an audience's
+recipients carry), and parsed rules round-trip to their canonical JSON form."""
+import json
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference_rules import matches
 from segments.audience_index import AudienceIndex
+from segments.profiles import iso_utc
 from segments.rules import parse_rules, rule_to_dict
 
 IST = timezone(timedelta(hours=5, minutes=30))
@@ -53,6 +56,7 @@ profiles = st.fixed_dictionaries({
     "external_id": st.sampled_from([f"c{i}" for i in range(30)]),
     "name": st.one_of(st.none(), st.sampled_from(NAMES)),
     "email": st.one_of(st.none(), st.sampled_from(EMAILS)),
+    "phone": st.one_of(st.none(), st.sampled_from(["+91 98200 00001", "98200-00002", ""])),
     "city": st.one_of(st.none(), st.sampled_from(CITIES)),
     "tags": st.one_of(st.none(), st.lists(st.sampled_from(TAGS), max_size=4)),
     "visits": st.one_of(st.none(), st.integers(0, 6)),
@@ -109,6 +113,19 @@ rules = st.recursive(
 ).filter(lambda rule: depth(rule) <= 8)
 
 
+SHOWN_AS_GIVEN = ("external_id", "name", "email", "phone", "city", "visits", "total_spend",
+                  "order_count")
+TIMES = ("signed_up_at", "last_visit_at", "last_order_at", "last_active_at")
+
+
+def shown_form(profile):
+    """A profile as the customer GET shows it: as written, times by profiles.iso_utc."""
+    shown = {name: profile[name] for name in SHOWN_AS_GIVEN}
+    shown.update((name, iso_utc(profile[name])) for name in TIMES)
+    shown["tags"] = list(profile["tags"] or [])
+    return shown
+
+
 def assert_same_as_reference(index, current, raw_rules, now):
     for raw in raw_rules:
         rule = parse_rules(raw)
@@ -116,6 +133,12 @@ def assert_same_as_reference(index, current, raw_rules, now):
         assert list(index.match_ids(rule, now)) == expected, raw
         assert index.count(rule, now) == len(expected), raw
     assert len(index) == len(current)
+    ids = [f"c{i}" for i in range(30)]
+    for external_id, shown in zip(ids, index.shown(ids), strict=True):
+        profile = current.get(external_id)
+        # As JSON: counts must stay ints (3, not 3.0) and spend a float, as a template sees them.
+        assert (json.dumps(shown, sort_keys=True)
+                == json.dumps(None if profile is None else shown_form(profile), sort_keys=True))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
