@@ -182,9 +182,8 @@ class AudienceHolder:
 
         def answer(envelopes: list[dict]) -> None:
             for envelope in envelopes:
-                answer_request(envelope, index=self.index, profiles=self._database.profiles(),
-                               audiences=audiences, event_log=event_log,
-                               chunk_size=config.audience_chunk_size)
+                answer_request(envelope, index=self.index, audiences=audiences,
+                               event_log=event_log, chunk_size=config.audience_chunk_size)
 
         options = ConsumerOptions(queue=config.audiences_queue, routing_keys=(AUDIENCE_REQUESTED,),
                                   batch_size=1, batch_wait=0.05, prefetch=1)

@@ -170,7 +170,7 @@ def test_breakdown_matches_the_reference(population, parts, combinator):
     steps = index.breakdown(parse_rules({combinator: parts}), NOW)
     combine = all if combinator == "all" else any
     assert [step["rule"] for step in steps] == parts
-    for i, (step, part) in enumerate(zip(steps, parts)):
+    for i, (step, part) in enumerate(zip(steps, parts, strict=True)):
         assert step["count"] == sum(matches(p, part, NOW) for p in current.values())
         so_far = {combinator: parts[: i + 1]}
         assert step["cumulative"] == sum(matches(p, so_far, NOW) for p in current.values())

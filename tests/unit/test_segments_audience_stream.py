@@ -2,38 +2,18 @@
 from __future__ import annotations
 
 import copy
-import random
 from datetime import UTC, datetime
 
 import pytest
-from segments import audience_stream
 from segments.audience_index import AudienceIndex
 from segments.audience_stream import answer_request, chunk_event_id, recipient
-from segments.profiles import apply_event
+from segments.profiles import announced, apply_event
 from test_profile_projection import customer_event, order_event
 
 from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, upcast
 
 AS_OF = "2024-06-01T00:00:00Z"
 PUNE = {"field": "city", "op": "eq", "value": "pune"}
-
-
-class FakeProfiles:
-    def __init__(self, profiles, seed=0):
-        self.profiles = {p["_id"]: p for p in profiles}
-        self.seed = seed
-        self.by_id_reads = self.scans = 0
-
-    def find_many(self, ids):
-        self.by_id_reads += len(ids)
-        return {i: copy.deepcopy(self.profiles.get(i)) for i in ids}
-
-    def scan(self, batch_size=4):
-        self.scans += 1
-        order = sorted(self.profiles)
-        random.Random(self.seed).shuffle(order)  # no promise about the order of a full read
-        for start in range(0, len(order), batch_size):
-            yield [copy.deepcopy(self.profiles[i]) for i in order[start:start + batch_size]]
 
 
 class FakeEventLog:
@@ -87,7 +67,9 @@ def shop(n: int) -> list[dict]:
     cities = ["Pune", "Delhi", "pune", None]
     return [apply_event(None, customer_event(f"e{i}", "2024-04-01T00:00:00Z",
                                              external_id=f"c{i:03d}", name=f"Asha {i} Rao",
-                                             city=cities[i % 4])) for i in range(n)]
+                                             city=cities[i % 4], phone=f"+91 98{i:03d}",
+                                             tags=["VIP", "new"][: i % 3]))
+            for i in range(n)]
 
 
 @pytest.fixture
@@ -97,16 +79,15 @@ def world():
             profiles = shop(23) if profiles is None else profiles
             self.index = AudienceIndex()
             self.index.upsert_many(profiles)
-            self.profiles = FakeProfiles(profiles)
+            self.profiles = {p["external_id"]: p for p in profiles}
             self.log = FakeEventLog()
             self.audiences = FakeAudiences(self.log)
 
         def ask(self, rules=PUNE, request_id="r1", as_of=AS_OF, chunk_size=3):
             request = {"event_id": f"req-{request_id}", "correlation_id": "corr",
                        "data": {"request_id": request_id, "rules": rules, "as_of": as_of}}
-            return answer_request(request, index=self.index, profiles=self.profiles,
-                                  audiences=self.audiences, event_log=self.log,
-                                  chunk_size=chunk_size)
+            return answer_request(request, index=self.index, audiences=self.audiences,
+                                  event_log=self.log, chunk_size=chunk_size)
 
         def chunks(self):
             """The chunks a consumer keeps: the first event of each id."""
@@ -124,14 +105,11 @@ def members(chunks) -> list[str]:
 PUNE_IDS = sorted(f"c{i:03d}" for i in range(23) if i % 4 in (0, 2))
 
 
-@pytest.mark.parametrize("by_id_share", [0.0, 10.0])  # one full read / reads by _id
-def test_each_member_is_in_exactly_one_chunk_and_the_sizes_agree(world, monkeypatch,
-                                                                 by_id_share):
-    monkeypatch.setattr(audience_stream, "BY_ID_SHARE", by_id_share)
+def test_each_member_is_in_exactly_one_chunk_and_the_sizes_agree(world):
     w = world()
     assert w.ask() == 4
     chunks = w.chunks()
-    assert sorted(members(chunks)) == PUNE_IDS and len(members(chunks)) == 12
+    assert members(chunks) == PUNE_IDS
     assert [c["data"]["chunk_index"] for c in chunks] == [0, 1, 2, 3]
     for chunk in chunks:
         assert chunk["event_type"] == AUDIENCE_CHUNK and len(chunk["data"]["recipients"]) <= 3
@@ -139,7 +117,21 @@ def test_each_member_is_in_exactly_one_chunk_and_the_sizes_agree(world, monkeypa
         assert chunk["event_id"] == chunk_event_id("r1", chunk["data"]["chunk_index"])
         assert chunk["causation_id"] == "req-r1" and chunk["correlation_id"] == "corr"
         upcast(chunk)  # valid against the registered schema
-    assert (w.profiles.scans, w.profiles.by_id_reads) == ((1, 0) if by_id_share == 0 else (0, 12))
+
+
+def test_recipients_from_the_index_are_those_of_their_profiles(world):
+    """Read from the index, not the database: the same entries, text as written."""
+    w = world()
+    w.ask(chunk_size=5)
+    recipients = [r for chunk in w.chunks() for r in chunk["data"]["recipients"]]
+    assert recipients == [recipient(w.profiles[member]) for member in PUNE_IDS]
+    assert recipients[1] == {**recipient(w.profiles["c002"]), "name": "Asha 2 Rao",
+                             "first_name": "Asha", "city": "pune", "phone": "+91 98002",
+                             "tags": ["VIP", "new"]}
+    # ...and the same as from the profile.updated a replica's index is fed with.
+    fed = AudienceIndex()
+    fed.upsert_many(announced(profile) for profile in w.profiles.values())
+    assert [recipient(shown) for shown in fed.shown(PUNE_IDS)] == recipients
 
 
 def test_an_empty_audience_is_one_empty_chunk(world):
@@ -167,7 +159,6 @@ def test_a_retry_after_a_crash_completes_the_same_audience(world, crash_after):
     with pytest.raises(ConnectionError):
         w.ask()
     w.index.upsert_many(shop(40))  # the index moved on; the frozen members did not
-    w.profiles.seed = 99  # and a full read comes back in another order
     w.log.crash_after = None
     w.ask()
     chunks = w.chunks()
@@ -196,14 +187,18 @@ def test_relative_rules_use_as_of(world):
     assert sizes == {"now": 1, "later": 0}
 
 
-def test_members_whose_profile_cannot_be_read_still_count(world):
+def test_members_the_index_no_longer_holds_still_count(world):
     w = world()
-    del w.profiles.profiles["c000"]
+    w.log.crash_after = 0  # frozen, nothing published
+    with pytest.raises(ConnectionError):
+        w.ask()
+    w.index.remove("c000")
+    w.log.crash_after = None
     w.ask()
     chunks = w.chunks()
-    assert sorted(members(chunks)) == PUNE_IDS
+    assert members(chunks) == PUNE_IDS
     [missing] = [r for c in chunks for r in c["data"]["recipients"] if r["external_id"] == "c000"]
-    assert missing["email"] is None
+    assert missing == recipient({"external_id": "c000"}) and missing["email"] is None
 
 
 def test_a_recipient_carries_the_template_fields():
