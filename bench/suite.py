@@ -27,7 +27,10 @@ def running_suite(extra_env: dict[str, str] | None = None, ready_timeout: float 
     output goes to var/bench/suite.log."""
     run_id = f"bench{uuid.uuid4().hex[:6]}"
     env = {**os.environ, "CRM_DB_PREFIX": run_id, "CRM_QUEUE_PREFIX": f"{run_id}.",
-           "CRM_LOG_LEVEL": "WARNING", **free_service_ports(), **(extra_env or {})}
+           "CRM_LOG_LEVEL": "WARNING",
+           # the run's queues vanish from a shared broker once unused (shared/config.py)
+           "CRM_QUEUE_EXPIRES_MS": os.environ.get("CRM_QUEUE_EXPIRES_MS", "1800000"),
+           **free_service_ports(), **(extra_env or {})}
     settings = Settings.from_env(env)
     log_path = ROOT / "var" / "bench" / "suite.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -35,6 +35,11 @@ def declare_exchanges(channel: BlockingChannel, settings: Settings) -> None:
     channel.exchange_declare(settings.dead_letter_exchange, exchange_type="direct", durable=True)
 
 
+def expiry(settings: Settings) -> dict:
+    """`x-expires` for queues of a run that sets CRM_QUEUE_EXPIRES_MS (tests, benches)."""
+    return {"x-expires": settings.queue_expires_ms} if settings.queue_expires_ms > 0 else {}
+
+
 def declare_queue(channel: BlockingChannel, settings: Settings, queue: str,
                   routing_keys: list[str], single_active_consumer: bool = False) -> None:
     """A quorum queue bound to `routing_keys`, with its dead-letter queue `<queue>.dead`.
@@ -43,7 +48,8 @@ def declare_queue(channel: BlockingChannel, settings: Settings, queue: str,
     """
     declare_exchanges(channel, settings)
     dead = f"{queue}.dead"
-    channel.queue_declare(dead, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_declare(dead, durable=True,
+                          arguments={"x-queue-type": "quorum", **expiry(settings)})
     channel.queue_bind(dead, settings.dead_letter_exchange, routing_key=queue)
     arguments = {
         "x-queue-type": "quorum",
@@ -53,6 +59,7 @@ def declare_queue(channel: BlockingChannel, settings: Settings, queue: str,
     }
     if single_active_consumer:
         arguments["x-single-active-consumer"] = True
+    arguments.update(expiry(settings))
     channel.queue_declare(queue, durable=True, arguments=arguments)
     for key in routing_keys:
         channel.queue_bind(queue, settings.exchange, routing_key=key)

@@ -36,6 +36,11 @@ class Settings:
     queue_prefix: str = ""
     log_level: str = "INFO"
     production: bool = False
+    # >0: every queue we declare is deleted by the broker after this long unused
+    # (`x-expires`). For test and benchmark runs sharing a long-lived broker,
+    # whose per-run queues would otherwise pile up; never set in production,
+    # where an idle queue (and its dead letters) must outlive any outage.
+    queue_expires_ms: int = 0
     service_urls: dict[str, str] = field(default_factory=lambda: _service_urls({}))
 
     @classmethod
@@ -54,6 +59,7 @@ class Settings:
             queue_prefix=queue_prefix,
             log_level=env.get("CRM_LOG_LEVEL", cls.log_level).upper(),
             production=env.get("CRM_ENV", "development").lower() == "production",
+            queue_expires_ms=int(env.get("CRM_QUEUE_EXPIRES_MS", cls.queue_expires_ms)),
             service_urls=_service_urls(env),
         )
 

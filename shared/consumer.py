@@ -195,6 +195,7 @@ class Consumer:
             "x-message-ttl": self._options.retry_delay_ms,
             "x-dead-letter-exchange": "",
             "x-dead-letter-routing-key": self._options.queue,
+            **broker.expiry(self._settings),
         })
 
     def _run_handler(self, connection, channel, events: list[dict]) -> BaseException | None:

@@ -25,6 +25,7 @@ from shared.config import Settings
 
 TESTS = Path(__file__).resolve().parent
 TIERS = ("integration", "e2e", "ui")
+QUEUE_EXPIRES_MS = str(30 * 60 * 1000)  # longer than any test's broker outage
 _skipped: list[str] = []
 _ran = 0
 
@@ -174,8 +175,12 @@ def servers():
         if not amqp_url:
             amqp_url, origins["amqp"] = local[1], "the local servers of scripts/servers.sh"
         _check_reachable(mongo_url, amqp_url, origins)
-        saved = {key: os.environ.get(key) for key in ("MONGO_URL", "AMQP_URL")}
-        os.environ.update(MONGO_URL=mongo_url, AMQP_URL=amqp_url)
+        saved = {key: os.environ.get(key)
+                 for key in ("MONGO_URL", "AMQP_URL", "CRM_QUEUE_EXPIRES_MS")}
+        # Every run makes its own queues: let the broker drop them once unused,
+        # or a long-lived development broker collects thousands (it wedged once).
+        os.environ.update(MONGO_URL=mongo_url, AMQP_URL=amqp_url,
+                          CRM_QUEUE_EXPIRES_MS=os.environ.get("CRM_QUEUE_EXPIRES_MS", QUEUE_EXPIRES_MS))
         try:
             yield mongo_url, amqp_url
         finally:
