@@ -179,8 +179,8 @@ def servers():
                  for key in ("MONGO_URL", "AMQP_URL", "CRM_QUEUE_EXPIRES_MS")}
         # Every run makes its own queues: let the broker drop them once unused,
         # or a long-lived development broker collects thousands (it wedged once).
-        os.environ.update(MONGO_URL=mongo_url, AMQP_URL=amqp_url,
-                          CRM_QUEUE_EXPIRES_MS=os.environ.get("CRM_QUEUE_EXPIRES_MS", QUEUE_EXPIRES_MS))
+        expires = os.environ.get("CRM_QUEUE_EXPIRES_MS", QUEUE_EXPIRES_MS)
+        os.environ.update(MONGO_URL=mongo_url, AMQP_URL=amqp_url, CRM_QUEUE_EXPIRES_MS=expires)
         try:
             yield mongo_url, amqp_url
         finally:
