@@ -6,12 +6,19 @@ var CRM = (function () {
 
   function ApiProblem(message, status, body) {
     this.message = message; this.status = status; this.body = body;
+    this.loading = status === 503 && !!body && !!body.error && body.error.code === "INDEX_LOADING";
   }
 
   function sentence(status, body) {
     if (status === 401) return "Your session has ended. Sign in again to continue.";
     if (status === 403 && body && body.error && body.error.code === "FORBIDDEN")
       return "Your role does not allow this. Ask an administrator if you need it.";
+    if (status === 503 && body && body.error && body.error.code === "INDEX_LOADING") {
+      var d = body.error.details || {};
+      return "The audience engine is still loading customers" +
+        (d.loaded !== undefined && d.total ? " (" + number(d.loaded) + " of about " + number(d.total) + ")" : "") +
+        ". Counts appear as soon as it is ready; this page keeps trying.";
+    }
     if (status === 503) return "A part of the CRM is not answering right now. Try again in a moment.";
     if (body && body.error && body.error.message) {
       var text = body.error.message;
@@ -116,6 +123,7 @@ var CRM = (function () {
 
   function showError(node, problem) {
     node.textContent = problem && problem.message ? problem.message : String(problem);
+    node.classList.toggle("waiting", !!(problem && problem.loading));  // a wait, not a failure
     node.hidden = false;
   }
 

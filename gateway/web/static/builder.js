@@ -33,6 +33,7 @@
       if (ticket !== asked) return;
       note.textContent = "";
       CRM.showError(error, problem);
+      if (problem.loading) timer = setTimeout(function () { preview(rules); }, 3000);
     });
   }
 
