@@ -42,6 +42,12 @@ def test_a_marketer_renames_and_deletes_a_saved_audience(new_page, ui_api):
     page.reload()
     expect(page.locator(f'tr[data-segment-id="{newer["id"]}"]')).to_contain_text(f"Top buyers {tag}")
 
+    page.get_by_role("link", name=f"Open Top buyers {tag} in the builder").click()
+    expect(page.locator("#rule-tree fieldset fieldset")).to_have_count(1)  # the nested any-group
+    expect(page.locator("#audience-count")).to_have_text(str(newer["count"]))
+    expect(page.get_by_label("Audience name")).to_have_value(f"Top buyers {tag} (copy)")
+    page.go_back()
+
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name=f"Delete Quiet {tag}").click()
     expect(page.locator("#segments-result")).to_have_text(f"Deleted “Quiet {tag}”.")

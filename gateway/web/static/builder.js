@@ -8,6 +8,17 @@
   var timer = null, asked = 0;
   var tree = Rules.group("all", [Rules.condition("total_spend", "gt", "")]);
   var editor = Rules.mount(document.getElementById("rule-tree"), tree, schedule);
+  // "Open in the builder" from the saved audiences: start from that audience's rules.
+  var from = new URLSearchParams(window.location.search).get("from");
+  if (from) {
+    CRM.api("GET", "/api/v1/segments/" + encodeURIComponent(from)).then(function (segment) {
+      var loaded = Rules.fromApi(segment.rules);
+      editor = Rules.mount(document.getElementById("rule-tree"),
+                           loaded.type === "group" ? loaded : Rules.group("all", [loaded]), schedule);
+      var name = document.getElementById("segment-name");
+      if (name) name.value = segment.name + " (copy)";
+    }, function (problem) { CRM.showError(error, problem); });
+  }
 
   function schedule(rules) {
     clearTimeout(timer);

@@ -61,6 +61,8 @@
     if (CRM.canChange) {
       actions.appendChild(el("a", { "class": "button", href: "/campaigns/new?segment=" + encodeURIComponent(segment.id),
                                     text: "Start a campaign", "aria-label": "Start a campaign for " + segment.name }));
+      actions.appendChild(el("a", { "class": "button", href: "/segments/new?from=" + encodeURIComponent(segment.id),
+                                    text: "Open in builder", "aria-label": "Open " + segment.name + " in the builder" }));
       actions.appendChild(el("button", { type: "button", text: "Rename", "aria-label": "Rename " + segment.name,
                                          onclick: function () { rename(segment, nameCell); } }));
       actions.appendChild(el("button", { type: "button", text: "Delete", "aria-label": "Delete " + segment.name,
