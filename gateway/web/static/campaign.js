@@ -13,7 +13,8 @@
     document.getElementById("campaign-name").textContent = c.name;
     document.getElementById("campaign-status").replaceChildren(CRM.statusBadge(c.status));
     document.getElementById("campaign-created").textContent = "created " + CRM.when(c.created_at) +
-      (c.attempt > 1 ? " · attempt " + c.attempt : "");
+      (c.attempt > 1 ? " · attempt " + c.attempt : "") +
+      (c.status === "launching" ? " · preparing the audience and the messages (a large audience takes a few minutes)" : "");
     ["audience_size", "sent", "failed", "pending"].forEach(function (k) {
       document.getElementById("stat-" + k).textContent = CRM.number(c.stats[k]);
     });
