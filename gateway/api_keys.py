@@ -12,7 +12,7 @@ Scopes: `customers:write` (ingest customers and orders), `customers:read`,
 except `admin` (DEFAULT_SCOPES): that is what an integration needs, and nothing
 in the public API needs `admin` today, so it is never handed out by accident.
 
-Successful checks are cached in the process for `cache_seconds` (30 s by
+Successful checks are cached in the process for `cache_seconds` (5 s by
 default). A revoke takes effect at once in the process that revoked the key
 and within `cache_seconds` everywhere else (other gateway workers, and the
 gateway when the CLI revoked the key). Unknown or revoked keys are never cached.
@@ -91,7 +91,8 @@ class ApiKeyStore:
     """The `api_keys` collection of the gateway's database."""
 
     def __init__(self, collection: Collection, cache_seconds: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic, on_close: Callable[[], None] | None = None):
+                 clock: Callable[[], float] = time.monotonic,
+                 on_close: Callable[[], None] | None = None):
         self._collection = collection
         self._cache_seconds = cache_seconds
         self._clock = clock

@@ -37,7 +37,8 @@ def create(name: str, scopes: tuple[str, ...]) -> None:
     finally:
         store.close()
     chosen = " ".join(scopes) or " ".join(DEFAULT_SCOPES)
-    click.echo(f"Created API key {plaintext.split('_')[1]} ({name}) with scopes: {chosen}.", err=True)
+    click.echo(f"Created API key {plaintext.split('_')[1]} ({name}) with scopes: {chosen}.",
+               err=True)
     click.echo("Store it now: it cannot be shown again.", err=True)
     click.echo(plaintext)
 
@@ -70,7 +71,7 @@ def list_keys(as_json: bool) -> None:
 def revoke(key_id: str) -> None:
     """Revoke the key KEY_ID (the id shown by `list`, or the whole key).
 
-    Gateway processes stop accepting it within their key cache time (30 s by default).
+    Gateway processes stop accepting it within their key cache time (5 s by default).
     """
     parsed = parse_key(key_id)
     key_id = parsed[0] if parsed else key_id  # never echo a secret back

@@ -5,7 +5,7 @@
 | `CRM_GATEWAY_MAX_BODY_BYTES` | 16 MiB | larger request bodies get 413 before anything is read |
 | `CRM_GATEWAY_CONNECT_TIMEOUT` | 2 s | connecting to a service; past it, 503 |
 | `CRM_GATEWAY_READ_TIMEOUT` | 60 s | waiting for a service's answer; past it, 503 |
-| `CRM_GATEWAY_KEY_CACHE_SECONDS` | 30 s | how long a successful key check is reused in one process (so also the longest a revoked key keeps working in a gateway process other than the one that revoked it) |
+| `CRM_GATEWAY_KEY_CACHE_SECONDS` | 5 s | how long a successful key check is reused in one process (so also the longest a revoked key keeps working in a gateway process other than the one that revoked it) |
 | `CRM_GATEWAY_SPEC_CACHE_SECONDS` | 60 s | how long the merged OpenAPI document is reused when every service answered (5 s when one did not) |
 | `CRM_TRUSTED_PROXIES` | 0 | how many proxies in front of the gateway set `X-Forwarded-For/-Proto/-Host/-Port`; their values are believed only from that many hops (Werkzeug's ProxyFix), so URLs built for Google sign-in say `https://` behind a TLS proxy. 0: headers ignored |
 
@@ -29,7 +29,7 @@ class GatewayConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     connect_timeout: float = 2.0
     read_timeout: float = 60.0
-    key_cache_seconds: float = 30.0
+    key_cache_seconds: float = 5.0
     spec_cache_seconds: float = 60.0
     # Fetching one service's fragment for /openapi.json must not hold the page up.
     spec_fetch_timeout: float = 2.0
@@ -43,7 +43,7 @@ class GatewayConfig:
             "max_body_bytes": env_int("CRM_GATEWAY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, env),
             "connect_timeout": env_float("CRM_GATEWAY_CONNECT_TIMEOUT", 2.0, env),
             "read_timeout": env_float("CRM_GATEWAY_READ_TIMEOUT", 60.0, env),
-            "key_cache_seconds": env_float("CRM_GATEWAY_KEY_CACHE_SECONDS", 30.0, env),
+            "key_cache_seconds": env_float("CRM_GATEWAY_KEY_CACHE_SECONDS", 5.0, env),
             "spec_cache_seconds": env_float("CRM_GATEWAY_SPEC_CACHE_SECONDS", 60.0, env),
             "trusted_proxies": env_int("CRM_TRUSTED_PROXIES", 0, env),
         }

@@ -44,7 +44,7 @@ def test_an_admin_creates_a_key_that_works_and_revokes_it(new_page, ui_suite):
     expect(page.get_by_text("The key is revoked")).to_be_visible()
     expect(page.locator("tr", has_text="Shop checkout")).to_contain_text("revoked")
     shot(page, "api_keys_revoked")
-    # Another gateway worker may still trust its cached check for a few seconds.
+    # Another gateway worker may still trust its cached check for a few seconds (5 s).
     deadline, status = time.monotonic() + 45, None
     while time.monotonic() < deadline:
         status = _customers_call(gateway, key)
