@@ -90,7 +90,7 @@ def _now() -> datetime:
 class ApiKeyStore:
     """The `api_keys` collection of the gateway's database."""
 
-    def __init__(self, collection: Collection, cache_seconds: float = 30.0,
+    def __init__(self, collection: Collection, cache_seconds: float = 5.0,
                  clock: Callable[[], float] = time.monotonic,
                  on_close: Callable[[], None] | None = None):
         self._collection = collection
