@@ -1,13 +1,20 @@
 """The gateway's configuration: a frozen dataclass read once from the environment.
 
-| variable | default | meaning |
-|---|---|---|
-| `CRM_GATEWAY_MAX_BODY_BYTES` | 16 MiB | larger request bodies get 413 before anything is read |
-| `CRM_GATEWAY_CONNECT_TIMEOUT` | 2 s | connecting to a service; past it, 503 |
-| `CRM_GATEWAY_READ_TIMEOUT` | 60 s | waiting for a service's answer; past it, 503 |
-| `CRM_GATEWAY_KEY_CACHE_SECONDS` | 5 s | how long a successful key check is reused in one process (so also the longest a revoked key keeps working in a gateway process other than the one that revoked it) |
-| `CRM_GATEWAY_SPEC_CACHE_SECONDS` | 60 s | how long the merged OpenAPI document is reused when every service answered (5 s when one did not) |
-| `CRM_TRUSTED_PROXIES` | 0 | how many proxies in front of the gateway set `X-Forwarded-For/-Proto/-Host/-Port`; their values are believed only from that many hops (Werkzeug's ProxyFix), so URLs built for Google sign-in say `https://` behind a TLS proxy. 0: headers ignored |
+Variables (default in brackets):
+
+- `CRM_GATEWAY_MAX_BODY_BYTES` [16 MiB]: larger request bodies get 413 before
+  anything is read.
+- `CRM_GATEWAY_CONNECT_TIMEOUT` [2 s]: connecting to a service; past it, 503.
+- `CRM_GATEWAY_READ_TIMEOUT` [60 s]: waiting for a service's answer; past it, 503.
+- `CRM_GATEWAY_KEY_CACHE_SECONDS` [5 s]: how long a successful key check is
+  reused in one process (so also the longest a revoked key keeps working in a
+  gateway process other than the one that revoked it).
+- `CRM_GATEWAY_SPEC_CACHE_SECONDS` [60 s]: how long the merged OpenAPI document
+  is reused when every service answered (5 s when one did not).
+- `CRM_TRUSTED_PROXIES` [0]: how many proxies in front of the gateway set
+  `X-Forwarded-For/-Proto/-Host/-Port`; their values are believed only from
+  that many hops (Werkzeug's ProxyFix), so URLs built for Google sign-in say
+  `https://` behind a TLS proxy. 0: headers ignored.
 
 Plus everything in `shared.config.Settings` (database, broker, service URLs).
 """

@@ -44,7 +44,8 @@ def gateway_operations() -> list[Operation]:
         operations += [
             Operation(f"{prefix}/healthz", "get", "The gateway process is alive", tags=("health",)),
             Operation(f"{prefix}/readyz", "get", "The gateway's database and broker are reachable",
-                      statuses={200: "Ready", 503: "A dependency is not reachable"}, tags=("health",)),
+                      statuses={200: "Ready", 503: "A dependency is not reachable"},
+                      tags=("health",)),
             Operation(f"{prefix}/openapi.json", "get", "This document", tags=("documentation",)),
         ]
     return operations
@@ -136,7 +137,9 @@ def fetch_fragment(session: requests.Session, base_url: str, timeout: float) -> 
         document = answer.json() if answer.status_code == 200 else None
     except (requests.RequestException, ValueError):
         return None
-    return document if isinstance(document, dict) and isinstance(document.get("paths"), dict) else None
+    if isinstance(document, dict) and isinstance(document.get("paths"), dict):
+        return document
+    return None
 
 
 class SpecCache:

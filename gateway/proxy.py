@@ -52,7 +52,8 @@ class Refusal(ApiError):
 
 @blueprint.errorhandler(Refusal)
 def _refused(refusal: Refusal):
-    response, status = error_response(refusal.status, refusal.code, refusal.message, refusal.details)
+    response, status = error_response(refusal.status, refusal.code, refusal.message,
+                                      refusal.details)
     response.headers.update(refusal.headers)
     return response, status
 
@@ -90,12 +91,13 @@ def route_for(method: str, path: str) -> routes.Route:
         return routes.resolve(method, segments)
     except routes.MethodNotAllowed as error:
         raise Refusal(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on this path.",
-                      {"allowed": error.allowed}, {"Allow": ", ".join(error.allowed)})
-    except routes.RouteNotFound:
+                      {"allowed": error.allowed}, {"Allow": ", ".join(error.allowed)}) from error
+    except routes.RouteNotFound as error:
         if unquote(path) in GATEWAY_PATHS:
             raise Refusal(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on this path.",
-                          {"allowed": ["GET", "HEAD"]}, {"Allow": "GET, HEAD"})
-        raise Refusal(404, "NOT_FOUND", "No API endpoint has this path.", {"path": unquote(path)})
+                          {"allowed": ["GET", "HEAD"]}, {"Allow": "GET, HEAD"}) from error
+        raise Refusal(404, "NOT_FOUND", "No API endpoint has this path.",
+                      {"path": unquote(path)}) from error
 
 
 def bearer_token(authorization: str) -> str | None:

@@ -80,7 +80,8 @@ class GatewayResources:
         with self._lock:
             if self._key_store is None:
                 collection = api_keys_collection(client, self.config.settings)
-                self._key_store = ApiKeyStore(collection, cache_seconds=self.config.key_cache_seconds)
+                self._key_store = ApiKeyStore(collection,
+                                              cache_seconds=self.config.key_cache_seconds)
             return self._key_store
 
     @property

@@ -174,7 +174,8 @@ class Consumer:
                 first_seen = None
                 continue
             first_seen = first_seen or time.monotonic()
-            if len(pending) >= options.batch_size or time.monotonic() - first_seen >= options.batch_wait:
+            if (len(pending) >= options.batch_size
+                    or time.monotonic() - first_seen >= options.batch_wait):
                 batch = pending[:options.batch_size]
                 del pending[:options.batch_size]
                 self._process(connection, channel, batch)
@@ -215,7 +216,8 @@ class Consumer:
                 raise ChannelWrongStateError("channel closed while handling a batch")
             if not is_outage(error) or self._stopping.is_set():
                 return error
-            log.warning("dependency unavailable; retrying in %.1fs", delay, extra={"error": repr(error)})
+            log.warning("dependency unavailable; retrying in %.1fs", delay,
+                        extra={"error": repr(error)})
             deadline = time.monotonic() + delay
             while time.monotonic() < deadline and not self._stopping.is_set():
                 connection.process_data_events(time_limit=0.1)
@@ -256,7 +258,8 @@ class Consumer:
                               {ATTEMPTS_HEADER: attempts})
             return
         log.warning("event failed; will retry", extra={"attempt": attempts, "error": repr(error)})
-        headers = {**(props.headers or {}), ATTEMPTS_HEADER: attempts, ERROR_HEADER: repr(error)[:500]}
+        headers = {**(props.headers or {}), ATTEMPTS_HEADER: attempts,
+                   ERROR_HEADER: repr(error)[:500]}
         # mandatory: a copy the broker drops (binding gone) would lose the event;
         # UnroutableError instead reconnects, and reconnecting redeclares the topology.
         self._republisher.basic_publish("", f"{self._options.queue}.retry", body,

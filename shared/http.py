@@ -66,7 +66,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error", extra={"path": request.path})
-        return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; it has been logged.")
+        return error_response(500, "INTERNAL_ERROR",
+                              "Something went wrong on our side; it has been logged.")
 
 
 def json_body() -> dict | list:
@@ -111,7 +112,8 @@ def install_correlation_id(app: Flask) -> None:
         return response
 
 
-def service_app(import_name: str, service: str, readiness_checks: Callable[[], dict[str, bool]]) -> Flask:
+def service_app(import_name: str, service: str,
+                readiness_checks: Callable[[], dict[str, bool]]) -> Flask:
     """A Flask app with what every service has: JSON errors, correlation ids, health routes."""
     app = Flask(import_name)
     app.json.sort_keys = False

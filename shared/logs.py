@@ -7,12 +7,14 @@ import sys
 
 from pythonjsonlogger import json as jsonlogger
 
-_context: contextvars.ContextVar[dict] = contextvars.ContextVar("crm_log_context", default={})
+# A mutable default would be one dict shared by every context; None stands for "no fields".
+_context: contextvars.ContextVar[dict | None] = contextvars.ContextVar("crm_log_context",
+                                                                      default=None)
 
 
 class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in _context.get().items():
+        for key, value in (_context.get() or {}).items():
             if not hasattr(record, key):
                 setattr(record, key, value)
         return True
@@ -46,7 +48,7 @@ class log_context:
         self._token = None
 
     def __enter__(self):
-        self._token = _context.set({**_context.get(), **self._fields})
+        self._token = _context.set({**(_context.get() or {}), **self._fields})
         return self
 
     def __exit__(self, *exc):

@@ -52,7 +52,8 @@ def insert_many_new(collection: Collection, documents: Sequence[dict]) -> list[i
         return [i for i in range(len(documents)) if i not in failed]
 
 
-def bulk_write_chunked(collection: Collection, operations: Iterable, chunk: int = UPDATE_CHUNK) -> None:
+def bulk_write_chunked(collection: Collection, operations: Iterable,
+                       chunk: int = UPDATE_CHUNK) -> None:
     batch: list = []
     for operation in operations:
         batch.append(operation)

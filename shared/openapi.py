@@ -15,7 +15,8 @@ drift from the code:
         Operation("/api/v1/segments", "get", "List segments, newest first",
                   query_schema=PageQuerySchema, response_schema=page_schema(SegmentSchema)),
         Operation("/api/v1/segments/{segment_id}", "get", "One segment",
-                  response_schema=SegmentSchema, statuses={200: "The segment", 404: "No such segment"}),
+                  response_schema=SegmentSchema,
+                  statuses={200: "The segment", 404: "No such segment"}),
     ]
     app.register_blueprint(openapi_blueprint("Segments", OPERATIONS))
 
@@ -142,7 +143,8 @@ def spec_for(title: str, operations: Iterable[Operation], version: str = "1.0.0"
     spec.components.schema(ERROR_COMPONENT, schema=ErrorSchema)
     by_path: dict[str, dict] = {}
     for operation in operations:
-        by_path.setdefault(operation.path, {})[operation.method.lower()] = _operation_dict(operation)
+        method = operation.method.lower()
+        by_path.setdefault(operation.path, {})[method] = _operation_dict(operation)
     for path, methods in by_path.items():
         spec.path(path=path, operations=methods)
     return spec.to_dict()

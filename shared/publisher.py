@@ -154,7 +154,8 @@ class Publisher:
         if self._refused:
             raise PublishError("; ".join(self._refused[:5]))
         if self._unroutable:
-            raise Unroutable(f"{len(self._unroutable)} unroutable: " + ", ".join(self._unroutable[:5]))
+            raise Unroutable(f"{len(self._unroutable)} unroutable: "
+                             + ", ".join(self._unroutable[:5]))
 
 
 class ThreadLocalPublisher:

@@ -50,7 +50,8 @@ def _ingest(kind: str, handler):
                           correlation_id=g.correlation_id)
     rejected = sorted(rejected + outcome.rejected, key=lambda rejection: rejection["index"])
     with log_context(correlation_id=g.correlation_id):
-        log.info("%s ingested", kind, extra={"accepted": outcome.accepted, "rejected": len(rejected)})
+        log.info("%s ingested", kind,
+                 extra={"accepted": outcome.accepted, "rejected": len(rejected)})
     if not outcome.accepted:
         raise ApiError(422, "NO_RECORD_ACCEPTED", "No record was accepted; see details.rejected.",
                        {"rejected": rejected})

@@ -38,5 +38,6 @@ class PromptPublisher:
         self._failed_at = float("-inf")
 
 
-def prompt_publisher(settings: Settings, retry_seconds: float, holdoff_seconds: float) -> PromptPublisher:
+def prompt_publisher(settings: Settings, retry_seconds: float,
+                     holdoff_seconds: float) -> PromptPublisher:
     return PromptPublisher(ThreadLocalPublisher(settings, retry_for=retry_seconds), holdoff_seconds)

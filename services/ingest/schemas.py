@@ -140,7 +140,8 @@ class OrderBatchSchema(Schema):
 
 
 class RejectedRecordSchema(Schema):
-    index = fields.Integer(required=True, metadata={"description": "Position in `records` (0 for a single object)."})
+    index = fields.Integer(required=True, metadata={
+        "description": "Position in `records` (0 for a single object)."})
     errors = fields.Dict(required=True, metadata={"description": "Field name -> list of messages."})
 
 

@@ -87,7 +87,8 @@ def test_published_events_become_profiles_and_redelivery_changes_nothing(config,
             profile = profiles[customer_id]
             assert profile["total_spend"] == float(totals["spend"])
             assert profile["last_order_at"] == totals["last"]
-            assert profile["last_active_at"] == max(totals["last"] or BASE, BASE + timedelta(days=3))
+            assert profile["last_active_at"] == max(totals["last"] or BASE,
+                                                    BASE + timedelta(days=3))
 
         publisher.publish(events)  # redelivered: every one of them again
         publisher.publish([customer_upserted("sentinel")])

@@ -18,10 +18,12 @@ def _save(ui_api, name: str, rules: dict) -> dict:
 
 def test_a_marketer_renames_and_deletes_a_saved_audience(new_page, ui_api):
     tag = uuid.uuid4().hex[:6]
-    older = _save(ui_api, f"Quiet {tag}", {"field": "last_active_at", "op": "older_than", "value": "3mo"})
+    older = _save(ui_api, f"Quiet {tag}",
+                  {"field": "last_active_at", "op": "older_than", "value": "3mo"})
     newer = _save(ui_api, f"Big spenders {tag}", {"all": [
         {"field": "total_spend", "op": "gt", "value": 10000},
-        {"any": [{"field": "visits", "op": "lte", "value": 3}, {"field": "tags", "op": "eq", "value": "vip"}]}]})
+        {"any": [{"field": "visits", "op": "lte", "value": 3},
+                 {"field": "tags", "op": "eq", "value": "vip"}]}]})
     page = new_page()
     dev_sign_in(page, "marketer")
     page.get_by_role("link", name="Audiences").click()
@@ -40,7 +42,8 @@ def test_a_marketer_renames_and_deletes_a_saved_audience(new_page, ui_api):
     page.get_by_role("button", name="Save name").click()
     expect(page.locator("#segments-result")).to_have_text(f"Renamed to “Top buyers {tag}”.")
     page.reload()
-    expect(page.locator(f'tr[data-segment-id="{newer["id"]}"]')).to_contain_text(f"Top buyers {tag}")
+    expect(page.locator(f'tr[data-segment-id="{newer["id"]}"]')).to_contain_text(
+        f"Top buyers {tag}")
 
     page.get_by_role("link", name=f"Open Top buyers {tag} in the builder").click()
     expect(page.locator("#rule-tree fieldset fieldset")).to_have_count(1)  # the nested any-group
@@ -52,7 +55,8 @@ def test_a_marketer_renames_and_deletes_a_saved_audience(new_page, ui_api):
     page.get_by_role("button", name=f"Delete Quiet {tag}").click()
     expect(page.locator("#segments-result")).to_have_text(f"Deleted “Quiet {tag}”.")
     expect(page.locator(f'tr[data-segment-id="{older["id"]}"]')).to_have_count(0)
-    assert ui_api.get(f"{ui_api.base_url}/api/v1/segments/{older['id']}", timeout=30).status_code == 404
+    gone = ui_api.get(f"{ui_api.base_url}/api/v1/segments/{older['id']}", timeout=30)
+    assert gone.status_code == 404
 
 
 def test_a_viewer_sees_saved_audiences_but_cannot_change_them(new_page, ui_api):

@@ -81,7 +81,8 @@ def test_relative_times_are_resolved_at_evaluation_not_when_parsed():
     inactive = parse_rules(cond("last_active_at", "older_than", "3mo"))
     active = parse_rules(cond("last_active_at", "within", "3mo"))
     assert list(index.match_ids(inactive, NOW)) == ["lapsed", "never"]
-    assert list(index.match_ids(inactive, NOW + timedelta(days=81))) == ["recent", "lapsed", "never"]
+    assert list(index.match_ids(inactive, NOW + timedelta(days=81))) == [
+        "recent", "lapsed", "never"]
     assert index.count(active, NOW) == 1
     assert index.count(active, NOW - timedelta(days=11)) == 2  # a future value is "within"
     boundary = NOW - timedelta(days=10) + timedelta(days=90)
@@ -120,7 +121,8 @@ def test_many_tag_replacements_compact_the_tag_log_without_losing_answers():
     index.upsert_many(customer(f"c{i}", tags=["new"]) for i in range(50))
     for round_ in range(3000):
         index.upsert(customer(f"c{round_ % 50}", tags=["gold", f"wave-{round_ % 3}", "new"]))
-    assert index.count(parse_rules(cond("tags", "eq", "wave-2")), NOW) == 17  # last rounds 2950-2999: 17 have r % 3 == 2
+    # last rounds 2950-2999: 17 have r % 3 == 2
+    assert index.count(parse_rules(cond("tags", "eq", "wave-2")), NOW) == 17
     assert index.count(parse_rules(cond("tags", "in", ["gold"])), NOW) == 50
     assert index.count(parse_rules(cond("tags", "contains", "wave")), NOW) == 50
 

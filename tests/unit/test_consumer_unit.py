@@ -56,8 +56,9 @@ class FakeConnection:
 
 
 def _consumer(handler, **options) -> Consumer:
-    consumer = Consumer(Settings(), ConsumerOptions(queue="test.orders", routing_keys=(ORDER_PLACED,),
-                                                    **options), handler)
+    consumer_options = ConsumerOptions(queue="test.orders", routing_keys=(ORDER_PLACED,),
+                                       **options)
+    consumer = Consumer(Settings(), consumer_options, handler)
     consumer._republisher = FakeRepublisher()
     return consumer
 

@@ -19,9 +19,10 @@ def segments_fragment():
     return spec_for("Segments", [
         Operation("/api/v1/segments", "post", "Save a segment", NewSegmentSchema, SegmentSchema,
                   {201: "Saved", 400: "Bad rules"}),
-        Operation("/api/v1/segments", "get", "List segments", response_schema=page_schema(SegmentSchema),
-                  query_schema=PageQuerySchema),
-        Operation("/api/v1/segments/{segment_id}", "get", "One segment", response_schema=SegmentSchema,
+        Operation("/api/v1/segments", "get", "List segments",
+                  response_schema=page_schema(SegmentSchema), query_schema=PageQuerySchema),
+        Operation("/api/v1/segments/{segment_id}", "get", "One segment",
+                  response_schema=SegmentSchema,
                   statuses={200: "The segment", 404: "No such segment"}),
         Operation("/internal/rebuild", "post", "Not public"),
     ])
@@ -54,7 +55,8 @@ def test_merge_keeps_only_routed_operations_and_marks_their_scope():
     assert post["x-required-scope"] == "segments:write"
     assert "segments:write" in post["description"]
     assert {"401", "403", "503", "400", "201"} <= set(post["responses"])
-    assert spec["paths"]["/api/v1/segments/{segment_id}"]["get"]["x-required-scope"] == "segments:read"
+    one_segment = spec["paths"]["/api/v1/segments/{segment_id}"]["get"]
+    assert one_segment["x-required-scope"] == "segments:read"
 
 
 def test_merge_adds_bearer_security_and_leaves_health_open():

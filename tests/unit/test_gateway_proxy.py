@@ -87,7 +87,8 @@ def test_missing_key_is_401_with_a_bearer_challenge(client, http):
 
 @pytest.mark.parametrize("header", ["Bearer crm_nope_nope", "Basic abc", "Bearer ", GOOD_KEY])
 def test_unknown_or_badly_sent_key_is_401(client, http, header):
-    assert_error(client.get("/api/v1/segments", headers={"Authorization": header}), 401, "UNAUTHORIZED")
+    assert_error(client.get("/api/v1/segments", headers={"Authorization": header}),
+                 401, "UNAUTHORIZED")
     assert http.calls == []
 
 
@@ -166,7 +167,8 @@ def test_encoded_dot_segments_are_404(client, http):
 
 
 def test_service_answers_pass_through_untouched(client, http):
-    raw = b'{"error": {"code": "UNKNOWN_FIELD", "message": "m", "details": {"path": "rules.field"}}}'
+    raw = (b'{"error": {"code": "UNKNOWN_FIELD", "message": "m", '
+           b'"details": {"path": "rules.field"}}}')
     http.answer = (400, {"Content-Type": "application/json", "Location": "/x",
                          "Set-Cookie": "a=b", "Connection": "close"}, raw)
     response = client.post("/api/v1/segments/preview", json={}, headers=auth())

@@ -137,7 +137,8 @@ def test_order_of_unknown_customer_is_rejected_per_record():
     outcome = ingest_orders(indexed(order("o-1", "nobody"), order("o-2")),
                             store=FakeStore(customers={"c-1"}), event_log=log, correlation_id="c")
     assert outcome.accepted == 1
-    assert outcome.rejected == [{"index": 0, "errors": {"customer_external_id": ["unknown customer"]}}]
+    assert outcome.rejected == [
+        {"index": 0, "errors": {"customer_external_id": ["unknown customer"]}}]
     assert [e["data"]["external_id"] for e in log.events] == ["o-2"]
 
 

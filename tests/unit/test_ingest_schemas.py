@@ -95,7 +95,8 @@ def test_integer_amount_is_a_float():
 def test_future_placed_at_is_rejected_but_clock_skew_is_allowed():
     now = datetime.now(UTC)
     future = (now + timedelta(minutes=10)).isoformat()
-    assert errors_of(ORDERS, order(placed_at=future)) == {"placed_at": ["Must not be in the future."]}
+    assert errors_of(ORDERS, order(placed_at=future)) == {
+        "placed_at": ["Must not be in the future."]}
     slightly_ahead = (now + timedelta(minutes=2)).isoformat()
     assert load_each(ORDERS, [order(placed_at=slightly_ahead)])[0]
 

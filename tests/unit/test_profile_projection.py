@@ -110,7 +110,8 @@ def test_an_order_before_its_customer_makes_a_stub_the_customer_fills():
     assert stub["last_active_at"] == at("2024-03-10T12:00:00")
     profile = apply_event(stub, customer_event("e1", "2024-04-01T00:00:00Z"))
     assert not is_stub(profile)
-    assert (profile["name"], profile["order_count"], profile["total_spend"]) == ("Asha Rao", 1, 250.5)
+    assert (profile["name"], profile["order_count"], profile["total_spend"]) == (
+        "Asha Rao", 1, 250.5)
     assert profile["last_order_at"] == at("2024-03-10T12:00:00")
     assert profile == fold([customer_event("e1", "2024-04-01T00:00:00Z"),
                             order_event("o1", 250.5, "2024-03-10T12:00:00Z")])
