@@ -4,6 +4,7 @@ One numpy column per rule field (index_columns.py), one row per customer,
 plus `phone`: the index holds every public field of a profile, so it also
 answers what an audience's recipients look like (`shown`) without reading
 the database.
+
 Upserts are amortised O(1): arrays grow by doubling. Removing a profile only
 marks its row dead (customers are not deleted through the API; memory is
 reclaimed by building a fresh index).
