@@ -249,6 +249,39 @@ register(CAMPAIGN_LAUNCHED, 1, CampaignLaunchedV1)
 register(MESSAGES_QUEUED, 1, MessagesQueuedV1)
 
 
+class CampaignControlV1(_EventData):
+    """A marketer changed whether a campaign may send. `sequence` numbers a campaign's
+    control changes 1, 2, ... (the event id is derived from campaign and sequence, so
+    one change is one event however often it is appended); `attempt` is the campaign's
+    attempt when it changed."""
+
+    campaign_id = fields.String(required=True)
+    sequence = fields.Integer(required=True, strict=True)
+    attempt = fields.Integer(load_default=1, strict=True)
+
+
+class CampaignPausedV1(CampaignControlV1):
+    """Sending stops: the senders hand no more of its messages to the vendor (those
+    already there still get receipts); its unsent messages stay pending."""
+
+
+class CampaignResumedV1(CampaignControlV1):
+    """Sending goes on: the dispatcher queues again, with their own message ids, the
+    messages of the latest attempt that have no final status yet."""
+
+
+class CampaignCancelledV1(CampaignControlV1):
+    """Sending stops for good: unsent messages are never sent and stay pending."""
+
+
+CAMPAIGN_PAUSED = "campaign.paused"
+CAMPAIGN_RESUMED = "campaign.resumed"
+CAMPAIGN_CANCELLED = "campaign.cancelled"
+register(CAMPAIGN_PAUSED, 1, CampaignPausedV1)
+register(CAMPAIGN_RESUMED, 1, CampaignResumedV1)
+register(CAMPAIGN_CANCELLED, 1, CampaignCancelledV1)
+
+
 @functools.lru_cache(maxsize=None)
 def _schema_instance(schema_class: type[Schema]) -> Schema:
     # Building a marshmallow schema costs more than loading one event with it:

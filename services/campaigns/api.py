@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from campaigns import handlers, message_log
+from campaigns import control, handlers, message_log
 from campaigns.domain import TemplateError
 from campaigns.schemas import (
     CampaignSchema,
@@ -59,7 +59,39 @@ OPERATIONS = [
               description="Starts a new attempt (new message ids, same texts) to the recipients "
                           "whose latest message FAILED; nobody else is touched.",
               statuses={202: "The attempt started", 404: "No such campaign",
-                        409: "NOTHING_TO_RETRY, ATTEMPT_IN_PROGRESS or CAMPAIGN_FAILED"}),
+                        409: "NOTHING_TO_RETRY, ATTEMPT_IN_PROGRESS, CAMPAIGN_FAILED, "
+                             "CAMPAIGN_PAUSED (resume it first) or CAMPAIGN_CANCELLED"}),
+    Operation(_ONE + "/pause", "post", "Pause a sending campaign", tags=_TAGS,
+              response_schema=CampaignSchema,
+              description="No more of its messages are handed to the vendor; those already "
+                          "there still get their receipts, so `sent`/`failed` may grow for a "
+                          "few seconds. Unsent messages stay pending: status `paused` while "
+                          "anything is pending, and sent + failed + pending == audience_size "
+                          "still holds at every read. Allowed while `actions` lists `pause` "
+                          "(status launching or sending).",
+              statuses={200: "The campaign, status paused (completed if nothing was pending)",
+                        404: "No such campaign",
+                        409: "CAMPAIGN_NOT_ACTIVE (completed, cancelled or failed), "
+                             "CAMPAIGN_ALREADY_PAUSED or CONTROL_CONFLICT"}),
+    Operation(_ONE + "/resume", "post", "Resume a paused campaign", tags=_TAGS,
+              response_schema=CampaignSchema,
+              description="Sending goes on: every message of the latest attempt without a final "
+                          "status is queued again under its own message id (the vendor drops an "
+                          "id it already has, so nobody gets two messages). Status goes back to "
+                          "launching or sending.",
+              statuses={200: "The campaign, status launching, sending or completed",
+                        404: "No such campaign",
+                        409: "CAMPAIGN_NOT_PAUSED, CAMPAIGN_NOT_ACTIVE (cancelled or failed) "
+                             "or CONTROL_CONFLICT"}),
+    Operation(_ONE + "/cancel", "post", "Cancel a campaign for good", tags=_TAGS,
+              response_schema=CampaignSchema,
+              description="Terminal: messages not yet handed to the vendor are never sent and "
+                          "stay counted as pending forever, so a cancelled campaign never "
+                          "becomes completed; receipts of messages already at the vendor still "
+                          "move them to sent or failed. Works on a sending or paused campaign.",
+              statuses={200: "The campaign, status cancelled", 404: "No such campaign",
+                        409: "CAMPAIGN_NOT_ACTIVE (completed, cancelled or failed) "
+                             "or CONTROL_CONFLICT"}),
 ]
 
 _new_campaign = NewCampaignSchema()
@@ -153,3 +185,19 @@ def retry_failed(campaign_id: str):
     except handlers.RetryRefused as error:
         raise ApiError(409, error.code, str(error), {"campaign_id": campaign_id}) from error
     return jsonify(RetryAttemptSchema().dump(attempt)), 202
+
+
+@blueprint.post("/api/v1/campaigns/<campaign_id>/<any(pause, resume, cancel):action>")
+def change_control(campaign_id: str, action: str):
+    deps = _deps()
+    try:
+        campaign = control.change_control(campaign_id, action, datetime.now(UTC),
+                                          store=deps.store, deliveries=deps.deliveries,
+                                          event_log=deps.event_log,
+                                          correlation_id=g.get("correlation_id"))
+    except handlers.CampaignNotFound:
+        raise _not_found(campaign_id) from None
+    except control.ControlRefused as error:
+        raise ApiError(409, error.code, str(error),
+                       {"campaign_id": campaign_id, "status": error.status}) from error
+    return jsonify(_campaign.dump(campaign))

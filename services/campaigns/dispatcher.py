@@ -1,7 +1,8 @@
 """The dispatcher worker: `python -m campaigns.dispatcher`.
 
 Consumes `<prefix>campaigns.audience`, bound to `audience.chunk`, `audience.failed`
-(from segments) and `campaign.launched` (ours: a retry attempt to queue), and runs
+(from segments), `campaign.launched` (ours: a retry attempt to queue) and
+`campaign.paused` / `.resumed` / `.cancelled` (ours: a resume to queue again), and runs
 fanout.handle_events on each batch: messages logged, then `messages.queued`
 appended to the campaigns event log, then the batch is acked. A thread of this
 process is the campaigns outbox relay: it publishes what a producer (this
@@ -18,6 +19,7 @@ from pymongo.errors import PyMongoError
 
 from campaigns.bootstrap import Dependencies
 from campaigns.config import CampaignsConfig
+from campaigns.control import CONTROL_EVENTS
 from campaigns.fanout import handle_events
 from shared.consumer import Consumer, ConsumerOptions
 from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED
@@ -25,7 +27,7 @@ from shared.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
-ROUTING_KEYS = (AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED)
+ROUTING_KEYS = (AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED, *CONTROL_EVENTS)
 
 
 def _handle_batch(envelopes: list[dict], *, dependencies) -> None:

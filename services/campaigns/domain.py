@@ -199,12 +199,42 @@ def campaign_stats(audience_size: int | None, sent: int, failed_reported: int,
             "pending": size - sent - failed}
 
 
-def campaign_status(stored_status: str, stats: dict, fully_queued: bool) -> str:
+def campaign_status(stored_status: str, stats: dict, fully_queued: bool,
+                    control: str = "active") -> str:
     """`launching` until the audience is known, `sending` while anything is pending,
-    `completed` once the whole audience is queued and nothing is pending."""
+    `completed` once the whole audience is queued and nothing is pending; `paused`
+    instead of launching/sending while paused; `cancelled` for good once cancelled
+    (its unsent messages stay pending, so it never becomes completed)."""
     if stored_status == "failed":
         return "failed"
+    if control == CANCELLED:
+        return "cancelled"
     if not fully_queued:
-        return "launching" if stats["audience_size"] == 0 and stored_status == "launching" \
+        status = "launching" if stats["audience_size"] == 0 and stored_status == "launching" \
             else "sending"
-    return "completed" if stats["pending"] == 0 else "sending"
+    else:
+        status = "completed" if stats["pending"] == 0 else "sending"
+    return "paused" if control == PAUSED and status != "completed" else status
+
+
+# Control: whether a campaign may send (the campaign document's `control`).
+ACTIVE, PAUSED, CANCELLED = "active", "paused", "cancelled"
+CONTROL_OF_ACTION = {"pause": PAUSED, "resume": ACTIVE, "cancel": CANCELLED}
+
+
+def control_refusal(action: str, status: str, control: str) -> tuple[str, str] | None:
+    """Why `action` (pause, resume, cancel) cannot apply to a campaign shown with
+    `status` and `control` ((code, message) for a 409), or None when it can."""
+    if status in ("failed", "cancelled") or (status == "completed" and action != "resume"):
+        return "CAMPAIGN_NOT_ACTIVE", f"The campaign is {status}: nothing is left to {action}."
+    if action == "pause" and control == PAUSED:
+        return "CAMPAIGN_ALREADY_PAUSED", "The campaign is paused already."
+    if action == "resume" and control != PAUSED:
+        return "CAMPAIGN_NOT_PAUSED", "Only a paused campaign can be resumed."
+    return None
+
+
+def control_actions(status: str, control: str) -> list[str]:
+    """The control actions the campaign accepts now (what a UI offers as buttons)."""
+    return [action for action in ("pause", "resume", "cancel")
+            if control_refusal(action, status, control) is None]

@@ -1,5 +1,6 @@
 """The dispatcher's handlers: audience chunks become logged, personalised messages
-queued for the senders (`messages.queued`), and retry attempts are frozen and queued.
+queued for the senders (`messages.queued`), retry attempts are frozen and queued, and
+a resumed campaign's unsent messages are queued again (campaigns/control.py).
 
 Exactly once per customer and campaign: the communications log's `_id` is the
 customer's external id, written with insert_many_new. A redelivered chunk
@@ -15,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from campaigns import domain
+from campaigns import control, domain
 from campaigns.handlers import PRODUCER, event_id
 from campaigns.message_log import SEQUENCE_STRIDE, customers_of
 from shared.envelope import new_event
@@ -44,6 +45,9 @@ def handle_events(envelopes: list[dict], now: datetime, *, store, event_log, del
             audience_failed(envelope, store=store)
         elif kind == CAMPAIGN_LAUNCHED and envelope["data"]["attempt"] > 1:
             queue_retry(envelope, now, store=store, event_log=event_log, deliveries=deliveries)
+        elif kind in control.CONTROL_EVENTS:
+            control.handle_control_event(envelope, now, store=store, event_log=event_log,
+                                         deliveries=deliveries)
     commit_chunks(list(prepared.values()), store=store, event_log=event_log)
 
 

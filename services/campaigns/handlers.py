@@ -6,7 +6,8 @@ Stats (API.md): `sent` and `failed` come from receipts' counts of final statuses
 a FAILED message sent again by retry-failed is pending again (its customer
 waits for the new attempt), so `failed` = reported failures - retried ones, and
 `pending` = audience_size - sent - failed. Every read therefore adds up, whatever
-the order receipts, retries and reads happen in.
+the order receipts, retries and reads happen in. Pause, resume and cancel
+(campaigns/control.py) change `status` and `control`, never the stats.
 """
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def create_campaign(body: dict, now: datetime, *, store, segment_rules, event_lo
     campaign = {"_id": new_campaign_id(), "name": body["name"], "message": body["message"],
                 "segment_id": body.get("segment_id"), "rules": rules,
                 "send_rate": body.get("send_rate") or default_send_rate,
-                "status": "launching", "attempt": 1, "audience_size": None,
+                "status": "launching", "control": domain.ACTIVE, "attempt": 1,
+                "audience_size": None,
                 "chunk_count": None, "lint": None, "error": None, "created_at": now}
     store.insert(campaign)
     store.insert_attempt(campaign["_id"], 1, {"created_at": now})
@@ -100,12 +102,15 @@ def view(campaign: dict, *, store, deliveries) -> dict:
             # Every message of this attempt has its final status, and a final status
             # never changes: keep the stats instead of counting again at every read.
             store.update(cid, {"final": {"attempt": attempt, "stats": stats}})
+    control = campaign.get("control", domain.ACTIVE)
+    status = domain.campaign_status(campaign["status"], stats, queued, control)
     lint = campaign.get("lint")
     if lint is None and queued:
         lint = domain.merge_lints([chunk["lint"] for chunk in store.all_chunks(cid)])
         store.update(cid, {"lint": lint})
     return {"id": cid, "name": campaign["name"],
-            "status": domain.campaign_status(campaign["status"], stats, queued),
+            "status": status, "control": control, "control_changed_at": campaign.get("control_at"),
+            "actions": domain.control_actions(status, control),
             "message": campaign["message"], "rules": campaign.get("rules"),
             "segment_id": campaign.get("segment_id"), "send_rate": campaign.get("send_rate"),
             "attempt": attempt, "created_at": campaign["created_at"],
@@ -145,6 +150,10 @@ def retry_failed(campaign_id: str, now: datetime, *, store, deliveries, event_lo
         raise CampaignNotFound(campaign_id)
     if campaign["status"] == "failed":
         raise RetryRefused("CAMPAIGN_FAILED", "This campaign never got an audience.")
+    control = campaign.get("control", domain.ACTIVE)
+    if control != domain.ACTIVE:
+        raise RetryRefused(f"CAMPAIGN_{control.upper()}", f"This campaign is {control}"
+                           + (": resume it first." if control == domain.PAUSED else "."))
     if not _fully_queued(campaign, store):
         raise RetryRefused("ATTEMPT_IN_PROGRESS",
                            "The campaign is still queueing its messages; retry once it is sending.")

@@ -96,7 +96,16 @@ class LintSchema(Schema):
 class CampaignSchema(Schema):
     id = fields.String()
     name = fields.String()
-    status = fields.String(metadata={"description": "launching, sending, completed or failed"})
+    status = fields.String(metadata={"description": "launching, sending, paused, completed, "
+                                                    "cancelled or failed"})
+    control = fields.String(metadata={"description": "active, paused or cancelled: whether its "
+                                                     "messages may be sent (pause, resume, "
+                                                     "cancel change it)"})
+    control_changed_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When control last changed (null: never)"})
+    actions = fields.List(fields.String(), metadata={
+        "description": "What POST .../pause, .../resume, .../cancel accept now "
+                       "(a subset of pause, resume, cancel)"})
     message = fields.String()
     rules = fields.Dict(allow_none=True)
     segment_id = fields.String(allow_none=True)

@@ -13,6 +13,9 @@ to the consumer loop, which keeps retrying while the vendor is unreachable.
 Any other 4xx is the batch's fault: the consumer retries it event by event
 and dead-letters what the vendor keeps refusing.
 
+A paused or cancelled campaign's messages are acked unsent by the gate wrapped
+around the vendor client and the pacer (campaigns/gate.py).
+
 Send rate: a campaign's `send_rate` (messages per second, per sender process)
 paces its calls with a token bucket; 0 means as fast as the vendor answers.
 """
@@ -34,6 +37,7 @@ from tenacity import (
 )
 
 from campaigns.config import CampaignsConfig
+from campaigns.gate import GatedPacer, GatedVendor, SendGate, campaign_gate
 from shared.consumer import Consumer, ConsumerOptions
 from shared.events import MESSAGES_QUEUED
 from shared.logs import configure_logging
@@ -141,11 +145,14 @@ def send_events(envelopes: list[dict], *, vendor, pacer: SendPacer, pool: Thread
     return sent
 
 
-def build_sender(config: CampaignsConfig, vendor=None) -> tuple[Consumer, ThreadPoolExecutor]:
+def build_sender(config: CampaignsConfig, vendor=None,
+                 gate: SendGate | None = None) -> tuple[Consumer, ThreadPoolExecutor]:
     vendor = vendor or VendorClient(config.vendor_url, config.vendor_timeout_seconds,
                                     config.vendor_retry_seconds)
+    gate = gate or campaign_gate(config)  # paused/cancelled campaigns: see campaigns/gate.py
     pool = ThreadPoolExecutor(max_workers=config.sender_threads, thread_name_prefix="vendor")
-    handle = functools.partial(send_events, vendor=vendor, pacer=SendPacer(), pool=pool,
+    handle = functools.partial(send_events, vendor=GatedVendor(vendor, gate),
+                               pacer=GatedPacer(SendPacer(), gate), pool=pool,
                                batch_size=config.send_batch_size)
     options = ConsumerOptions(queue=config.sends_queue, routing_keys=(MESSAGES_QUEUED,),
                               batch_size=config.sender_batch_size, batch_wait=0.05,

@@ -15,6 +15,9 @@ written by the campaigns service alone, and the hot paths only insert and read b
 - `retry_chunks_<cid>`: the frozen recipients of each retry attempt ("<n>:<index>").
 - `retried_<cid>`: `_id` = a FAILED message id that a later attempt sent again
   ({attempt, message_id of the new message}); its count is subtracted from failed.
+- `controls`: `_id` "<campaign_id>:<sequence>", one per pause/resume/cancel
+  ({action, control, at, requeued_at}); its insert is what makes two concurrent
+  changes of one campaign impossible (the campaign's `control_seq` is the last applied).
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from shared.mongo import bulk_write_chunked, insert_many_new
 
 CAMPAIGNS = "campaigns"
 ATTEMPTS = "attempts"
+CONTROLS = "controls"
 
 _id_lock = threading.Lock()
 _last_id = 0
@@ -60,6 +64,7 @@ class CampaignStore:
         self._db = db
         self._campaigns = db[CAMPAIGNS]
         self._attempts = db[ATTEMPTS]
+        self._controls = db[CONTROLS]
 
     # -- campaigns --------------------------------------------------------
     def insert(self, campaign: dict) -> None:
@@ -88,10 +93,32 @@ class CampaignStore:
     def update_attempt(self, campaign_id: str, attempt: int, fields: dict) -> None:
         self._attempts.update_one({"_id": f"{campaign_id}:{attempt}"}, {"$set": fields})
 
+    # -- control changes (pause, resume, cancel) ---------------------------
+    def insert_control(self, campaign_id: str, sequence: int, document: dict) -> bool:
+        """False when that change exists already (someone else made it)."""
+        return bool(insert_many_new(self._controls, [
+            {"_id": f"{campaign_id}:{sequence}", "campaign_id": campaign_id,
+             "sequence": sequence, **document}]))
+
+    def find_control(self, campaign_id: str, sequence: int) -> dict | None:
+        return self._controls.find_one({"_id": f"{campaign_id}:{sequence}"})
+
+    def update_control(self, campaign_id: str, sequence: int, fields: dict) -> None:
+        self._controls.update_one({"_id": f"{campaign_id}:{sequence}"}, {"$set": fields})
+
+    def control_of(self, campaign_id: str) -> str | None:
+        """The campaign's control state (None: no such campaign), read by `_id`."""
+        campaign = self._campaigns.find_one({"_id": campaign_id}, {"control": 1})
+        return None if campaign is None else campaign.get("control", "active")
+
     # -- the communications log --------------------------------------------
     def insert_messages(self, campaign_id: str, entries: list[dict]) -> list[int]:
         """Indexes of the entries inserted; the others existed already."""
         return insert_many_new(self._db[f"messages_{campaign_id}"], entries)
+
+    def all_messages(self, campaign_id: str):
+        """Every entry of the log (one read of the whole collection, streamed)."""
+        return self._db[f"messages_{campaign_id}"].find({}, batch_size=2000)
 
     def find_messages(self, campaign_id: str, customer_ids: list[str]) -> dict[str, dict]:
         collection = self._db[f"messages_{campaign_id}"]

@@ -157,7 +157,10 @@ def test_openapi_describes_every_route(client):
     assert set(paths) == {"/api/v1/campaigns", "/api/v1/campaigns/preview-message",
                           "/api/v1/campaigns/{campaign_id}",
                           "/api/v1/campaigns/{campaign_id}/messages",
-                          "/api/v1/campaigns/{campaign_id}/retry-failed"}
+                          "/api/v1/campaigns/{campaign_id}/retry-failed",
+                          "/api/v1/campaigns/{campaign_id}/pause",
+                          "/api/v1/campaigns/{campaign_id}/resume",
+                          "/api/v1/campaigns/{campaign_id}/cancel"}
 
 
 def test_completed_stats_are_kept_without_counting_again(client, deps):
@@ -198,3 +201,96 @@ def test_preview_message_takes_at_most_twenty_customers(client):
     response = client.post("/api/v1/campaigns/preview-message",
                            json={"message": "Hi", "recipients": [{}] * 21})
     assert response.status_code == 400
+
+
+def control(client, cid, action):
+    return client.post(f"/api/v1/campaigns/{cid}/{action}")
+
+
+def refused(response, code):
+    assert response.status_code == 409, response.get_json()
+    return response.get_json()["error"]["code"] == code
+
+
+def test_pause_resume_and_cancel_move_the_status_and_keep_the_stats(client, deps):
+    cid = launch(client).get_json()["id"]
+    fanout.queue_chunk(chunk(cid, 0, 1, 4, people(0, 4)), NOW, store=deps.store,
+                       event_log=deps.event_log)
+    deps.deliveries.reported.update({f"{cid}.1.0": "SENT", f"{cid}.1.1": "FAILED"})
+    sending = client.get(f"/api/v1/campaigns/{cid}").get_json()
+    assert (sending["status"], sending["control"]) == ("sending", "active")
+    assert sending["actions"] == ["pause", "cancel"] and sending["control_changed_at"] is None
+    assert refused(control(client, cid, "resume"), "CAMPAIGN_NOT_PAUSED")
+
+    paused = control(client, cid, "pause")
+    assert paused.status_code == 200
+    paused = paused.get_json()
+    assert (paused["status"], paused["control"]) == ("paused", "paused")
+    assert paused["actions"] == ["resume", "cancel"] and paused["control_changed_at"]
+    assert paused["stats"] == sending["stats"] == {"audience_size": 4, "sent": 1, "failed": 1,
+                                                   "pending": 2}
+    assert refused(control(client, cid, "pause"), "CAMPAIGN_ALREADY_PAUSED")
+    assert refused(client.post(f"/api/v1/campaigns/{cid}/retry-failed"), "CAMPAIGN_PAUSED")
+
+    resumed = control(client, cid, "resume").get_json()
+    assert (resumed["status"], resumed["control"]) == ("sending", "active")
+    cancelled = control(client, cid, "cancel").get_json()
+    assert (cancelled["status"], cancelled["actions"]) == ("cancelled", [])
+    assert [(e["event_type"], e["data"]["sequence"]) for e in deps.event_log.events.values()
+            if e["event_type"].startswith("campaign.") and "sequence" in e["data"]] == [
+        ("campaign.paused", 1), ("campaign.resumed", 2), ("campaign.cancelled", 3)]
+
+    # Receipts of messages already at the vendor still count; cancelled never completes.
+    deps.deliveries.reported.update({f"{cid}.1.2": "SENT", f"{cid}.1.3": "SENT"})
+    after = client.get(f"/api/v1/campaigns/{cid}").get_json()
+    assert after["stats"] == {"audience_size": 4, "sent": 3, "failed": 1, "pending": 0}
+    assert after["status"] == "cancelled"
+    for action in ("pause", "resume", "cancel"):
+        assert refused(control(client, cid, action), "CAMPAIGN_NOT_ACTIVE")
+    assert refused(client.post(f"/api/v1/campaigns/{cid}/retry-failed"), "CAMPAIGN_CANCELLED")
+
+
+def test_completed_failed_and_unknown_campaigns_cannot_be_controlled(client, deps):
+    cid = launch(client).get_json()["id"]
+    fanout.queue_chunk(chunk(cid, 0, 1, 1, people(0, 1)), NOW, store=deps.store,
+                       event_log=deps.event_log)
+    deps.deliveries.reported[f"{cid}.1.0"] = "SENT"
+    assert client.get(f"/api/v1/campaigns/{cid}").get_json()["actions"] == []
+    assert refused(control(client, cid, "pause"), "CAMPAIGN_NOT_ACTIVE")
+    assert refused(control(client, cid, "cancel"), "CAMPAIGN_NOT_ACTIVE")
+    failed = launch(client).get_json()["id"]
+    deps.store.update(failed, {"status": "failed"})
+    answer = control(client, failed, "pause")
+    assert refused(answer, "CAMPAIGN_NOT_ACTIVE")
+    assert answer.get_json()["error"]["details"]["status"] == "failed"
+    for action in ("pause", "resume", "cancel"):
+        assert control(client, "nope", action).status_code == 404
+    assert control(client, cid, "stop").status_code == 404
+
+
+def test_a_launching_campaign_can_be_paused_and_resumed_to_launching(client):
+    cid = launch(client).get_json()["id"]
+    assert control(client, cid, "pause").get_json()["status"] == "paused"
+    assert control(client, cid, "resume").get_json()["status"] == "launching"
+
+
+def test_a_change_logged_but_not_applied_is_finished_by_the_next_request(client, deps):
+    cid = launch(client).get_json()["id"]
+    # The API died after claiming change 1 (a pause), before logging and applying it.
+    deps.store.insert_control(cid, 1, {"action": "pause", "control": "paused", "attempt": 1,
+                                       "at": NOW, "correlation_id": None})
+    assert client.get(f"/api/v1/campaigns/{cid}").get_json()["control"] == "active"
+    again = control(client, cid, "pause")  # the client retries its pause
+    assert again.status_code == 200 and again.get_json()["status"] == "paused"
+    assert len(deps.event_log.of_type("campaign.paused")) == 1
+    assert deps.store.find(cid)["control_seq"] == 1
+    assert control(client, cid, "cancel").get_json()["status"] == "cancelled"
+    assert deps.store.find(cid)["control_seq"] == 2
+
+
+def test_a_concurrent_change_is_a_409_conflict(client, deps):
+    cid = launch(client).get_json()["id"]
+    deps.store.insert_control = lambda *args: False  # another request claimed the number
+    assert refused(control(client, cid, "pause"), "CONTROL_CONFLICT")
+    assert client.get(f"/api/v1/campaigns/{cid}").get_json()["control"] == "active"
+    assert deps.event_log.of_type("campaign.paused") == []

@@ -6,12 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from campaigns import fanout, handlers
+from campaigns import control, fanout, handlers
 from campaigns.message_log import list_messages
 from campaigns.store import chunk_key, retry_chunk_key
 
 from shared.envelope import new_event
-from shared.events import AUDIENCE_CHUNK, CAMPAIGN_LAUNCHED, MESSAGES_QUEUED
+from shared.events import (
+    AUDIENCE_CHUNK,
+    CAMPAIGN_LAUNCHED,
+    CAMPAIGN_PAUSED,
+    CAMPAIGN_RESUMED,
+    MESSAGES_QUEUED,
+)
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
@@ -95,6 +101,23 @@ class FakeStore:
 
     def retried_count(self, cid):
         return len(self._c(f"retried_{cid}"))
+
+    def insert_control(self, cid, sequence, document):
+        return bool(self._insert_new("controls", [
+            {"_id": f"{cid}:{sequence}", "campaign_id": cid, "sequence": sequence,
+             **document}]))
+
+    def find_control(self, cid, sequence):
+        return self._c("controls").get(f"{cid}:{sequence}")
+
+    def update_control(self, cid, sequence, fields):
+        self._c("controls")[f"{cid}:{sequence}"].update(fields)
+
+    def control_of(self, cid):
+        return self.campaigns[cid].get("control", "active") if cid in self.campaigns else None
+
+    def all_messages(self, cid):
+        return [dict(entry) for entry in self._c(f"messages_{cid}").values()]
 
     def reachable(self):
         return True
@@ -222,3 +245,76 @@ def test_retry_is_refused_when_nothing_failed_or_already_running():
     with pytest.raises(handlers.RetryRefused) as refusal:
         handlers.retry_failed(cid, NOW, store=store, deliveries=deliveries, event_log=log)
     assert refusal.value.code == "ATTEMPT_IN_PROGRESS"
+
+
+def resumed_event(log, cid):
+    return [e for e in log.of_type(CAMPAIGN_RESUMED) if e["data"]["campaign_id"] == cid][-1]
+
+
+def change(cid, action, store, log, deliveries):
+    return control.change_control(cid, action, NOW, store=store, deliveries=deliveries,
+                                  event_log=log)
+
+
+def test_resume_requeues_the_latest_unreported_messages_with_their_ids_once():
+    store, log, deliveries = FakeStore(), FakeEventLog(), FakeDeliveries()
+    cid = launched(store, log)
+    fanout.queue_chunk(chunk(cid, 0, 1, 5, people(0, 5)), NOW, store=store, event_log=log)
+    deliveries.reported.update({f"{cid}.1.0": "SENT", f"{cid}.1.1": "FAILED",
+                                f"{cid}.1.2": "FAILED"})
+    handlers.retry_failed(cid, NOW, store=store, deliveries=deliveries, event_log=log)
+    fanout.handle_events([log.of_type(CAMPAIGN_LAUNCHED)[-1]], NOW, store=store, event_log=log,
+                         deliveries=deliveries)
+    retried = {m["customer_external_id"]: m["message_id"] for m in queued_messages(log)
+               if m["message_id"].startswith(f"{cid}.2.")}
+    deliveries.reported[retried["c2"]] = "SENT"  # c1's new message is still out
+
+    assert change(cid, "pause", store, log, deliveries)["status"] == "paused"
+    before = len(log.of_type(MESSAGES_QUEUED))
+    fanout.handle_events(list(log.events.values())[-1:], NOW, store=store, event_log=log,
+                         deliveries=deliveries)  # the paused event queues nothing
+    assert len(log.of_type(MESSAGES_QUEUED)) == before
+    assert change(cid, "resume", store, log, deliveries)["status"] == "sending"
+    event = resumed_event(log, cid)
+    for _ in range(2):  # a redelivered resume queues nothing more
+        fanout.handle_events([event], NOW, store=store, event_log=log, deliveries=deliveries)
+    again = log.of_type(MESSAGES_QUEUED)[before:]
+    assert [(e["data"]["attempt"], len(e["data"]["messages"])) for e in again] == [(1, 2), (2, 1)]
+    requeued = {m["customer_external_id"]: m["message_id"]
+                for e in again for m in e["data"]["messages"]}
+    assert requeued == {"c1": retried["c1"], "c3": f"{cid}.1.3", "c4": f"{cid}.1.4"}
+    assert {m["text"] for e in again for m in e["data"]["messages"]} == {"Hi P1", "Hi there",
+                                                                         "Hi P4"}
+
+    # A crash before the re-queue was recorded queues the same messages, same event ids.
+    store.update_control(cid, 2, {"requeued_at": None})
+    fanout.handle_events([event], NOW, store=store, event_log=log, deliveries=deliveries)
+    assert len(log.of_type(MESSAGES_QUEUED)) == before + 2
+    stats = handlers.get_campaign(cid, store=store, deliveries=deliveries)["stats"]
+    assert stats == {"audience_size": 5, "sent": 2, "failed": 0, "pending": 3}
+
+
+def test_a_resume_overtaken_by_a_later_change_queues_nothing():
+    store, log, deliveries = FakeStore(), FakeEventLog(), FakeDeliveries()
+    cid = launched(store, log)
+    fanout.queue_chunk(chunk(cid, 0, 1, 2, people(0, 2)), NOW, store=store, event_log=log)
+    change(cid, "pause", store, log, deliveries)
+    change(cid, "resume", store, log, deliveries)
+    event = resumed_event(log, cid)
+    change(cid, "cancel", store, log, deliveries)
+    before = len(log.of_type(MESSAGES_QUEUED))
+    fanout.handle_events([event], NOW, store=store, event_log=log, deliveries=deliveries)
+    assert len(log.of_type(MESSAGES_QUEUED)) == before
+    assert handlers.get_campaign(cid, store=store, deliveries=deliveries)["status"] == "cancelled"
+
+
+def test_the_dispatcher_applies_a_change_the_api_logged_but_did_not_apply():
+    store, log, deliveries = FakeStore(), FakeEventLog(), FakeDeliveries()
+    cid = launched(store, log)
+    store.insert_control(cid, 1, {"action": "pause", "control": "paused", "attempt": 1,
+                                  "at": NOW})
+    event = new_event(CAMPAIGN_PAUSED, {"campaign_id": cid, "sequence": 1, "attempt": 1},
+                      producer="campaigns")
+    fanout.handle_events([event], NOW, store=store, event_log=log, deliveries=deliveries)
+    assert store.find(cid)["control"] == "paused" and store.find(cid)["control_seq"] == 1
+    assert handlers.get_campaign(cid, store=store, deliveries=deliveries)["status"] == "paused"

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from campaigns.gate import GatedPacer, GatedVendor, SendGate
 from campaigns.sender import SendPacer, VendorError, _transient, send_events, vendor_batches
 
 from shared.envelope import new_event
@@ -77,3 +78,37 @@ def test_only_transient_vendor_errors_are_retried():
     assert _transient(requests.ConnectionError()) and _transient(requests.Timeout())
     assert not _transient(VendorError(400, "bad batch"))
     assert not _transient(ValueError())
+
+
+def test_the_gate_trusts_active_for_a_second_but_rereads_before_dropping():
+    clock, controls, reads = FakeClock(), {"a": "active"}, []
+
+    def control_of(cid):
+        reads.append(cid)
+        return controls.get(cid)
+
+    gate = SendGate(control_of, ttl=1.0, clock=clock)
+    assert gate.allows("a") and gate.allows("a") and reads == ["a"]  # cached
+    controls["a"] = "paused"
+    assert gate.allows("a")          # in flight: the cached answer is under a second old
+    clock.now += 1.0
+    assert not gate.allows("a") and not gate.allows("a") and reads == ["a", "a", "a"]
+    controls["a"] = "active"         # resumed: a paused answer is never trusted from cache
+    assert gate.allows("a")
+    controls["b"] = "cancelled"
+    assert not gate.allows("b")
+    assert gate.allows("unknown")    # not a campaign of this database: not ours to stop
+
+
+def test_a_paused_campaigns_batches_are_acked_unsent_and_not_paced():
+    clock = FakeClock()
+    gate = SendGate({"a": "paused", "b": "active"}.get, clock=clock)
+    vendor = FakeVendor()
+    pacer = GatedPacer(SendPacer(clock=clock, sleep=clock.sleep), gate)
+    with ThreadPoolExecutor(1) as pool:
+        sent = send_events([queued("a", 30, rate=10), queued("b", 20, rate=10)],
+                           vendor=GatedVendor(vendor, gate), pacer=pacer, pool=pool,
+                           batch_size=10)
+    assert sent == 20
+    assert [call[0].split(".")[0] for call in vendor.calls] == ["b", "b"]
+    assert clock.slept == [pytest.approx(1.0)]  # b's second batch only
