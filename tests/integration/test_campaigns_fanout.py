@@ -206,3 +206,55 @@ def test_retry_failed_sends_again_to_the_failed_only_with_exact_stats(config, sa
     assert final["status"] == "completed"
     failed = api.get(f"/api/v1/campaigns/{cid}/messages?status=FAILED").get_json()["items"]
     assert [(e["customer_external_id"], e["attempt"]) for e in failed] == [("c00009", 2)]
+
+
+def test_pause_then_resume_queues_the_unreported_messages_again_once(config, sandbox,
+                                                                       dispatcher):
+    from campaigns.gate import SendGate
+    from receipts.handlers import apply_deliveries
+    from receipts.store import DeliveryStore
+
+    watch = sandbox.queue("queued", [MESSAGES_QUEUED])
+    app = create_app(config)
+    api = app.test_client()
+    cid = launch(api, message="Hi {first_name|there}")["id"]
+    sandbox.publish([chunk_event(cid, 0, 1, 10, recipients(0, 10))])
+    store = app.extensions["campaigns"].store
+    wait_until(lambda: store.queued_chunks(cid) == 1)
+    first = [m for _props, body in sandbox.take(watch, at_least=1, timeout=10)
+             for m in json.loads(body)["data"]["messages"]]
+    receipts = DeliveryStore(mongo.connect(config.settings)[
+        config.settings.database_name("receipts")])
+    apply_deliveries(reported(cid, {f"{cid}.1.{n}": "SENT" if n < 2 else "FAILED"
+                                    for n in range(3)}), store=receipts)
+
+    paused = api.post(f"/api/v1/campaigns/{cid}/pause")
+    assert paused.status_code == 200 and paused.get_json()["status"] == "paused"
+    assert paused.get_json()["stats"] == {"audience_size": 10, "sent": 2, "failed": 1,
+                                          "pending": 7}
+    gate = SendGate(store.control_of)
+    assert not gate.allows(cid) and gate.allows("not-a-campaign")
+
+    resumed = api.post(f"/api/v1/campaigns/{cid}/resume")
+    assert resumed.status_code == 200 and resumed.get_json()["status"] == "sending"
+    assert gate.allows(cid)
+    (event,) = [e for e in logged_events(config) if e["event_type"] == "campaign.resumed"]
+    sandbox.publish([event])  # redelivered: queues nothing more
+    bodies = [json.loads(body) for _props, body in sandbox.take(watch, at_least=1, timeout=20,
+                                                                 settle=2.0)]
+    again = [m for body in bodies for m in body["data"]["messages"]]
+    unreported = {m["message_id"]: m for m in first if int(m["message_id"].split(".")[2]) >= 3}
+    assert len(bodies) == 1 and {m["message_id"]: m for m in again} == unreported
+    record = store.find_control(cid, 2)
+    assert record["action"] == "resume" and record["requeued"] == 7
+
+    cancelled = api.post(f"/api/v1/campaigns/{cid}/cancel").get_json()
+    assert cancelled["status"] == "cancelled" and cancelled["stats"]["pending"] == 7
+    assert store.control_of(cid) == "cancelled" and not gate.allows(cid)
+
+
+def logged_events(config) -> list[dict]:
+    """The campaigns event log, as logged."""
+    from shared.outbox import read_log
+
+    return list(read_log(mongo.connect(config.settings)[config.database_name]))
