@@ -46,7 +46,11 @@ OPERATIONS = [
     Operation(_ONE, "get", "One campaign with its stats", tags=_TAGS,
               response_schema=CampaignSchema,
               description="stats: sent + failed + pending == audience_size at every read; "
-                          "a FAILED recipient sent again by retry-failed counts as pending.",
+                          "a FAILED recipient sent again by retry-failed counts as pending, "
+                          "and so do the unsent messages of a paused campaign (status "
+                          "`paused`) and, forever, of a cancelled one (status `cancelled`, "
+                          "never `completed`). `control` and `actions` say what pause, "
+                          "resume and cancel accept now.",
               statuses={200: "The campaign", 404: "No such campaign"}),
     Operation(_ONE + "/messages", "get", "The campaign's communications log", tags=_TAGS,
               query_schema=MessagesQuerySchema, response_schema=page_schema(MessageEntrySchema),
