@@ -213,6 +213,21 @@ DELIVERY_REPORTED = "delivery.reported"
 register(DELIVERY_REPORTED, 1, DeliveryReportedV1)
 
 
+class DeliveriesReportedV1(_EventData):
+    """One vendor callback's receipts (receipts webhook), replacing one
+    `delivery.reported` per receipt: `receipts` holds 1 to 1,000 items with the
+    fields of `delivery.reported`, one per distinct (message_id, status), in the
+    callback's order. The event id is derived from the sorted (message_id, status)
+    pairs, so a vendor retrying the same callback yields the same event."""
+
+    receipts = fields.List(fields.Nested(DeliveryReportedV1), required=True,
+                           validate=validate.Length(min=1))
+
+
+DELIVERIES_REPORTED = "deliveries.reported"
+register(DELIVERIES_REPORTED, 1, DeliveriesReportedV1)
+
+
 class CampaignLaunchedV1(_EventData):
     """campaigns started an attempt of a campaign: attempt 1 at creation (its audience
     is requested from segments), attempt n > 1 for retry-failed (`audience_size`:

@@ -2,7 +2,7 @@
 
 401 unless signed with the shared secret within the freshness window; 400 for
 a body that is not a batch of our receipts; 413 past `max_receipts`; 200 once
-the receipts' `delivery.reported` events are durably logged (applied later
+the callback's `deliveries.reported` event is durably logged (applied later
 by the receipts consumer).
 """
 from __future__ import annotations
@@ -43,5 +43,5 @@ def vendor_receipts():
     reported = handlers.report_receipts(receipts, event_log=context.dependencies.event_log,
                                         correlation_id=g.correlation_id)
     with log_context(correlation_id=g.correlation_id):
-        log.info("receipts reported", extra={"receipts": len(receipts), "events": reported})
+        log.info("receipts reported", extra={"receipts": len(receipts), "distinct": reported})
     return jsonify({"accepted": len(receipts)}), 200

@@ -27,7 +27,9 @@ class ReceiptsConfig:
     # cannot be replayed later.
     freshness_seconds: float = 300.0
     max_receipts: int = 1000
-    batch_size: int = 1000
+    # Events per consumer batch: a `deliveries.reported` carries a whole callback (up to
+    # max_receipts), so 100 of them is up to 100,000 receipts (and prefetch twice that).
+    batch_size: int = 100
     batch_wait_ms: int = 200
     publish_retry_seconds: float = 1.0
     relay_interval_seconds: float = 1.0

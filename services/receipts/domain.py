@@ -7,7 +7,7 @@ import re
 import uuid
 
 from shared.envelope import new_event
-from shared.events import DELIVERY_REPORTED
+from shared.events import DELIVERIES_REPORTED, DELIVERY_REPORTED
 
 SENT, FAILED = "SENT", "FAILED"
 FINAL_STATUSES = (SENT, FAILED)
@@ -52,32 +52,54 @@ def campaign_of(message_id: str) -> str | None:
 
 
 def delivery_event_id(message_id: str, status: str) -> str:
+    """The id of an old per-receipt `delivery.reported` event (still read, no longer written)."""
     return str(uuid.uuid5(_EVENT_NAMESPACE, f"{message_id}:{status}"))
 
 
-def deliveries_reported(receipts: list[dict], correlation_id: str) -> list[dict]:
-    """One `delivery.reported` per distinct (message_id, status) of the callback."""
-    events, seen = [], set()
+def receipts_event_id(pairs: list[tuple[str, str]]) -> str:
+    """The id of a `deliveries.reported` event: the same (message_id, status) set, the same id."""
+    content = "\n".join(f"{message_id}:{status}" for message_id, status in sorted(pairs))
+    return str(uuid.uuid5(_EVENT_NAMESPACE, "deliveries.reported\n" + content))
+
+
+def delivery_of(receipt: dict) -> dict:
+    """A receipt of the callback as a delivery (the fields of `delivery.reported`)."""
+    customer = (receipt.get("metadata") or {}).get("customer_external_id")
+    reported_at = receipt["reported_at"]
+    if not isinstance(reported_at, str):
+        reported_at = reported_at.isoformat()
+    return {"message_id": receipt["message_id"],
+            "campaign_id": campaign_of(receipt["message_id"]),
+            "customer_external_id": None if customer is None else str(customer),
+            "provider_message_id": receipt.get("provider_message_id"),
+            "status": receipt["status"],
+            "reported_at": reported_at,
+            "reason": receipt.get("reason")}
+
+
+def deliveries_reported(receipts: list[dict], correlation_id: str) -> dict:
+    """ONE `deliveries.reported` event for a callback: its distinct (message_id, status)
+    receipts, the first of each kept, in the callback's order."""
+    deliveries, seen = [], set()
     for receipt in receipts:
         key = (receipt["message_id"], receipt["status"])
-        if key in seen:
-            continue
-        seen.add(key)
-        metadata = receipt.get("metadata") or {}
-        customer = metadata.get("customer_external_id")
-        reported_at = receipt["reported_at"]
-        if not isinstance(reported_at, str):
-            reported_at = reported_at.isoformat()
-        data = {"message_id": receipt["message_id"],
-                "campaign_id": campaign_of(receipt["message_id"]),
-                "customer_external_id": None if customer is None else str(customer),
-                "provider_message_id": receipt.get("provider_message_id"),
-                "status": receipt["status"],
-                "reported_at": reported_at,
-                "reason": receipt.get("reason")}
-        events.append(new_event(DELIVERY_REPORTED, data, producer="receipts",
-                                correlation_id=correlation_id, event_id=delivery_event_id(*key)))
-    return events
+        if key not in seen:
+            seen.add(key)
+            deliveries.append(delivery_of(receipt))
+    return new_event(DELIVERIES_REPORTED, {"receipts": deliveries}, producer="receipts",
+                     correlation_id=correlation_id, event_id=receipts_event_id(list(seen)))
+
+
+def deliveries_in(events: list[dict]) -> list[dict]:
+    """The deliveries carried by `delivery.reported` and `deliveries.reported` events,
+    in event order (other event types are skipped)."""
+    deliveries = []
+    for event in events:
+        if event["event_type"] == DELIVERIES_REPORTED:
+            deliveries.extend(event["data"]["receipts"])
+        elif event["event_type"] == DELIVERY_REPORTED:
+            deliveries.append(event["data"])
+    return deliveries
 
 
 def first_statuses(deliveries: list[dict]) -> dict[str, dict[str, dict]]:

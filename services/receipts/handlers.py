@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from receipts import domain
-from shared.events import CAMPAIGN_LAUNCHED, DELIVERY_REPORTED
+from shared.events import CAMPAIGN_LAUNCHED
 
 log = logging.getLogger(__name__)
 
@@ -17,17 +17,19 @@ class UnknownCampaign(Exception):
 def apply_batch(events: list[dict], *, store) -> dict[str, dict[str, int]]:
     """The consumer's handler: learn launched campaigns, then apply deliveries of known ones.
 
-    Deliveries of unknown campaigns are left out and reported by raising UnknownCampaign
-    after the others are applied (the loop then retries the batch event by event,
-    which for the applied ones changes nothing)."""
+    Deliveries come from `deliveries.reported` (one per callback) and, for logs and
+    queues from before it, `delivery.reported` (one per receipt). Deliveries of
+    unknown campaigns are left out and reported by raising UnknownCampaign after
+    the others are applied (the loop then retries the batch event by event, which
+    for the applied ones, including the known part of a callback, changes nothing)."""
     launches = [e["data"] for e in events if e["event_type"] == CAMPAIGN_LAUNCHED]
     if launches:
         store.remember_campaigns(launches)
-    deliveries = [e for e in events if e["event_type"] == DELIVERY_REPORTED]
-    known = store.known_campaigns({e["data"]["campaign_id"] for e in deliveries})
-    unknown = sorted({e["data"]["campaign_id"] for e in deliveries} - known)
-    counts = apply_deliveries([e for e in deliveries if e["data"]["campaign_id"] in known],
-                              store=store)
+    deliveries = domain.deliveries_in(events)
+    campaigns = {delivery["campaign_id"] for delivery in deliveries}
+    known = store.known_campaigns(campaigns)
+    unknown = sorted(campaigns - known)
+    counts = record_deliveries([d for d in deliveries if d["campaign_id"] in known], store=store)
     if unknown:
         log.warning("receipts of unknown campaigns", extra={"campaigns": unknown[:20]})
         raise UnknownCampaign(f"receipts of campaigns never launched: {unknown[:5]}")
@@ -35,23 +37,27 @@ def apply_batch(events: list[dict], *, store) -> dict[str, dict[str, int]]:
 
 
 def report_receipts(receipts: list[dict], *, event_log, correlation_id: str) -> int:
-    """Append one `delivery.reported` per distinct receipt (one log append); returns how many.
-
-    Durable in the log once this returns, so the webhook may acknowledge."""
-    events = domain.deliveries_reported(receipts, correlation_id)
-    event_log.append(events)
-    return len(events)
+    """Append the callback's ONE `deliveries.reported` event; returns how many distinct
+    receipts it holds. Durable in the log once this returns, so the webhook may acknowledge."""
+    event = domain.deliveries_reported(receipts, correlation_id)
+    event_log.append([event])
+    return len(event["data"]["receipts"])
 
 
 def apply_deliveries(events: list[dict], *, store) -> dict[str, dict[str, int]]:
-    """Apply a batch of `delivery.reported` events; idempotent, returns counts per campaign.
+    """Apply the deliveries of `delivery.reported` / `deliveries.reported` events, in
+    order; idempotent, returns counts per campaign."""
+    return record_deliveries(domain.deliveries_in(events), store=store)
 
-    Per campaign: the statuses are inserted first (the first final status of a
-    message wins; a later or repeated receipt inserts nothing), then every
-    message of the batch is inserted into the collection of its WINNING status
-    (read back by _id for those that lost, which also repairs a crash between
-    the two inserts), then the stats cache is refreshed from collStats."""
-    deliveries = [event["data"] for event in events]
+
+def record_deliveries(deliveries: list[dict], *, store) -> dict[str, dict[str, int]]:
+    """Apply deliveries (in order: the first final status of a message wins).
+
+    Per campaign: the statuses are inserted first (a later or repeated receipt
+    inserts nothing), then every message of the batch is inserted into the
+    collection of its WINNING status (read back by _id for those that lost,
+    which also repairs a crash between the two inserts), then the stats cache
+    is refreshed from collStats."""
     counts = {}
     for campaign_id, by_message in domain.first_statuses(deliveries).items():
         inserted = store.record_statuses(campaign_id, list(by_message.values()))

@@ -1,4 +1,5 @@
-"""Applying delivery.reported batches, with a hand-written in-memory store."""
+"""Applying deliveries.reported (and older delivery.reported) batches, with a hand-written
+in-memory store."""
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,7 @@ from receipts import domain
 from receipts.handlers import UnknownCampaign, apply_batch, apply_deliveries, report_receipts
 
 from shared.envelope import new_event
-from shared.events import CAMPAIGN_LAUNCHED
+from shared.events import CAMPAIGN_LAUNCHED, DELIVERIES_REPORTED, DELIVERY_REPORTED
 
 
 class FakeStore:
@@ -48,10 +49,21 @@ class FakeStore:
                 "failed": len(self.outcomes.get((campaign_id, "FAILED"), ()))}
 
 
+def _receipts(pairs):
+    return [{"message_id": m, "status": s, "reported_at": "2026-01-01T00:00:00+00:00"}
+            for m, s in pairs]
+
+
 def _events(pairs):
-    receipts = [{"message_id": m, "status": s, "reported_at": "2026-01-01T00:00:00+00:00"}
-                for m, s in pairs]
-    return domain.deliveries_reported(receipts, "corr")
+    """One `deliveries.reported` event for the whole callback."""
+    return [domain.deliveries_reported(_receipts(pairs), "corr")]
+
+
+def _old_events(pairs):
+    """One `delivery.reported` per receipt, as logged before `deliveries.reported`."""
+    return [new_event(DELIVERY_REPORTED, domain.delivery_of(receipt), producer="receipts",
+                      event_id=domain.delivery_event_id(receipt["message_id"], receipt["status"]))
+            for receipt in _receipts(pairs)]
 
 
 def test_counts_follow_first_final_status():
@@ -100,7 +112,10 @@ def test_report_appends_one_batch_of_events():
     receipts = [{"message_id": "c.1.0", "status": "SENT", "reported_at": "2026-01-01T00:00:00Z"},
                 {"message_id": "c.1.0", "status": "SENT", "reported_at": "2026-01-01T00:00:00Z"}]
     assert report_receipts(receipts, event_log=log, correlation_id="x") == 1
-    assert len(log.batches) == 1 and log.batches[0][0]["event_type"] == "delivery.reported"
+    (batch,) = log.batches
+    (event,) = batch
+    assert event["event_type"] == DELIVERIES_REPORTED
+    assert [r["message_id"] for r in event["data"]["receipts"]] == ["c.1.0"]
 
 
 def _launched(campaign_id):
@@ -121,3 +136,32 @@ def test_receipts_of_unknown_campaigns_raise_after_the_known_ones_are_applied():
         apply_batch(_events([("c.1.0", "SENT"), ("x.1.0", "SENT")]), store=store)
     assert store.refresh_stats("c") == {"sent": 1, "failed": 0}
     assert "x" not in store.statuses
+
+
+def test_old_per_receipt_events_apply_like_a_callback_event():
+    pairs = [("c.1.0", "SENT"), ("c.1.1", "FAILED"), ("c.1.0", "FAILED")]
+    old, new = FakeStore(), FakeStore()
+    assert apply_deliveries(_old_events(pairs), store=old) == {"c": {"sent": 1, "failed": 1}}
+    assert apply_deliveries(_events(pairs), store=new) == {"c": {"sent": 1, "failed": 1}}
+    assert old.statuses == new.statuses == {"c": {"c.1.0": "SENT", "c.1.1": "FAILED"}}
+
+
+def test_a_batch_mixing_old_and_new_events_applies_them_in_order():
+    store = FakeStore()
+    events = _old_events([("c.1.0", "FAILED")]) + _events([("c.1.0", "SENT"), ("c.1.1", "SENT")])
+    assert apply_batch([_launched("c")] + events, store=store) == {"c": {"sent": 1, "failed": 1}}
+    assert store.statuses["c"] == {"c.1.0": "FAILED", "c.1.1": "SENT"}
+
+
+def test_a_callback_mixing_known_and_unknown_campaigns_applies_the_known_part_once():
+    store = FakeStore()
+    apply_batch([_launched("c")], store=store)
+    event = _events([("c.1.0", "SENT"), ("x.1.0", "SENT"), ("c.1.1", "FAILED")])
+    for _retry in range(3):  # the consumer retries the event, then dead-letters it
+        with pytest.raises(UnknownCampaign):
+            apply_batch(event, store=store)
+    assert store.refresh_stats("c") == {"sent": 1, "failed": 1}
+    assert "x" not in store.statuses
+    apply_batch([_launched("x")], store=store)  # its launch was late: the next retry applies it
+    assert apply_batch(event, store=store) == {"c": {"sent": 1, "failed": 1},
+                                                "x": {"sent": 1, "failed": 0}}

@@ -8,6 +8,7 @@ from receipts.config import DEVELOPMENT_WEBHOOK_SECRET, InsecureConfig, Receipts
 from receipts.schemas import ReceiptBatchSchema
 
 from shared import envelope
+from shared.envelope import new_event
 from shared.config import Settings
 
 SECRET = "s3cret"
@@ -46,23 +47,53 @@ def test_campaign_is_the_part_before_the_first_dot():
     assert domain.campaign_of("bad$id.1.2") is None
 
 
-def test_one_event_per_message_and_status_with_deterministic_ids():
+def test_one_event_per_callback_with_distinct_receipts_and_a_deterministic_id():
     receipts = [
         {"message_id": "c1.1.0", "status": "SENT", "reported_at": "2026-01-01T00:00:00+00:00",
          "metadata": {"customer_external_id": "cust-0"}},
         {"message_id": "c1.1.0", "status": "SENT", "reported_at": "2026-01-01T00:00:01+00:00"},
         {"message_id": "c1.1.0", "status": "FAILED", "reported_at": "2026-01-01T00:00:02+00:00"},
+        {"message_id": "c2.1.7", "status": "FAILED", "reported_at": "2026-01-01T00:00:03+00:00",
+         "reason": "UNREACHABLE"},
     ]
-    events = domain.deliveries_reported(receipts, "corr")
-    assert [e["data"]["status"] for e in events] == ["SENT", "FAILED"]
-    assert events[0]["event_id"] == domain.delivery_event_id("c1.1.0", "SENT")
-    assert events[0]["data"]["campaign_id"] == "c1"
-    assert events[0]["data"]["customer_external_id"] == "cust-0"
-    again = domain.deliveries_reported(receipts[:1], "other")
-    assert again[0]["event_id"] == events[0]["event_id"]
-    # The events pass their own schema (what the consumer will load).
-    for event in events:
-        assert envelope.decode(envelope.encode(event))["data"]["message_id"] == "c1.1.0"
+    event = domain.deliveries_reported(receipts, "corr")
+    assert event["event_type"] == "deliveries.reported"
+    items = event["data"]["receipts"]
+    assert [(i["message_id"], i["status"]) for i in items] == [
+        ("c1.1.0", "SENT"), ("c1.1.0", "FAILED"), ("c2.1.7", "FAILED")]
+    assert items[0]["campaign_id"] == "c1" and items[2]["campaign_id"] == "c2"
+    assert items[0]["customer_external_id"] == "cust-0"
+    assert items[0]["reported_at"] == "2026-01-01T00:00:00+00:00"
+    assert items[2]["reason"] == "UNREACHABLE"
+    # A retried callback (any order, other correlation) is the same event; another set is not.
+    again = domain.deliveries_reported(list(reversed(receipts)), "other")
+    assert again["event_id"] == event["event_id"]
+    assert domain.deliveries_reported(receipts[:1], "corr")["event_id"] != event["event_id"]
+    # The event passes its own schema (what the consumer will load).
+    loaded = envelope.decode(envelope.encode(event))
+    assert [i["message_id"] for i in loaded["data"]["receipts"]] == ["c1.1.0", "c1.1.0", "c2.1.7"]
+
+
+def test_a_callback_event_with_a_foreign_message_id_is_a_bad_event():
+    good = {"message_id": "c1.1.0", "status": "SENT", "reported_at": "2026-01-01T00:00:00Z"}
+    event = domain.deliveries_reported([good, {**good, "message_id": "c1.1.1"}], "corr")
+    event["data"]["receipts"][1]["message_id"] = "not ours"
+    with pytest.raises(envelope.BadEvent):
+        envelope.decode(envelope.encode(event))
+    event["data"]["receipts"] = []
+    with pytest.raises(envelope.BadEvent):
+        envelope.decode(envelope.encode(event))
+
+
+def test_old_delivery_reported_events_are_still_read():
+    old = new_event("delivery.reported", {
+        "message_id": "c1.1.0", "campaign_id": "c1", "status": "SENT",
+        "reported_at": "2026-01-01T00:00:00+00:00"}, producer="receipts",
+        event_id=domain.delivery_event_id("c1.1.0", "SENT"))
+    loaded = envelope.decode(envelope.encode(old))
+    assert domain.deliveries_in([loaded])[0]["message_id"] == "c1.1.0"
+    with pytest.raises(envelope.BadEvent):
+        envelope.decode(envelope.encode({**old, "data": {**old["data"], "message_id": "x"}}))
 
 
 def test_first_status_in_a_batch_wins_per_campaign():

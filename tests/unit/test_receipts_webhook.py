@@ -46,7 +46,10 @@ def test_signed_receipts_become_events():
                                                      "status": "FAILED", "reason": "UNREACHABLE"}]})
     assert response.status_code == 200, response.json
     (batch,) = dependencies.batches
-    assert [event["data"]["status"] for event in batch] == ["SENT", "FAILED"]
+    (event,) = batch  # one event per callback
+    assert event["event_type"] == "deliveries.reported"
+    assert [item["status"] for item in event["data"]["receipts"]] == ["SENT", "FAILED"]
+    assert event["data"]["receipts"][1]["reason"] == "UNREACHABLE"
 
 
 def test_bad_signature_is_401_and_logs_nothing():
