@@ -19,7 +19,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 @pytest.fixture(scope="session")
 def ui_suite():
-    with running_suite("ui", {"CRM_DEV_LOGIN": "1", "CRM_ENV": "development"}) as started:
+    # Small vendor batches: a paced campaign is still sending when a test pauses it.
+    with running_suite("ui", {"CRM_DEV_LOGIN": "1", "CRM_ENV": "development",
+                              "CAMPAIGNS_SEND_BATCH_SIZE": "5"}) as started:
         yield started
 
 

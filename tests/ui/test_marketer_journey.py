@@ -201,3 +201,30 @@ def test_a_marketer_finds_a_customer_and_opens_the_profile(new_page, customers):
     expect(page.locator("#customer-visits")).to_have_text("3")
     expect(page.locator("#customer-profile")).to_contain_text("ui3@example.com")
     shot(page, "customer")
+
+
+def test_a_marketer_pauses_resumes_and_cancels_a_sending_campaign(new_page, customers, ui_api):
+    launched = ui_api.post(f"{ui_api.base_url}/api/v1/campaigns", timeout=30, json={
+        "name": "Slow drip", "rules": {"field": "city", "op": "eq", "value": CITY},
+        "message": "Hi {first_name|there}", "send_rate": 2})  # 40 customers: ~20 s of sending
+    assert launched.status_code == 201, launched.text
+    page = new_page()
+    dev_sign_in(page, "marketer")
+    page.goto(f"/campaigns/{launched.json()['id']}")
+    status = page.locator("#campaign-status")
+    page.get_by_role("button", name="Pause sending").click()
+    expect(status).to_have_text("paused")
+    expect(page.locator("#control-result")).to_contain_text("Paused")
+    expect(page.get_by_role("button", name="Pause sending")).to_have_count(0)
+    shot(page, "campaign_paused")
+    page.get_by_role("button", name="Resume sending").click()
+    expect(status).not_to_have_text("paused")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel campaign").click()
+    expect(status).to_have_text("cancelled")
+    expect(page.locator("#campaign-controls button")).to_have_count(0)
+    numbers = {key: int(page.locator(f"#stat-{key}").inner_text().replace(",", ""))
+               for key in ("audience_size", "sent", "failed", "pending")}
+    assert numbers["audience_size"] == ONLY_CITY
+    assert numbers["sent"] + numbers["failed"] + numbers["pending"] == numbers["audience_size"]
+    shot(page, "campaign_cancelled")

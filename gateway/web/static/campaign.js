@@ -23,7 +23,38 @@
     document.getElementById("campaign-message").textContent = c.message;
     showLint(c.lint);
     if (retry) retry.hidden = !(c.status === "completed" && c.stats.failed > 0);
+    showControls(c);
     if (c.stats.failed !== lastFailed) { lastFailed = c.stats.failed; loadFailed(); }
+  }
+
+  var CONTROLS = {
+    pause: { label: "Pause sending", done: "Paused: nothing more goes to the vendor until you resume." },
+    resume: { label: "Resume sending", done: "Resumed: the messages not sent yet are on their way." },
+    cancel: { label: "Cancel campaign", done: "Cancelled: messages not sent yet will never be sent.",
+              confirm: "Cancel this campaign? Messages not sent yet will never be sent, and this cannot be undone." }
+  };
+  var controls = document.getElementById("campaign-controls"), shownActions = null;
+
+  /* One button per action the campaign accepts right now (the API says which). */
+  function showControls(c) {
+    if (!controls) return;
+    var actions = (c.actions || []).join(",");
+    if (actions === shownActions) return;
+    shownActions = actions;
+    controls.replaceChildren.apply(controls, (c.actions || []).map(function (action) {
+      var spec = CONTROLS[action];
+      if (!spec) return null;
+      return el("button", { type: "button", "class": action === "cancel" ? "danger" : null, text: spec.label,
+        onclick: function (event) {
+          if (spec.confirm && !window.confirm(spec.confirm)) return;
+          event.target.disabled = true;
+          CRM.api("POST", path + "/" + action).then(function (changed) {
+            document.getElementById("control-result").textContent = spec.done;
+            error.hidden = true;
+            show(changed);
+          }, function (problem) { event.target.disabled = false; CRM.showError(error, problem); });
+        } });
+    }).filter(Boolean));
   }
 
   var KINDS = [["sent", "Sent"], ["failed", "Failed"], ["pending", "Pending"]];
@@ -84,7 +115,7 @@
     CRM.api("GET", path).then(function (c) {
       error.hidden = true;
       show(c);
-      if (c.status !== "completed" && c.status !== "failed") setTimeout(poll, 1500);
+      if (["completed", "failed", "cancelled"].indexOf(c.status) < 0) setTimeout(poll, c.status === "paused" ? 5000 : 1500);
     }, function (problem) { CRM.showError(error, problem); setTimeout(poll, 5000); });
   }
 
