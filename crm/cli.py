@@ -15,7 +15,7 @@ import click
 COMMANDS = {
     "up": ("crm.stack", "up"),
     "api-keys": ("gateway.commands", "api_keys"),
-    "replay": ("segments.commands", "replay"),
+    "replay": ("crm.replay", "replay"),
     "seed": ("crm.seed", "seed"),
     "servers": ("crm.cli", "servers"),
 }

@@ -66,6 +66,14 @@ class DeliveryStore:
         self._known_campaigns.update(found)
         return campaign_ids & self._known_campaigns
 
+    def drop_campaign_projections(self, campaign_id: str) -> None:
+        """Forget a campaign's statuses, outcomes and stats (a replay rebuilds them)."""
+        for name in (deliveries_view.statuses(campaign_id),
+                     *(deliveries_view.outcome_collection(campaign_id, status)
+                       for status in (deliveries_view.SENT, deliveries_view.FAILED))):
+            self._db.drop_collection(name)
+        self._db[STATS_COLLECTION].delete_one({"_id": campaign_id})
+
     def refresh_stats(self, campaign_id: str) -> dict[str, int]:
         counts = deliveries_view.campaign_counts(self._db, campaign_id)
         self._db[STATS_COLLECTION].replace_one(
