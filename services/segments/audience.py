@@ -5,19 +5,28 @@ request; it acts once per process, so also in a worker forked after the app
 was built) starts one background thread that:
 
 1. declares this replica's own queue of `profile.updated` (index_feed.py),
-   retrying until the broker answers;
-2. THEN reads every profile from the database into the index (progress in
-   `status()`, in `/readyz` and in the logs); an update written meanwhile is
-   in what it reads or waits in the queue, and versions make both harmless;
+   retrying until the broker answers, noting whether it existed already;
+2. THEN takes back the index the previous process of this replica saved at
+   its graceful stop (index_snapshot.py), if the queue existed and the
+   profiles were not rebuilt since; otherwise reads every profile from the
+   database into the index (progress in `status()`, in `/readyz` and in the
+   logs); an update written meanwhile is in what it reads or waits in the
+   queue, and versions make both harmless;
 3. then consumes the queue forever (index_feed.IndexFeed, own connection),
    and starts answering `audience.requested` from the queue shared by all
    replicas (shared.consumer.Consumer), only now, with a whole index.
 
 The index lives in process memory: run the API as ONE gunicorn worker (with
 threads); more workers would each load and feed their own copy.
+
+`stop()` is the graceful stop (registered with atexit, which a gunicorn worker
+runs on SIGTERM and SIGINT/SIGQUIT after its last request): the feed stops
+between batches and, while it still holds the queue, saves the index when
+`config.snapshot_dir` is set.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -30,6 +39,7 @@ from segments.audience_stream import answer_request
 from segments.bootstrap import segments_event_log
 from segments.config import SegmentsConfig
 from segments.index_feed import IndexFeed
+from segments.index_snapshot import IndexSnapshot
 from segments.profiles import is_stub, version_of
 from segments.segments_store import AudienceStore
 from segments.store import ProfileStore, SegmentsDatabase
@@ -72,6 +82,9 @@ class AudienceHolder:
         self._threads: list[threading.Thread] = []
         self._feed: IndexFeed | None = None
         self._audience_consumer: Consumer | None = None
+        self._generation: str | None = None  # of the profiles the index was built from
+        self._snapshot = (IndexSnapshot(config.snapshot_dir, config.index_queue)
+                          if config.snapshot_dir else None)
 
     @property
     def ready(self) -> bool:
@@ -97,8 +110,10 @@ class AudienceHolder:
             self.index = AudienceIndex()
             self._status = {"state": "starting"}
             self._start_thread(self._run, "audience-index")
+            atexit.register(self.stop)
 
     def stop(self, timeout: float = 10.0) -> None:
+        atexit.unregister(self.stop)
         self._stopping.set()
         for worker in (self._feed, self._audience_consumer):
             if worker is not None:
@@ -117,12 +132,17 @@ class AudienceHolder:
             self._feed = IndexFeed(config.settings, config.index_queue, self._apply_updates,
                                    expires_ms=config.index_queue_expires_ms,
                                    prefetch=config.index_feed_prefetch,
-                                   on_queue_lost=self._reload)
+                                   on_queue_lost=self._reload,
+                                   on_consuming=self._snapshot_outdated,
+                                   on_stopping=self._save_snapshot)
             self._status = {"state": "declaring", "queue": config.index_queue}
-            self._feed.declare()
+            queue_existed = self._feed.declare()
             if self._stopping.is_set():
                 return
-            self._load_until_done(self.index, "loading")
+            if not self._restore(queue_existed):
+                self._load_until_done(self.index, "loading")
+            if self._stopping.is_set():
+                return
             self._status = {"state": "ready", **self._last_load}
             self._start_thread(self._feed.run, "index-feed")
             if not self._stopping.is_set():
@@ -131,20 +151,83 @@ class AudienceHolder:
             self._status = {"state": "failed"}
             log.exception("the audience index failed to start")
 
-    def _load_until_done(self, index: AudienceIndex, state: str) -> None:
-        """Load, starting over (harmlessly: newest version wins) while the database is down."""
+    def _restore(self, queue_existed: bool) -> bool:
+        """Take back the snapshot if it is good for this start (it is deleted either way)."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            return False
+        if not snapshot.exists():
+            log.info("no index snapshot; reading every profile", extra={"path": str(snapshot.path)})
+            return False
+        if not queue_existed:
+            log.info("index snapshot not used: the replica queue did not survive the downtime "
+                     "(updates were lost with it); reading every profile",
+                     extra={"queue": self._config.index_queue})
+            snapshot.discard("replica queue gone")
+            return False
+        self._status = {"state": "restoring"}
+        generation = self._until_done(lambda: self._database.profiles_generation().current(),
+                                      "reading the profiles generation")
+        if generation is None:
+            return False
+        restored, why = snapshot.take(generation)
+        if restored is None:
+            log.info("index snapshot not used: %s; reading every profile", why,
+                     extra={"path": str(snapshot.path)})
+            return False
+        self.index, self._generation = restored.index, generation
+        self._last_load = {"loaded": 0, "restored": len(restored.index),
+                           "seconds": restored.seconds}
+        log.info("audience index restored from its snapshot", extra=self._last_load)
+        return True
+
+    def _snapshot_outdated(self) -> None:
+        """The feed is about to ack: a snapshot still on disk (another process of this
+        replica saved it, ours was taken at start) would miss what it acks."""
+        if self._snapshot is not None:
+            self._snapshot.discard("the replica queue is consumed again")
+
+    def _save_snapshot(self, still_ours) -> None:
+        """The feed stopped between batches and still holds the queue (on_stopping)."""
+        snapshot = self._snapshot
+        if snapshot is None or not self._stopping.is_set():
+            return
+        if self._status["state"] != "ready" or self._generation is None:
+            log.info("no index snapshot: the index is not whole",
+                     extra={"state": self._status["state"]})
+            return
+        try:
+            written = snapshot.write(self.index, self._generation)
+        except Exception:
+            log.exception("index snapshot not written")
+            snapshot.discard("failed write")
+            return
+        if not still_ours():  # another process may have taken the queue meanwhile
+            snapshot.discard("the replica queue was lost while saving")
+            return
+        log.info("index snapshot written", extra={"path": str(snapshot.path), **written})
+
+    def _until_done(self, action, what: str):
+        """action()'s result, retried while the database is down; None once stopping."""
         delay = 0.5
         while not self._stopping.is_set():
             try:
-                self._load(index, state)
-                return
+                return action()
             except PyMongoError as error:
-                log.warning("index load failed; retrying in %.1fs", delay,
+                log.warning("%s failed; retrying in %.1fs", what, delay,
                             extra={"error": repr(error)})
                 self._stopping.wait(delay)
                 delay = min(delay * 2, 10.0)
+        return None
+
+    def _load_until_done(self, index: AudienceIndex, state: str) -> None:
+        """Load, starting over (harmlessly: newest version wins) while the database is down."""
+        self._until_done(lambda: self._load(index, state), "index load")
 
     def _load(self, index: AudienceIndex, state: str) -> None:
+        # Read before the profiles: a replay during the read renews it after, so the
+        # index is never saved under a generation newer than what it read.
+        generation = self._database.profiles_generation().current()
         store = self._database.profiles()
         total = store.estimated_count()
         started = last_log = time.monotonic()
@@ -162,12 +245,15 @@ class AudienceHolder:
         read = load_index(index, store, batch_size=self._config.index_load_batch,
                           progress=progress)
         self._last_load = {"loaded": read, "seconds": round(time.monotonic() - started, 1)}
+        self._generation = generation
         log.info("audience index loaded", extra={**self._last_load, "index_size": len(index)})
 
     def _reload(self) -> None:
         """The queue was lost (updates missed): build a fresh index, keep serving the old."""
         fresh = AudienceIndex()
         self._load_until_done(fresh, "reloading")
+        if self._stopping.is_set():
+            return  # perhaps half loaded: keep the old index to the end
         self.index = fresh
         self._status = {"state": "ready", **self._last_load}
 

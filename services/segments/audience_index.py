@@ -21,11 +21,12 @@ that snapshot of rows; an id removed meanwhile is skipped.
 """
 from __future__ import annotations
 
+import pickle
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -73,8 +74,34 @@ class AudienceIndex:
     def __len__(self) -> int:
         return len(self._row_of)
 
+    def __getstate__(self) -> dict:
+        """What pickle keeps: everything but the lock, and not `_row_of`, which is
+        `_ids` inverted (rebuilt on load). Pickle through `dump`, which holds the lock."""
+        state = dict(self.__dict__)
+        del state["_lock"], state["_row_of"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._row_of = {external_id: row for row, external_id in enumerate(self._ids)
+                        if external_id is not None}
+
     def __contains__(self, external_id: str) -> bool:
         return external_id in self._row_of
+
+    def dump(self, file: BinaryIO) -> None:
+        """The whole index into `file` (pickle protocol 5), consistent: under the lock."""
+        with self._lock:
+            pickle.dump(self, file, protocol=5)
+
+    @classmethod
+    def load(cls, file: BinaryIO) -> AudienceIndex:
+        """An index written by `dump` (our own file: pickle runs code, never load another's)."""
+        index = pickle.load(file)  # noqa: S301
+        if not isinstance(index, cls):
+            raise TypeError(f"not an audience index: {type(index).__name__}")
+        return index
 
     def version(self, external_id: str) -> int | None:
         with self._lock:

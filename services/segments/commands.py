@@ -9,7 +9,9 @@ order without a document.
 
 Each rebuilt profile gets the version after the one it replaces; running
 audience indexes (the segments API) keep their pre-replay copies until they
-restart, so restart the segments API after a replay.
+restart, so restart the segments API after a replay. The replay also renews
+the profiles generation (store.ProfilesGeneration), so that restart reads the
+profiles again instead of taking back an index snapshot (index_snapshot.py).
 
 Run it with the live projector stopped: the projector caches profiles and
 would write its cached (pre-swap) copies over rebuilt ones. The command checks
@@ -37,7 +39,7 @@ from segments.profiles import (
     with_version,
 )
 from segments.order_store import ORDERS, ORDERS_REBUILD, ORDERS_RETIRED, OrderRebuild
-from segments.store import REBUILD, ProfileStore, swap_in_rebuild
+from segments.store import REBUILD, ProfileStore, ProfilesGeneration, swap_in_rebuild
 from shared import broker, mongo
 from shared.events import ORDER_PLACED
 from shared.outbox import read_log
@@ -86,6 +88,10 @@ def rebuild_profiles(log_db: Database, segments_db: Database, *, progress_every:
     as it more likely means the wrong database (prefix) than an empty shop."""
     summary = ReplaySummary()
     started = time.monotonic()
+    # Renewed before the swap (a crash after it must not leave the old generation) and
+    # after it (an index loading during the swap may have read the old profiles).
+    generation = ProfilesGeneration(segments_db)
+    generation.renew()
     orders = OrderRebuild(segments_db)
     profiles = fold_log(log_db, summary, progress_every=progress_every, echo=echo,
                         orders=orders)
@@ -106,6 +112,7 @@ def rebuild_profiles(log_db: Database, segments_db: Database, *, progress_every:
                                    "profiles left untouched")
     swap_in_rebuild(segments_db, ORDERS, ORDERS_REBUILD, ORDERS_RETIRED)
     swap_in_rebuild(segments_db)
+    generation.renew()
     summary.write_seconds = time.monotonic() - started - summary.fold_seconds
     return summary
 

@@ -6,6 +6,7 @@ import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from shared.config import SERVICE_PORTS, Settings
 
@@ -19,6 +20,12 @@ def default_replica_id(env: Mapping[str, str]) -> str:
     reuses its queue (whatever waited there is older than the reload anyway)."""
     port = env.get("SEGMENTS_PORT", str(SERVICE_PORTS[SERVICE]))
     return re.sub(r"[^A-Za-z0-9_.-]", "-", f"{socket.gethostname()}-{port}")
+
+
+def default_snapshot_dir(env: Mapping[str, str]) -> str:
+    """`<CRM_VAR_DIR>/segments`; CRM_VAR_DIR defaults to `./var` (`crm up` runs every
+    process in the checkout, so that is the checkout's var/)."""
+    return str(Path(env.get("CRM_VAR_DIR") or "var").absolute() / SERVICE)
 
 
 def _flag(value: str) -> bool:
@@ -51,6 +58,10 @@ class SegmentsConfig:
     index_queue_expires_ms: int = 3_600_000
     index_load_batch: int = 5000
     index_feed_prefetch: int = 2000
+    # Where a graceful stop saves the index for the next start (index_snapshot.py).
+    # from_env(): SEGMENTS_SNAPSHOT_DIR, else <CRM_VAR_DIR>/segments; None (a config
+    # built in code) saves nothing.
+    snapshot_dir: str | None = None
     audience_chunk_size: int = 1000
 
     @classmethod
@@ -74,6 +85,7 @@ class SegmentsConfig:
             index_queue_expires_ms=int(env.get("SEGMENTS_INDEX_QUEUE_EXPIRES_MS",
                                                cls.index_queue_expires_ms)),
             index_load_batch=int(env.get("SEGMENTS_INDEX_LOAD_BATCH", cls.index_load_batch)),
+            snapshot_dir=env.get("SEGMENTS_SNAPSHOT_DIR") or default_snapshot_dir(env),
         )
 
     @property

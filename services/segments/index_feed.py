@@ -68,7 +68,16 @@ class IndexFeed:
 
     def __init__(self, settings: Settings, queue: str, apply: Callable[[list[dict]], None], *,
                  expires_ms: int, prefetch: int = 2000, batch_wait: float = 0.05,
-                 on_queue_lost: Callable[[], None] | None = None):
+                 on_queue_lost: Callable[[], None] | None = None,
+                 on_consuming: Callable[[], None] | None = None,
+                 on_stopping: Callable[[Callable[[], bool]], None] | None = None):
+        """`on_consuming()`: runs once the queue is ours, before the first ack.
+        `on_stopping(still_ours)`: runs when stop() ends consuming, after the last
+        applied batch was acked and while this consumer still holds the queue (no
+        other process can take a message meanwhile); `still_ours()` tells whether
+        it still does."""
+        self._on_consuming = on_consuming
+        self._on_stopping = on_stopping
         self._settings = settings
         self._queue = queue
         self._apply = apply
@@ -97,17 +106,23 @@ class IndexFeed:
                             "index feed: broker unavailable; retrying",
                             extra={"error": repr(state.outcome.exception())}))
 
-    def declare(self) -> None:
-        """Declare the queue (retrying until the broker answers or stop())."""
+    def declare(self) -> bool:
+        """Declare the queue (retrying until the broker answers or stop()); returns
+        whether it existed before (it survived since this replica last used it)."""
+        existed: list[bool] = []
+
         def once() -> None:
             connection = broker.connect(self._settings)
             try:
+                if not existed:  # the first answer: a retry may find our own declaration
+                    existed.append(self._queue_exists(connection))
                 declare_index_queue(connection.channel(), self._settings, self._queue,
                                     self._expires_ms)
             finally:
                 _close(connection)
 
         self._run_until_stopped(once)
+        return bool(existed) and existed[0]
 
     def run(self) -> None:
         """Consume until stop(), reconnecting after broker failures."""
@@ -166,6 +181,8 @@ class IndexFeed:
                           "API as one worker, and give each replica its own "
                           "SEGMENTS_REPLICA_ID", extra={"queue": self._queue})
             raise
+        if self._on_consuming is not None:
+            self._on_consuming()
         self._consuming.set()
         log.info("index feed consuming", extra={"queue": self._queue})
         while not self._stopping.is_set():
@@ -175,6 +192,10 @@ class IndexFeed:
             if pending:
                 batch, pending[:] = list(pending), []
                 self._apply_batch(channel, batch)
+        # Stopped between batches: whatever was acked is applied. The messages received
+        # but not applied go back to the queue when the connection closes, after this.
+        if self._on_stopping is not None:
+            self._on_stopping(lambda: _still_consuming(connection, channel, cancelled))
 
     def _apply_batch(self, channel, batch: list[tuple]) -> None:
         updates = []
@@ -202,6 +223,14 @@ class IndexFeed:
             except Exception:
                 log.exception("profile update skipped",
                               extra={"external_id": update.get("external_id")})
+
+
+def _still_consuming(connection, channel, cancelled: list) -> bool:
+    try:
+        connection.process_data_events(time_limit=0)
+    except AMQPError:
+        return False
+    return channel.is_open and not cancelled
 
 
 def _close(connection) -> None:

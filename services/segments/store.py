@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from pymongo import MongoClient, ReplaceOne
 from pymongo.database import Database
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from segments.profiles import BOOKKEEPING
 from shared import mongo
@@ -28,6 +29,8 @@ from shared.mongo import UPDATE_CHUNK, bulk_write_chunked, insert_many_new
 PROFILES = "profiles"
 REBUILD = "profiles_rebuild"
 RETIRED = "profiles_retired"
+INDEX_META = "index_meta"
+GENERATION = "generation"
 INSERT_CHUNK = 1000
 # FerretDB answers a few requests at once faster than one after another (measured:
 # reads by `_id` ~1.6x with 4 threads, replaces ~1.3x with 2); more only adds contention.
@@ -134,6 +137,31 @@ class ProfileStore:
         self._db.create_collection(self._profiles.name)
 
 
+class ProfilesGeneration:
+    """Which build of `profiles` this is: a uuid in `index_meta` {_id: "generation"},
+    renewed by `crm replay profiles` (commands.py). An audience index snapshot
+    (index_snapshot.py) is only good for the generation it was built from."""
+
+    def __init__(self, db: Database):
+        self._meta = db[INDEX_META]
+
+    def current(self) -> str:
+        """The generation, created on first use."""
+        document = self._meta.find_one({"_id": GENERATION})
+        if document is None:
+            try:
+                self._meta.insert_one({"_id": GENERATION, "value": uuid.uuid4().hex})
+            except DuplicateKeyError:
+                pass  # another process created it first: theirs it is
+            document = self._meta.find_one({"_id": GENERATION})
+        return document["value"]
+
+    def renew(self) -> str:
+        value = uuid.uuid4().hex
+        self._meta.replace_one({"_id": GENERATION}, {"value": value}, upsert=True)
+        return value
+
+
 def swap_in_rebuild(db: Database, live: str = PROFILES, rebuild: str = REBUILD,
                     retired: str = RETIRED) -> None:
     """Make `profiles_rebuild` the live `profiles` collection (or `rebuild` the `live` one).
@@ -173,6 +201,9 @@ class SegmentsDatabase:
 
     def database(self) -> Database:
         return self.client()[self._database_name]
+
+    def profiles_generation(self) -> ProfilesGeneration:
+        return ProfilesGeneration(self.database())
 
     def segments(self):
         from segments.segments_store import SegmentStore  # store.py stays about profiles
