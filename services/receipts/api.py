@@ -14,13 +14,12 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from receipts import handlers
 from receipts.domain import BadSignature, verify_signature
-from receipts.schemas import ReceiptBatchSchema
+from receipts.schemas import load_receipt_batch
 from shared.http import ApiError, json_body
 from shared.logs import log_context
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("receipts_webhook", __name__)
-_batch_schema = ReceiptBatchSchema()
 
 
 @blueprint.post("/webhooks/vendor/receipts")
@@ -39,7 +38,7 @@ def vendor_receipts():
             and len(body["receipts"]) > config.max_receipts:
         raise ApiError(413, "BATCH_TOO_LARGE",
                        f"At most {config.max_receipts} receipts per callback.")
-    receipts = _batch_schema.load(body)["receipts"]
+    receipts = load_receipt_batch(body)
     reported = handlers.report_receipts(receipts, event_log=context.dependencies.event_log,
                                         correlation_id=g.correlation_id)
     with log_context(correlation_id=g.correlation_id):
