@@ -10,6 +10,11 @@ The replica declares the queue BEFORE it loads the profiles from the database
 (audience.py), so an update written during the load is either in the data it
 reads or waiting in the queue; versions make applying both harmless.
 
+`declare()` tells whether the queue existed before: only then may a start
+take back the index snapshot of its previous process (index_snapshot.py),
+which `on_stopping` saves while this consumer still holds the queue and
+`on_consuming` deletes before anything is acked again.
+
 If the queue is found missing on a reconnect (the replica was cut off longer
 than `x-expires`), updates were lost: the queue is declared again and
 `on_queue_lost` (a full reload) runs before consuming resumes.

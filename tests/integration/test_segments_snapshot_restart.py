@@ -1,0 +1,210 @@
+"""A segments API replica restarts from its index snapshot only when that is safe
+(RabbitMQ + FerretDB; the real projector announces the updates).
+
+A graceful stop saves the index; updates announced while the replica is down
+wait in its queue; the next start takes the snapshot back (reading no profile),
+deletes it and applies what waited. No snapshot (a replica killed), a queue
+that did not survive, or profiles rebuilt since: the start reads every profile.
+The last test runs the API under gunicorn and stops it with SIGTERM, as the
+supervisor does.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+import requests
+from segments.store import ProfileStore, ProfilesGeneration, SegmentsDatabase
+from test_profile_harness import customer_upserted, running_projector, wait_for
+from test_segments_harness import clean_up_segments, running_index, segments_config
+
+from shared import broker, mongo
+from shared.publisher import Publisher
+
+pytestmark = pytest.mark.integration
+
+PUNE = {"field": "city", "op": "eq", "value": "pune"}
+
+
+@pytest.fixture
+def config(tmp_path):
+    config = segments_config(snapshot_dir=str(tmp_path / "snapshots"))
+    yield config
+    clean_up_segments(config)
+
+
+@pytest.fixture
+def publisher(config):
+    publisher = Publisher(config.settings)
+    yield publisher
+    publisher.close()
+
+
+@pytest.fixture
+def store(config):
+    client = mongo.connect(config.settings)
+    yield ProfileStore(client[config.database_name])
+    client.close()
+
+
+class CountingDatabase(SegmentsDatabase):
+    """The real database, counting the full reads of `profiles` (index loads)."""
+
+    def __init__(self, config):
+        super().__init__(config.settings, config.database_name)
+        self.scans = 0
+
+    def profiles(self):
+        database, store = self, super().profiles()
+
+        class Counting(ProfileStore):
+            def scan(self, batch_size=5000):
+                database.scans += 1
+                return store.scan(batch_size)
+
+        counting = Counting.__new__(Counting)
+        counting.__dict__.update(store.__dict__)
+        return counting
+
+
+def snapshot_path(config):
+    return os.path.join(config.snapshot_dir, f"{config.index_queue}.snapshot")
+
+
+def waiting(config) -> int:
+    connection = broker.connect(config.settings)
+    try:
+        return connection.channel().queue_declare(config.index_queue,
+                                                  passive=True).method.message_count
+    finally:
+        connection.close()
+
+
+def count(http, rules) -> int:
+    response = http.post("/api/v1/segments/preview", json={"rules": rules})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["count"]
+
+
+def serve_then_stop(config, publisher, store) -> None:
+    """Five customers (two in Pune) through a replica that then stops gracefully;
+    then, while it is down, c2 moves to Pune and c5 (in Pune) arrives."""
+    publisher.publish([customer_upserted(f"c{i}", city="Pune" if i < 2 else "Delhi")
+                       for i in range(5)])
+    wait_for(lambda: all(store.find(f"c{i}") for i in range(5)), "the customers")
+    with running_index(config) as (holder, http):
+        wait_for(lambda: count(http, PUNE) == 2, "two customers in Pune")
+        publisher.publish([customer_upserted("c3", city="Pune")])  # through the feed
+        wait_for(lambda: count(http, PUNE) == 3, "c3 moving to Pune")
+    publisher.publish([customer_upserted("c4", city="Pune")])
+    publisher.publish([customer_upserted("c5", city="Pune")])
+    wait_for(lambda: waiting(config) >= 2, "the updates waiting in the replica queue")
+
+
+def test_a_gracefully_stopped_replica_restarts_from_its_snapshot(config, publisher, store):
+    with running_projector(config):
+        serve_then_stop(config, publisher, store)
+        assert os.path.exists(snapshot_path(config))
+        database = CountingDatabase(config)
+        with running_index(config, database) as (holder, http):
+            assert database.scans == 0, "the restart read the profiles"
+            assert holder.status()["restored"] == 5 and holder.status()["loaded"] == 0
+            assert not os.path.exists(snapshot_path(config))
+            wait_for(lambda: count(http, PUNE) == 5, "the updates announced while down")
+            assert len(holder.index) == 6
+            publisher.publish([customer_upserted("c0", city="Delhi")])
+            wait_for(lambda: count(http, PUNE) == 4, "updates flowing after the restart")
+        assert os.path.exists(snapshot_path(config))  # and again at this stop
+
+
+def test_a_replica_stopped_without_a_snapshot_reads_every_profile(config, publisher, store):
+    killed = dataclasses.replace(config, snapshot_dir=None)  # as if killed: nothing saved
+    with running_projector(config):
+        serve_then_stop(killed, publisher, store)
+        assert not os.path.exists(snapshot_path(config))
+        database = CountingDatabase(config)
+        with running_index(config, database) as (holder, http):
+            assert database.scans == 1 and "restored" not in holder.status()
+            wait_for(lambda: count(http, PUNE) == 5, "the updates announced while down")
+
+
+def test_a_snapshot_is_not_used_when_the_queue_did_not_survive(config, publisher, store):
+    with running_projector(config):
+        serve_then_stop(config, publisher, store)
+        connection = broker.connect(config.settings)
+        connection.channel().queue_delete(config.index_queue)  # as x-expires would
+        connection.close()
+        database = CountingDatabase(config)
+        with running_index(config, database) as (holder, http):
+            assert database.scans == 1 and "restored" not in holder.status()
+            assert not os.path.exists(snapshot_path(config))
+            assert count(http, PUNE) == 5  # the database has what the queue lost
+
+
+def test_a_snapshot_is_not_used_after_the_profiles_were_rebuilt(config, publisher, store):
+    with running_projector(config):
+        serve_then_stop(config, publisher, store)
+        ProfilesGeneration(store._db).renew()  # as `crm replay profiles` does
+        database = CountingDatabase(config)
+        with running_index(config, database) as (holder, http):
+            assert database.scans == 1 and "restored" not in holder.status()
+            assert not os.path.exists(snapshot_path(config))
+            wait_for(lambda: count(http, PUNE) == 5, "every profile, and what waited")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def gunicorn_api(config, port: int) -> subprocess.Popen:
+    settings = config.settings
+    env = {**os.environ, "CRM_DB_PREFIX": settings.db_prefix,
+           "CRM_QUEUE_PREFIX": settings.queue_prefix, "CRM_EXCHANGE": settings.exchange,
+           "CRM_DEAD_LETTER_EXCHANGE": settings.dead_letter_exchange,
+           "SEGMENTS_REPLICA_ID": config.replica_id, "SEGMENTS_SNAPSHOT_DIR": config.snapshot_dir,
+           "SEGMENTS_PORT": str(port)}
+    return subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+                             "--workers", "1", "--threads", "2", "--graceful-timeout", "10",
+                             "segments.app:create_app()"], env=env)
+
+
+def ready_body(port: int) -> dict | None:
+    try:
+        response = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+    except requests.RequestException:
+        return None
+    return response.json() if response.status_code == 200 else None
+
+
+def test_sigterm_to_gunicorn_saves_the_snapshot_the_next_start_uses(config, publisher, store):
+    port = free_port()
+    with running_projector(config):
+        publisher.publish([customer_upserted(f"c{i}", city="Pune") for i in range(3)])
+        wait_for(lambda: all(store.find(f"c{i}") for i in range(3)), "the customers")
+        for attempt in ("first", "second"):
+            api = gunicorn_api(config, port)
+            try:
+                body = wait_for(lambda: ready_body(port), f"the {attempt} API", timeout=60)
+                if attempt == "second":
+                    assert body["audience_index"]["restored"] == 3
+                    assert not os.path.exists(snapshot_path(config))
+                    wait_for(lambda: requests.post(
+                        f"http://127.0.0.1:{port}/api/v1/segments/preview",
+                        json={"rules": PUNE}, timeout=5).json()["count"] == 4,
+                        "the customer announced while the API was down")
+                else:
+                    assert "restored" not in body["audience_index"]
+            finally:
+                api.send_signal(signal.SIGTERM)
+                assert api.wait(timeout=30) == 0
+            assert os.path.exists(snapshot_path(config))
+            if attempt == "first":
+                publisher.publish([customer_upserted("c3", city="Pune")])
+                wait_for(lambda: waiting(config) >= 1, "the update in the replica queue")
