@@ -206,6 +206,7 @@ class AudienceHolder:
             snapshot.discard("the replica queue was lost while saving")
             return
         log.info("index snapshot written", extra={"path": str(snapshot.path), **written})
+        snapshot.prune(self._config.index_queue_expires_ms / 1000)
 
     def _until_done(self, action, what: str):
         """action()'s result, retried while the database is down; None once stopping."""

@@ -98,6 +98,20 @@ class IndexSnapshot:
             self.path.unlink(missing_ok=True)
         return Restored(index, generation, round(time.monotonic() - started, 2)), "restored"
 
+    def prune(self, older_than_seconds: float) -> None:
+        """Delete the other snapshots here untouched for longer than a replica queue
+        outlives its replica (x-expires): their queues are gone, so no start can use
+        them (suites run under test leave one per run). Deleting a snapshot is
+        always safe: the worst it costs is a full read."""
+        cutoff = time.time() - older_than_seconds
+        for path in self.directory.glob("*.snapshot*"):
+            try:
+                if path != self.path and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    log.info("stale index snapshot deleted", extra={"path": str(path)})
+            except OSError:
+                pass  # gone meanwhile, or not ours to delete
+
     def discard(self, why: str) -> None:
         """Delete the snapshot (and any temporary file a killed writer left)."""
         for path in [self.path, *self.directory.glob(f"{self.path.name}.tmp-*")]:

@@ -1,6 +1,8 @@
 """An audience index saved to its snapshot file and taken back: the same answers,
 a file good for one start only, and refused for another profiles generation."""
 import dataclasses
+import os
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -165,3 +167,17 @@ def test_snapshot_dir_defaults_under_the_var_dir_and_is_off_in_code():
     assert SegmentsConfig.from_env(env).snapshot_dir == "/srv/crm/var/segments"
     env["SEGMENTS_SNAPSHOT_DIR"] = "/data/snap"
     assert SegmentsConfig.from_env(env).snapshot_dir == "/data/snap"
+
+
+def test_snapshots_older_than_the_queue_expiry_are_pruned_but_not_our_own(tmp_path, shop):
+    ours = IndexSnapshot(tmp_path, QUEUE)
+    old = IndexSnapshot(tmp_path, "gone.segments.index.r9")
+    recent = IndexSnapshot(tmp_path, "live.segments.index.r2")
+    for snapshot in (ours, old, recent):
+        snapshot.write(AudienceIndex(), "gen-1")
+    hours_ago = time.time() - 7200
+    for path in (ours.path, old.path):
+        os.utime(path, (hours_ago, hours_ago))
+    ours.prune(3600)
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        [ours.path.name, recent.path.name])
