@@ -44,11 +44,11 @@ def run(n: int, phones: bool, rounds: int) -> dict:
     with tempfile.TemporaryDirectory() as directory:
         snapshot = IndexSnapshot(directory, "bench.segments.index.r1")
         for _ in range(rounds):
-            written = snapshot.write(index, "bench")
+            written = snapshot.write(index, "bench", "bench")
             writes.append(written["seconds"])
             result["megabytes"] = round(written["bytes"] / 1e6, 1)
             started = time.monotonic()
-            restored, why = snapshot.take("bench")
+            restored, why = snapshot.take("bench", "bench")
             loads.append(round(time.monotonic() - started, 2))
             assert restored is not None and len(restored.index) == n, why
             del restored

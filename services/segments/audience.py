@@ -32,6 +32,7 @@ import os
 import threading
 import time
 
+from pika.exceptions import ChannelWrongStateError
 from pymongo.errors import PyMongoError
 
 from segments.audience_index import AudienceIndex
@@ -83,6 +84,7 @@ class AudienceHolder:
         self._feed: IndexFeed | None = None
         self._audience_consumer: Consumer | None = None
         self._generation: str | None = None  # of the profiles the index was built from
+        self._consumer: str | None = None  # recorded when the feed last began consuming
         self._snapshot = (IndexSnapshot(config.snapshot_dir, config.index_queue)
                           if config.snapshot_dir else None)
 
@@ -133,7 +135,7 @@ class AudienceHolder:
                                    expires_ms=config.index_queue_expires_ms,
                                    prefetch=config.index_feed_prefetch,
                                    on_queue_lost=self._reload,
-                                   on_consuming=self._snapshot_outdated,
+                                   on_consuming=self._begin_consuming,
                                    on_stopping=self._save_snapshot)
             self._status = {"state": "declaring", "queue": config.index_queue}
             queue_existed = self._feed.declare()
@@ -166,11 +168,14 @@ class AudienceHolder:
             snapshot.discard("replica queue gone")
             return False
         self._status = {"state": "restoring"}
-        generation = self._until_done(lambda: self._database.profiles_generation().current(),
-                                      "reading the profiles generation")
-        if generation is None:
+        found = self._until_done(lambda: (
+            self._database.profiles_generation().current(),
+            self._database.replica_consumers().last(self._config.index_queue)),
+            "reading the profiles generation")
+        if found is None:
             return False
-        restored, why = snapshot.take(generation)
+        generation, consumer = found
+        restored, why = snapshot.take(generation, consumer)
         if restored is None:
             log.info("index snapshot not used: %s; reading every profile", why,
                      extra={"path": str(snapshot.path)})
@@ -181,23 +186,34 @@ class AudienceHolder:
         log.info("audience index restored from its snapshot", extra=self._last_load)
         return True
 
-    def _snapshot_outdated(self) -> None:
-        """The feed is about to ack: a snapshot still on disk (another process of this
-        replica saved it, ours was taken at start) would miss what it acks."""
+    def _begin_consuming(self) -> None:
+        """The feed holds the queue and is about to ack: any snapshot of it (another
+        process of this replica saved it; ours was taken at start) would miss what
+        it acks. The new consumer id makes every such snapshot refused, wherever it
+        lies; the local file is deleted too. No ack before both."""
         if self._snapshot is not None:
             self._snapshot.discard("the replica queue is consumed again")
+        self._consumer = None
+        try:
+            self._consumer = self._database.replica_consumers().begin(self._config.index_queue)
+        except PyMongoError as error:
+            log.warning("cannot record this replica queue's consumer; consuming later",
+                        extra={"error": repr(error)})
+            self._stopping.wait(1.0)
+            raise ChannelWrongStateError("consumer not recorded") from error
 
     def _save_snapshot(self, still_ours) -> None:
         """The feed stopped between batches and still holds the queue (on_stopping)."""
         snapshot = self._snapshot
         if snapshot is None or not self._stopping.is_set():
             return
-        if self._status["state"] != "ready" or self._generation is None:
+        if (self._status["state"] != "ready" or self._generation is None
+                or self._consumer is None):
             log.info("no index snapshot: the index is not whole",
                      extra={"state": self._status["state"]})
             return
         try:
-            written = snapshot.write(self.index, self._generation)
+            written = snapshot.write(self.index, self._generation, self._consumer)
         except Exception:
             log.exception("index snapshot not written")
             snapshot.discard("failed write")

@@ -9,8 +9,10 @@ when nothing that happened since can be missing from `index + queue`:
   survived the downtime (not expired) and holds every update since the last
   ack (the file is written while the old process still holds the queue's
   exclusive consumer, and kept only if it still holds it after the rename);
-- nobody consumed that queue since: any process that starts consuming it
-  deletes the file first (`discard`), and a loaded file is deleted at once;
+- nobody consumed that queue since: every process that begins consuming it
+  records a new consumer id in the database first (store.ReplicaConsumers),
+  and the snapshot must carry the one still recorded; besides, such a
+  process deletes the file (`discard`), and a loaded file is deleted at once;
 - the profiles were not rebuilt meanwhile (`crm replay profiles` may reset
   versions): the snapshot carries the profiles generation (store.py,
   `ProfilesGeneration`) its index was built from, which must still be the
@@ -56,13 +58,15 @@ class IndexSnapshot:
     def exists(self) -> bool:
         return self.path.exists()
 
-    def write(self, index: AudienceIndex, generation: str) -> dict:
-        """Save `index` (built from profiles `generation`); returns what was written."""
+    def write(self, index: AudienceIndex, generation: str, consumer: str) -> dict:
+        """Save `index` (built from profiles `generation`, fed by the queue consumer
+        recorded as `consumer`); returns what was written."""
         started = time.monotonic()
         self.directory.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}")
         header = {"format": FORMAT, "queue": self.queue, "generation": generation,
-                  "written_at": datetime.now(UTC).isoformat(), "index_size": len(index)}
+                  "consumer": consumer, "written_at": datetime.now(UTC).isoformat(),
+                  "index_size": len(index)}
         try:
             with open(temporary, "wb") as file:
                 pickle.dump(header, file, protocol=5)
@@ -77,9 +81,10 @@ class IndexSnapshot:
         return {**header, "bytes": self.path.stat().st_size,
                 "seconds": round(time.monotonic() - started, 2)}
 
-    def take(self, generation: str) -> tuple[Restored | None, str]:
-        """The index saved for profiles `generation`, or None and why not. The file
-        is deleted whatever the outcome: a snapshot is good for one start only."""
+    def take(self, generation: str, consumer: str | None) -> tuple[Restored | None, str]:
+        """The index saved for profiles `generation` by the queue's last recorded
+        `consumer`, or None and why not. The file is deleted whatever the outcome:
+        a snapshot is good for one start only."""
         started = time.monotonic()
         try:
             file = open(self.path, "rb")  # noqa: SIM115 (closed below, after the unlink)
@@ -87,7 +92,7 @@ class IndexSnapshot:
             return None, "no snapshot"
         try:
             header = pickle.load(file)  # noqa: S301 (our own file)
-            refused = _refusal(header, self.queue, generation)
+            refused = _refusal(header, self.queue, generation, consumer)
             if refused:
                 return None, refused
             index = AudienceIndex.load(file)
@@ -125,7 +130,7 @@ class IndexSnapshot:
                             extra={"path": str(path), "error": repr(error)})
 
 
-def _refusal(header, queue: str, generation: str) -> str | None:
+def _refusal(header, queue: str, generation: str, consumer: str | None) -> str | None:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         return "snapshot of another format"
     if header.get("queue") != queue:
@@ -133,6 +138,8 @@ def _refusal(header, queue: str, generation: str) -> str | None:
     if header.get("generation") != generation:
         return (f"profiles rebuilt since the snapshot (generation {header.get('generation')}, "
                 f"now {generation})")
+    if consumer is None or header.get("consumer") != consumer:
+        return "another process consumed the replica queue since the snapshot"
     return None
 
 

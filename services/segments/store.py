@@ -162,6 +162,25 @@ class ProfilesGeneration:
         return value
 
 
+class ReplicaConsumers:
+    """Which process last began consuming each replica queue (index_feed.py): a uuid
+    in `index_meta` {_id: "consumer <queue>"}, written before that process acks
+    anything. A snapshot (index_snapshot.py) records its writer's, so it is refused
+    once any other process (with any snapshot directory) has consumed the queue."""
+
+    def __init__(self, db: Database):
+        self._meta = db[INDEX_META]
+
+    def last(self, queue: str) -> str | None:
+        document = self._meta.find_one({"_id": f"consumer {queue}"})
+        return None if document is None else document["value"]
+
+    def begin(self, queue: str) -> str:
+        value = uuid.uuid4().hex
+        self._meta.replace_one({"_id": f"consumer {queue}"}, {"value": value}, upsert=True)
+        return value
+
+
 def swap_in_rebuild(db: Database, live: str = PROFILES, rebuild: str = REBUILD,
                     retired: str = RETIRED) -> None:
     """Make `profiles_rebuild` the live `profiles` collection (or `rebuild` the `live` one).
@@ -204,6 +223,9 @@ class SegmentsDatabase:
 
     def profiles_generation(self) -> ProfilesGeneration:
         return ProfilesGeneration(self.database())
+
+    def replica_consumers(self) -> ReplicaConsumers:
+        return ReplicaConsumers(self.database())
 
     def segments(self):
         from segments.segments_store import SegmentStore  # store.py stays about profiles

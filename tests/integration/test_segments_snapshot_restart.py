@@ -4,7 +4,8 @@
 A graceful stop saves the index; updates announced while the replica is down
 wait in its queue; the next start takes the snapshot back (reading no profile),
 deletes it and applies what waited. No snapshot (a replica killed), a queue
-that did not survive, or profiles rebuilt since: the start reads every profile.
+that did not survive, a queue another process consumed since, or profiles
+rebuilt since: the start reads every profile.
 The last test runs the API under gunicorn and stops it with SIGTERM, as the
 supervisor does.
 """
@@ -144,6 +145,23 @@ def test_a_snapshot_is_not_used_when_the_queue_did_not_survive(config, publisher
             assert database.scans == 1 and "restored" not in holder.status()
             assert not os.path.exists(snapshot_path(config))
             assert count(http, PUNE) == 5  # the database has what the queue lost
+
+
+def test_a_snapshot_is_not_used_once_another_process_consumed_the_queue(config, publisher,
+                                                                         store):
+    elsewhere = dataclasses.replace(config, snapshot_dir=None)  # e.g. another snapshot dir
+    with running_projector(config):
+        serve_then_stop(config, publisher, store)
+        with running_index(elsewhere) as (_holder, http):
+            wait_for(lambda: count(http, PUNE) == 5, "the other process applying the updates")
+        assert os.path.exists(snapshot_path(config))
+        publisher.publish([customer_upserted("c0", city="Delhi")])
+        wait_for(lambda: waiting(config) >= 1, "the update in the replica queue")
+        database = CountingDatabase(config)
+        with running_index(config, database) as (holder, http):
+            assert database.scans == 1 and "restored" not in holder.status()
+            assert not os.path.exists(snapshot_path(config))
+            wait_for(lambda: count(http, PUNE) == 4, "every profile, and what waited")
 
 
 def test_a_snapshot_is_not_used_after_the_profiles_were_rebuilt(config, publisher, store):

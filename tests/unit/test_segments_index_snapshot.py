@@ -62,9 +62,9 @@ def answers(index: AudienceIndex) -> dict:
 
 def test_a_restored_index_answers_as_the_saved_one(tmp_path, shop):
     snapshot = IndexSnapshot(tmp_path, QUEUE)
-    written = snapshot.write(shop, "gen-1")
+    written = snapshot.write(shop, "gen-1", "consumer-1")
     assert written["index_size"] == len(shop) == 2999 and written["bytes"] > 0
-    restored, why = snapshot.take("gen-1")
+    restored, why = snapshot.take("gen-1", "consumer-1")
     assert why == "restored" and restored.generation == "gen-1"
     assert answers(restored.index) == answers(shop)
     assert not snapshot.path.exists() and list(tmp_path.iterdir()) == []
@@ -72,8 +72,8 @@ def test_a_restored_index_answers_as_the_saved_one(tmp_path, shop):
 
 def test_a_restored_index_takes_updates_as_the_saved_one_would(tmp_path, shop):
     snapshot = IndexSnapshot(tmp_path, QUEUE)
-    snapshot.write(shop, "gen-1")
-    restored = snapshot.take("gen-1")[0].index
+    snapshot.write(shop, "gen-1", "consumer-1")
+    restored = snapshot.take("gen-1", "consumer-1")[0].index
     later = [{"external_id": "cust-7-1", "version": 5, "city": "Kochi", "tags": ["new"]},
              {"external_id": "cust-7-14", "version": 1, "city": "Agra"},  # older: ignored
              {"external_id": "brand-new", "version": 1, "name": "Zed", "tags": ["VIP"]}]
@@ -85,22 +85,31 @@ def test_a_restored_index_takes_updates_as_the_saved_one_would(tmp_path, shop):
 
 def test_a_snapshot_of_another_profiles_generation_is_refused_and_deleted(tmp_path, shop):
     snapshot = IndexSnapshot(tmp_path, QUEUE)
-    snapshot.write(shop, "gen-1")
-    restored, why = snapshot.take("gen-2")
+    snapshot.write(shop, "gen-1", "consumer-1")
+    restored, why = snapshot.take("gen-2", "consumer-1")
     assert restored is None and "profiles rebuilt" in why
     assert not snapshot.path.exists()
-    assert snapshot.take("gen-1") == (None, "no snapshot")
+    assert snapshot.take("gen-1", "consumer-1") == (None, "no snapshot")
+
+
+def test_a_snapshot_is_refused_once_another_process_consumed_the_queue(tmp_path, shop):
+    snapshot = IndexSnapshot(tmp_path, QUEUE)
+    for consumer_now in ("consumer-2", None):
+        snapshot.write(shop, "gen-1", "consumer-1")
+        restored, why = snapshot.take("gen-1", consumer_now)
+        assert restored is None and why.startswith("another process consumed")
+        assert not snapshot.path.exists()
 
 
 def test_a_snapshot_of_another_queue_or_a_truncated_one_is_refused(tmp_path, shop):
-    IndexSnapshot(tmp_path, "other.segments.index.r1").write(shop, "gen-1")
+    IndexSnapshot(tmp_path, "other.segments.index.r1").write(shop, "gen-1", "consumer-1")
     (tmp_path / "other.segments.index.r1.snapshot").rename(tmp_path / f"{QUEUE}.snapshot")
     snapshot = IndexSnapshot(tmp_path, QUEUE)
-    assert snapshot.take("gen-1")[1].startswith("snapshot of another queue")
-    snapshot.write(shop, "gen-1")
+    assert snapshot.take("gen-1", "consumer-1")[1].startswith("snapshot of another queue")
+    snapshot.write(shop, "gen-1", "consumer-1")
     data = snapshot.path.read_bytes()
     snapshot.path.write_bytes(data[: len(data) // 2])
-    restored, why = snapshot.take("gen-1")
+    restored, why = snapshot.take("gen-1", "consumer-1")
     assert restored is None and why.startswith("unreadable snapshot")
     assert not snapshot.path.exists()
 
@@ -113,18 +122,34 @@ class FakeGeneration:
         return self.value
 
 
+class FakeConsumers:
+    def __init__(self, consumer):
+        self.consumer = consumer
+
+    def last(self, queue):
+        return self.consumer
+
+    def begin(self, queue):
+        self.consumer = f"after-{self.consumer}"
+        return self.consumer
+
+
 class FakeDatabase:
-    def __init__(self, generation):
+    def __init__(self, generation, consumer="consumer-1"):
         self.generation = FakeGeneration(generation)
+        self.consumers = FakeConsumers(consumer)
 
     def profiles_generation(self):
         return self.generation
 
+    def replica_consumers(self):
+        return self.consumers
 
-def holder_with_snapshot(tmp_path, shop, database_generation):
+
+def holder_with_snapshot(tmp_path, shop, database_generation, consumer="consumer-1"):
     config = dataclasses.replace(SegmentsConfig(), snapshot_dir=str(tmp_path))
-    IndexSnapshot(tmp_path, config.index_queue).write(shop, "gen-1")
-    return AudienceHolder(config, FakeDatabase(database_generation))
+    IndexSnapshot(tmp_path, config.index_queue).write(shop, "gen-1", "consumer-1")
+    return AudienceHolder(config, FakeDatabase(database_generation, consumer))
 
 
 def test_the_holder_takes_the_snapshot_back_only_if_the_queue_survived(tmp_path, shop):
@@ -137,17 +162,21 @@ def test_the_holder_takes_the_snapshot_back_only_if_the_queue_survived(tmp_path,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_holder_refuses_a_snapshot_of_another_profiles_generation(tmp_path, shop):
-    holder = holder_with_snapshot(tmp_path, shop, "gen-2")
-    assert holder._restore(queue_existed=True) is False
-    assert len(holder.index) == 0 and holder._generation is None
-    assert list(tmp_path.iterdir()) == []
+def test_the_holder_refuses_a_snapshot_of_another_profiles_generation_or_consumer(tmp_path,
+                                                                                 shop):
+    for generation, consumer in (("gen-2", "consumer-1"), ("gen-1", "consumer-2")):
+        holder = holder_with_snapshot(tmp_path, shop, generation, consumer)
+        assert holder._restore(queue_existed=True) is False
+        assert len(holder.index) == 0 and holder._generation is None
+        assert list(tmp_path.iterdir()) == []
 
 
 def test_the_holder_saves_only_a_whole_index_and_only_while_it_holds_the_queue(tmp_path, shop):
     config = dataclasses.replace(SegmentsConfig(), snapshot_dir=str(tmp_path))
-    holder = AudienceHolder(config, FakeDatabase("gen-1"))
+    database = FakeDatabase("gen-1")
+    holder = AudienceHolder(config, database)
     holder.index, holder._generation = shop, "gen-1"
+    holder._begin_consuming()
     holder._stopping.set()
     holder._status = {"state": "loading"}
     holder._save_snapshot(lambda: True)
@@ -157,8 +186,14 @@ def test_the_holder_saves_only_a_whole_index_and_only_while_it_holds_the_queue(t
     assert list(tmp_path.iterdir()) == []
     holder._save_snapshot(lambda: True)
     assert [path.name for path in tmp_path.iterdir()] == [f"{config.index_queue}.snapshot"]
-    holder._snapshot_outdated()  # consuming again: the file would miss what is acked
+    snapshot = IndexSnapshot(tmp_path, config.index_queue)
+    assert snapshot.take("gen-1", database.consumers.last(config.index_queue))[0] is not None
+    holder._save_snapshot(lambda: True)
+    holder._begin_consuming()  # consuming again: the file would miss what is acked
     assert list(tmp_path.iterdir()) == []
+    holder._save_snapshot(lambda: True)  # a new consumer id: the old snapshot is refused
+    consumer_now = database.consumers.begin(config.index_queue)  # as another process would
+    assert snapshot.take("gen-1", consumer_now)[0] is None
 
 
 def test_snapshot_dir_defaults_under_the_var_dir_and_is_off_in_code():
@@ -174,7 +209,7 @@ def test_snapshots_older_than_the_queue_expiry_are_pruned_but_not_our_own(tmp_pa
     old = IndexSnapshot(tmp_path, "gone.segments.index.r9")
     recent = IndexSnapshot(tmp_path, "live.segments.index.r2")
     for snapshot in (ours, old, recent):
-        snapshot.write(AudienceIndex(), "gen-1")
+        snapshot.write(AudienceIndex(), "gen-1", "consumer-1")
     hours_ago = time.time() - 7200
     for path in (ours.path, old.path):
         os.utime(path, (hours_ago, hours_ago))
