@@ -20,11 +20,14 @@ import sys
 
 import pytest
 import requests
+from click.testing import CliRunner
+from segments.commands import replay
 from segments.store import ProfileStore, ProfilesGeneration, SegmentsDatabase
 from test_profile_harness import customer_upserted, running_projector, wait_for
 from test_segments_harness import clean_up_segments, running_index, segments_config
 
 from shared import broker, mongo
+from shared.outbox import EventLog
 from shared.publisher import Publisher
 
 pytestmark = pytest.mark.integration
@@ -92,24 +95,25 @@ def count(http, rules) -> int:
     return response.get_json()["count"]
 
 
-def serve_then_stop(config, publisher, store) -> None:
+def serve_then_stop(config, publish, store) -> None:
     """Five customers (two in Pune) through a replica that then stops gracefully;
-    then, while it is down, c2 moves to Pune and c5 (in Pune) arrives."""
-    publisher.publish([customer_upserted(f"c{i}", city="Pune" if i < 2 else "Delhi")
+    then, while it is down, c4 moves to Pune and c5 (in Pune) arrives.
+    `publish`: a Publisher's publish, or an EventLog's append."""
+    publish([customer_upserted(f"c{i}", city="Pune" if i < 2 else "Delhi")
                        for i in range(5)])
     wait_for(lambda: all(store.find(f"c{i}") for i in range(5)), "the customers")
     with running_index(config) as (holder, http):
         wait_for(lambda: count(http, PUNE) == 2, "two customers in Pune")
-        publisher.publish([customer_upserted("c3", city="Pune")])  # through the feed
+        publish([customer_upserted("c3", city="Pune")])  # through the feed
         wait_for(lambda: count(http, PUNE) == 3, "c3 moving to Pune")
-    publisher.publish([customer_upserted("c4", city="Pune")])
-    publisher.publish([customer_upserted("c5", city="Pune")])
+    publish([customer_upserted("c4", city="Pune")])
+    publish([customer_upserted("c5", city="Pune")])
     wait_for(lambda: waiting(config) >= 2, "the updates waiting in the replica queue")
 
 
 def test_a_gracefully_stopped_replica_restarts_from_its_snapshot(config, publisher, store):
     with running_projector(config):
-        serve_then_stop(config, publisher, store)
+        serve_then_stop(config, publisher.publish, store)
         assert os.path.exists(snapshot_path(config))
         database = CountingDatabase(config)
         with running_index(config, database) as (holder, http):
@@ -126,7 +130,7 @@ def test_a_gracefully_stopped_replica_restarts_from_its_snapshot(config, publish
 def test_a_replica_stopped_without_a_snapshot_reads_every_profile(config, publisher, store):
     killed = dataclasses.replace(config, snapshot_dir=None)  # as if killed: nothing saved
     with running_projector(config):
-        serve_then_stop(killed, publisher, store)
+        serve_then_stop(killed, publisher.publish, store)
         assert not os.path.exists(snapshot_path(config))
         database = CountingDatabase(config)
         with running_index(config, database) as (holder, http):
@@ -136,7 +140,7 @@ def test_a_replica_stopped_without_a_snapshot_reads_every_profile(config, publis
 
 def test_a_snapshot_is_not_used_when_the_queue_did_not_survive(config, publisher, store):
     with running_projector(config):
-        serve_then_stop(config, publisher, store)
+        serve_then_stop(config, publisher.publish, store)
         connection = broker.connect(config.settings)
         connection.channel().queue_delete(config.index_queue)  # as x-expires would
         connection.close()
@@ -151,7 +155,7 @@ def test_a_snapshot_is_not_used_once_another_process_consumed_the_queue(config, 
                                                                          store):
     elsewhere = dataclasses.replace(config, snapshot_dir=None)  # e.g. another snapshot dir
     with running_projector(config):
-        serve_then_stop(config, publisher, store)
+        serve_then_stop(config, publisher.publish, store)
         with running_index(elsewhere) as (_holder, http):
             wait_for(lambda: count(http, PUNE) == 5, "the other process applying the updates")
         assert os.path.exists(snapshot_path(config))
@@ -164,10 +168,23 @@ def test_a_snapshot_is_not_used_once_another_process_consumed_the_queue(config, 
             wait_for(lambda: count(http, PUNE) == 4, "every profile, and what waited")
 
 
-def test_a_snapshot_is_not_used_after_the_profiles_were_rebuilt(config, publisher, store):
+def test_a_snapshot_is_not_used_after_the_profiles_were_replayed(config, publisher, store):
+    client = mongo.connect(config.settings)
+    ingest_log = EventLog(client[config.settings.database_name("ingest")], publisher)
+    try:
+        with running_projector(config):
+            serve_then_stop(config, ingest_log.append, store)
+        generation = ProfilesGeneration(store._db).current()
+        settings = config.settings
+        replayed = CliRunner().invoke(replay, ["profiles"], env={
+            **os.environ, "CRM_DB_PREFIX": settings.db_prefix,
+            "CRM_QUEUE_PREFIX": settings.queue_prefix, "CRM_EXCHANGE": settings.exchange,
+            "CRM_DEAD_LETTER_EXCHANGE": settings.dead_letter_exchange})
+        assert replayed.exit_code == 0, replayed.output
+        assert ProfilesGeneration(store._db).current() != generation
+    finally:
+        client.close()
     with running_projector(config):
-        serve_then_stop(config, publisher, store)
-        ProfilesGeneration(store._db).renew()  # as `crm replay profiles` does
         database = CountingDatabase(config)
         with running_index(config, database) as (holder, http):
             assert database.scans == 1 and "restored" not in holder.status()
