@@ -7,8 +7,8 @@ was built) starts one background thread that:
 1. declares this replica's own queue of `profile.updated` (index_feed.py),
    retrying until the broker answers, noting whether it existed already;
 2. THEN takes back the index the previous process of this replica saved at
-   its graceful stop (index_snapshot.py), if the queue existed and the
-   profiles were not rebuilt since; otherwise reads every profile from the
+   its graceful stop (index_snapshot.py), if the queue existed, nobody else
+   consumed it and the profiles were not rebuilt since; otherwise reads every profile from the
    database into the index (progress in `status()`, in `/readyz` and in the
    logs); an update written meanwhile is in what it reads or waits in the
    queue, and versions make both harmless;
