@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,8 +28,9 @@ def running_suite(extra_env: dict[str, str] | None = None, ready_timeout: float 
     `before_start(settings)` runs first (to put data in place). The suite's own
     output goes to var/bench/suite.log."""
     run_id = f"bench{uuid.uuid4().hex[:6]}"
+    snapshots = tempfile.mkdtemp(prefix=f"crm-{run_id}-")  # index snapshots die with the run
     env = {**os.environ, "CRM_DB_PREFIX": run_id, "CRM_QUEUE_PREFIX": f"{run_id}.",
-           "CRM_LOG_LEVEL": "WARNING",
+           "CRM_LOG_LEVEL": "WARNING", "SEGMENTS_SNAPSHOT_DIR": snapshots,
            # the run's queues vanish from a shared broker once unused (shared/config.py)
            "CRM_QUEUE_EXPIRES_MS": os.environ.get("CRM_QUEUE_EXPIRES_MS", "1800000"),
            **free_service_ports(), **(extra_env or {})}
@@ -48,6 +51,7 @@ def running_suite(extra_env: dict[str, str] | None = None, ready_timeout: float 
         if stack is not None:
             stack.stop()
         _drop_databases(settings)
+        shutil.rmtree(snapshots, ignore_errors=True)
 
 
 def _drop_databases(settings: Settings) -> None:

@@ -3,6 +3,8 @@ free ports and prefixes, with its databases dropped afterwards."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from contextlib import contextmanager
 
@@ -18,8 +20,10 @@ SERVICES = ("gateway", "ingest", "segments", "campaigns", "receipts", "vendor_si
 def running_suite(label: str, extra_env: dict[str, str] | None = None, ready_timeout: float = 180):
     """Yield (stack, settings) of a fresh suite; stop it and drop its databases afterwards."""
     run = f"{label}{uuid.uuid4().hex[:6]}"
+    snapshots = tempfile.mkdtemp(prefix=f"crm-{run}-")  # index snapshots die with the run
     env = {**os.environ, "CRM_DB_PREFIX": run, "CRM_QUEUE_PREFIX": f"{run}.",
-           "CRM_LOG_LEVEL": "WARNING", **free_service_ports(), **(extra_env or {})}
+           "CRM_LOG_LEVEL": "WARNING", "SEGMENTS_SNAPSHOT_DIR": snapshots,
+           **free_service_ports(), **(extra_env or {})}
     settings = Settings.from_env(env)
     stack = Stack(env, servers=False, output=Output())
     stack.start()
@@ -29,6 +33,7 @@ def running_suite(label: str, extra_env: dict[str, str] | None = None, ready_tim
     finally:
         stack.stop()
         _drop_databases(settings)
+        shutil.rmtree(snapshots, ignore_errors=True)
 
 
 def api_session(stack: Stack, settings: Settings, key_name: str) -> requests.Session:
