@@ -79,8 +79,7 @@ class EventLog:
     def _logged_events(self, event_ids: list[str]) -> list[dict]:
         # Republished exactly as first published: no upcasting on the way out.
         found = (self._log.find_one({"_id": event_id}) for event_id in event_ids)
-        return [{k: v for k, v in document.items() if k not in ("_id", "recorded_at")}
-                for document in found if document]
+        return [envelopes_module.logged(document) for document in found if document]
 
     def _write_to_log(self, batch: list[dict]) -> None:
         now = datetime.now(timezone.utc)

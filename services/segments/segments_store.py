@@ -20,6 +20,7 @@ from datetime import datetime
 from pymongo import ReplaceOne
 from pymongo.database import Database
 
+from shared import envelope
 from shared.mongo import bulk_write_chunked
 from shared.outbox import LOG_COLLECTION
 
@@ -110,9 +111,7 @@ class AudienceStore:
     def logged_event(self, event_id: str) -> dict | None:
         """An event of the segments event log as it was published (by `_id`: fast)."""
         document = self._log.find_one({"_id": event_id})
-        if document is None:
-            return None
-        return {k: v for k, v in document.items() if k not in ("_id", "recorded_at")}
+        return None if document is None else envelope.logged(document)
 
 
 def _member_document_id(request_id: str, n: int) -> str:

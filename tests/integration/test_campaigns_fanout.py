@@ -160,7 +160,8 @@ def test_a_saved_segment_is_resolved_and_an_unknown_one_is_404(config, sandbox):
 
 
 def reported(campaign_id: str, outcomes: dict[str, str]) -> list[dict]:
-    return [{"data": {"message_id": message_id, "campaign_id": campaign_id,
+    return [{"event_type": "delivery.reported",
+             "data": {"message_id": message_id, "campaign_id": campaign_id,
                       "customer_external_id": None, "provider_message_id": "p",
                       "status": status, "reported_at": "2026-05-01T10:00:00+00:00",
                       "reason": None if status == "SENT" else "bounced"}}
