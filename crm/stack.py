@@ -249,17 +249,41 @@ class Supervisor:
 
 def free_service_ports(attempts: int = 50) -> dict[str, str]:
     """`<SERVICE>_PORT` settings for a block of free ports, so a test or benchmark
-    suite never collides with a developer's `crm up` or with another run."""
+    suite never collides with a developer's `crm up` or with another run.
+
+    The block lies below the kernel's ephemeral range: a port in that range can be
+    taken at any moment as the local end of an outgoing connection (the suite's own
+    database and broker clients make hundreds), and the service then cannot bind it."""
     import random
 
     from shared.config import SERVICE_PORTS
 
+    lowest_ephemeral = _ephemeral_ports()[0]
+    top = max(lowest_ephemeral - len(SERVICE_PORTS), 10010)
     for _ in range(attempts):
-        base = random.randrange(20000, 60000, 10)
+        base = random.randrange(10000, top, 10)
         ports = {f"{s.upper()}_PORT": str(base + i) for i, s in enumerate(SERVICE_PORTS)}
-        if not any(port_answers(int(port)) for port in ports.values()):
+        if all(port_free(int(port)) for port in ports.values()):
             return ports
     raise StackError("no free block of ports for the suite")
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def port_free(port: int) -> bool:
+    """Whether this process could listen on 127.0.0.1:`port` now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def with_server_urls(env: Mapping[str, str]) -> dict[str, str]:

@@ -27,8 +27,8 @@ import pytest
 import requests
 
 from crm.seed import generate_customers
-from crm.stack import SERVERS_SCRIPT, Output, Stack, port_answers
-from shared.config import SERVICE_PORTS, Settings
+from crm.stack import SERVERS_SCRIPT, Output, Stack, free_service_ports, port_answers, port_free
+from shared.config import Settings
 from shared.mongo import connect
 from tests.support.campaigns import (all_messages, checked, post_customers, wait_audience,
                                      watch_until_completed)
@@ -193,20 +193,13 @@ def _rabbitmqctl(node: str, *args: str, timeout: float = 60) -> None:
 
 
 def _free_amqp_port() -> int:
-    # servers.sh puts the node's distribution port at AMQP_PORT + 20000.
+    # servers.sh puts the node's distribution port at AMQP_PORT + 20000; both stay
+    # below the ephemeral range (32768+), where outgoing connections take ports.
     for _ in range(50):
-        port = random.randrange(21000, 45000)
-        if not port_answers(port) and not port_answers(port + 20000):
+        port = random.randrange(10000, 12700)
+        if port_free(port) and port_free(port + 20000):
             return port
     raise RuntimeError("no free port for a private broker")
-
-
-def _free_port_base() -> int:
-    for _ in range(50):
-        base = random.randrange(20000, 60000, 10)
-        if not any(port_answers(base + offset) for offset in range(len(SERVICE_PORTS))):
-            return base
-    raise RuntimeError("no free block of ports for the suite")
 
 
 @pytest.fixture(scope="module")
@@ -234,9 +227,7 @@ def private_suite(private_broker):
     run = f"flt{uuid.uuid4().hex[:6]}"
     env = {**os.environ, "AMQP_URL": amqp_url, "CRM_DB_PREFIX": run,
            "CRM_QUEUE_PREFIX": f"{run}.", "CRM_LOG_LEVEL": "WARNING"}
-    base = _free_port_base()
-    for offset, service in enumerate(SERVICE_PORTS):
-        env[f"{service.upper()}_PORT"] = str(base + offset)
+    env.update(free_service_ports())
     stack = Stack(env, servers=False, output=Output())
     settings = Settings.from_env(env)
     stack.start()

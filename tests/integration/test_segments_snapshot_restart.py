@@ -14,13 +14,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import socket
 import subprocess
 import sys
 
 import pytest
 import requests
 from click.testing import CliRunner
+from crm.stack import free_service_ports
 from segments.commands import replay
 from segments.store import ProfileStore, ProfilesGeneration, SegmentsDatabase
 from test_profile_harness import customer_upserted, running_projector, wait_for
@@ -193,9 +193,9 @@ def test_a_snapshot_is_not_used_after_the_profiles_were_replayed(config, publish
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    # Below the ephemeral range: a port the kernel picks (bind to 0) can be taken by
+    # an outgoing connection before gunicorn binds it.
+    return int(free_service_ports()["SEGMENTS_PORT"])
 
 
 def gunicorn_api(config, port: int) -> subprocess.Popen:
