@@ -83,11 +83,13 @@ def world():
             self.log = FakeEventLog()
             self.audiences = FakeAudiences(self.log)
 
-        def ask(self, rules=PUNE, request_id="r1", as_of=AS_OF, chunk_size=3):
+        def ask(self, rules=PUNE, request_id="r1", as_of=AS_OF, chunk_size=3,
+                chunks_per_append=1):
             request = {"event_id": f"req-{request_id}", "correlation_id": "corr",
                        "data": {"request_id": request_id, "rules": rules, "as_of": as_of}}
             return answer_request(request, index=self.index, audiences=self.audiences,
-                                  event_log=self.log, chunk_size=chunk_size)
+                                  event_log=self.log, chunk_size=chunk_size,
+                                  chunks_per_append=chunks_per_append)
 
         def chunks(self):
             """The chunks a consumer keeps: the first event of each id."""
@@ -152,15 +154,17 @@ def test_asking_again_republishes_the_same_events_even_if_customers_changed(worl
     assert w.log.published == first
 
 
-@pytest.mark.parametrize("crash_after", [0, 1, 2, 3])
-def test_a_retry_after_a_crash_completes_the_same_audience(world, crash_after):
+@pytest.mark.parametrize(("crash_after", "per_append"),
+                         [(0, 1), (1, 1), (2, 1), (3, 1), (0, 2), (1, 2), (0, 3), (1, 3)])
+def test_a_retry_after_a_crash_completes_the_same_audience(world, crash_after, per_append):
+    """`crash_after` appends of `per_append` chunks each (the last one may be shorter)."""
     w = world()
     w.log.crash_after = crash_after
     with pytest.raises(ConnectionError):
-        w.ask()
+        w.ask(chunks_per_append=per_append)
     w.index.upsert_many(shop(40))  # the index moved on; the frozen members did not
     w.log.crash_after = None
-    w.ask()
+    w.ask(chunks_per_append=per_append)
     chunks = w.chunks()
     assert sorted(members(chunks)) == PUNE_IDS and len(chunks) == 4
     assert w.audiences.records["r1"]["complete"] and "r1" not in w.audiences.members_of
@@ -213,3 +217,13 @@ def test_a_recipient_carries_the_template_fields():
         "last_active_at": "2024-05-20T04:30:00.000Z", "signed_up_at": "2024-01-01T00:00:00.000Z"}
     assert recipient({"external_id": "x", "name": "   "})["first_name"] is None
     assert datetime.fromisoformat(recipient(profile)["last_order_at"]).tzinfo == UTC
+
+
+def test_chunks_appended_together_are_the_chunks_appended_one_by_one(world):
+    one, grouped = world(), world()
+    one.ask(chunks_per_append=1)
+    grouped.ask(chunks_per_append=3)
+    strip = [{k: v for k, v in e.items() if k != "occurred_at"} for e in one.log.published]
+    assert [{k: v for k, v in e.items() if k != "occurred_at"}
+            for e in grouped.log.published] == strip
+    assert len(strip) == 4
