@@ -188,7 +188,9 @@ def test_vendor_reports_every_message_once_with_seeded_outcomes(harness, setting
         expected = {"sent": len(ids) - failed, "failed": failed}
         assert wait_for(lambda: harness.counts("cV") == expected, timeout=60), harness.counts("cV")
         courier = app.extensions["vendor_sim"].courier
-        assert wait_for(lambda: courier.reported == len(ids), timeout=10)
+        # A callback whose answer came too late for the courier (a loaded machine) is
+        # retried after a backoff; the receipts are already counted, the retry is a no-op.
+        assert wait_for(lambda: courier.reported == len(ids), timeout=60), courier.reported
     finally:
         app.extensions["vendor_sim"].close()
         vendor.close()
