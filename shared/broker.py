@@ -75,3 +75,21 @@ def broker_reachable(settings: Settings) -> bool:
     except CONNECTION_ERRORS:
         pass
     return True
+
+
+def consumer_count(settings: Settings, queue: str) -> int | None:
+    """Consumers on `queue` now: 0 if it does not exist, None when the broker cannot
+    be asked. Replays refuse to run while a projection's consumer is live."""
+    try:
+        connection = connect(settings, heartbeat=0)
+    except CONNECTION_ERRORS:
+        return None
+    try:
+        return connection.channel().queue_declare(queue, passive=True).method.consumer_count
+    except pika.exceptions.ChannelClosedByBroker as error:
+        if error.reply_code == 404:
+            return 0  # its consumer never ran here
+        raise
+    finally:
+        if connection.is_open:
+            connection.close()

@@ -21,7 +21,6 @@ import time
 from dataclasses import dataclass, field
 
 import click
-from pika.exceptions import AMQPError, ChannelClosedByBroker
 from pymongo.database import Database
 
 from receipts import domain
@@ -80,31 +79,13 @@ def rebuild_deliveries(db: Database, *, echo=print, chunk: int = APPLY_CHUNK) ->
     return summary
 
 
-def live_consumers(config: ReceiptsConfig) -> int | None:
-    """Consumers on the receipts queue now (None when the broker cannot be asked)."""
-    try:
-        connection = broker.connect(config.settings, heartbeat=0)
-    except (AMQPError, OSError):
-        return None
-    try:
-        frame = connection.channel().queue_declare(config.deliveries_queue, passive=True)
-        return frame.method.consumer_count
-    except ChannelClosedByBroker as error:
-        if error.reply_code == 404:
-            return 0  # the consumer never ran here
-        raise
-    finally:
-        if connection.is_open:
-            connection.close()
-
-
 @click.command("deliveries")
 @click.option("--force", is_flag=True,
               help="Run even while a receipts consumer consumes its queue (it should be stopped).")
 def deliveries_command(force: bool) -> None:
     """Rebuild delivery statuses and campaign stats from receipts' event log."""
     config = ReceiptsConfig.from_env()
-    consumers = live_consumers(config)
+    consumers = broker.consumer_count(config.settings, config.deliveries_queue)
     if consumers is None:
         click.echo("warning: broker unreachable; cannot check that the receipts consumer "
                    "is stopped", err=True)

@@ -26,7 +26,6 @@ import time
 from dataclasses import dataclass
 
 import click
-from pika.exceptions import AMQPError, ChannelClosedByBroker
 from pymongo.database import Database
 
 from segments.config import SegmentsConfig
@@ -128,24 +127,6 @@ def _above_current_versions(profiles: dict[str, dict], current: ProfileStore):
         yield with_version(profile, versions.get(external_id, 0) + 1)
 
 
-def live_projector_consumers(config: SegmentsConfig) -> int | None:
-    """Consumers on the projector's queue now (None when the broker cannot be asked)."""
-    try:
-        connection = broker.connect(config.settings, heartbeat=0)
-    except (AMQPError, OSError):
-        return None
-    try:
-        frame = connection.channel().queue_declare(config.profiles_queue, passive=True)
-        return frame.method.consumer_count
-    except ChannelClosedByBroker as error:
-        if error.reply_code == 404:
-            return 0  # the projector never ran here
-        raise
-    finally:
-        if connection.is_open:
-            connection.close()
-
-
 @click.group()
 def replay() -> None:
     """Rebuild read models from the event log."""
@@ -160,7 +141,7 @@ def replay() -> None:
 def profiles_command(progress_every: int, force: bool) -> None:
     """Rebuild customer profiles from ingest's event log and swap them in."""
     config = SegmentsConfig.from_env()
-    consumers = live_projector_consumers(config)
+    consumers = broker.consumer_count(config.settings, config.profiles_queue)
     if consumers is None:
         click.echo("warning: broker unreachable; cannot check that the projector is stopped",
                    err=True)
