@@ -76,6 +76,10 @@ def gunicorn_argv(service: str, env: Mapping[str, str] | None = None) -> tuple[s
         # A stop must finish well within the supervisor's grace period.
         "--graceful-timeout", "10",
         "--timeout", "120",
+        # gunicorn's default (2 s) closes idle keep-alive connections so soon that a
+        # client polling every 2 s races the close and sees "connection aborted".
+        # Longer than a load balancer's idle timeout (60 s), so the client side closes first.
+        "--keep-alive", "75",
         "--log-level", "warning",
         *_gunicorn_options(),
         f"{package}.app:create_app()",

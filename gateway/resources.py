@@ -40,9 +40,11 @@ def new_http_session() -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # services are on our own network; never via an env proxy
     session.cookies.set_policy(_NoCookies())
-    # Retry only failed connects: nothing reached the service, so even a POST is safe.
-    retry = Retry(total=1, connect=1, read=0, status=0, other=0, redirect=0,
-                  allowed_methods=None, raise_on_status=False)
+    # Failed connects are retried for every method: nothing reached the service, so
+    # even a POST is safe. A read error is retried for reads only: it is usually a
+    # pooled keep-alive connection the service closed just as we reused it.
+    retry = Retry(total=1, connect=1, read=1, status=0, other=0, redirect=0,
+                  allowed_methods=frozenset({"GET", "HEAD", "OPTIONS"}), raise_on_status=False)
     adapter = HTTPAdapter(pool_connections=8, pool_maxsize=32, max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

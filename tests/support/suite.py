@@ -9,6 +9,8 @@ import uuid
 from contextlib import contextmanager
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from crm.stack import Output, Stack, free_service_ports
 from shared.config import Settings
@@ -44,6 +46,11 @@ def api_session(stack: Stack, settings: Settings, key_name: str) -> requests.Ses
     key = store.create(key_name)
     store.close()
     session = requests.Session()
+    # Reads are retried once on a dropped connection, as browsers do for idempotent
+    # requests on a reused keep-alive connection; writes never are.
+    session.mount("http://", HTTPAdapter(max_retries=Retry(
+        total=2, connect=2, read=2, status=0, backoff_factor=0.2,
+        allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False)))
     session.headers["Authorization"] = f"Bearer {key}"
     session.base_url = stack.gateway_url
     return session
