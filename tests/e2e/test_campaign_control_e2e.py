@@ -17,9 +17,8 @@ from collections import Counter
 import pytest
 
 from crm.seed import generate_customers
-from shared.mongo import connect
 from tests.support.campaigns import (all_messages, post_customers, read_campaign,
-                                     wait_audience, watch_until_completed)
+                                     vendor_messages, wait_audience, watch_until_completed)
 from tests.support.suite import api_session, running_suite
 
 AUDIENCE = 300
@@ -89,17 +88,6 @@ def _wait_stable(api, campaign_id: str, quiet: int = 4, timeout: float = 60) -> 
     raise AssertionError(f"still sending {timeout}s after it was stopped: {seen}, {campaign}")
 
 
-def _vendor_messages(settings, campaign_id: str) -> list[dict]:
-    """What the vendor simulator accepted for the campaign (read-only, a scan)."""
-    client = connect(settings)
-    try:
-        collection = client[settings.database_name("vendor_sim")]["messages"]
-        return [document for document in collection.find({}, {"metadata": 1})
-                if document["_id"].startswith(f"{campaign_id}.")]
-    finally:
-        client.close()
-
-
 def _at_most_once(settings, api, campaign: dict, audience: set[str]) -> tuple[list, list]:
     """The log has each customer once; the vendor has each customer at most once and
     exactly the messages the stats count as sent or failed."""
@@ -109,7 +97,7 @@ def _at_most_once(settings, api, campaign: dict, audience: set[str]) -> tuple[li
     stats = campaign["stats"]
     for status in ("SENT", "FAILED", "PENDING"):
         assert sum(m["status"] == status for m in messages) == stats[status.lower()], stats
-    vendor = _vendor_messages(settings, campaign["id"])
+    vendor = vendor_messages(settings, campaign["id"])
     seen = Counter(v["metadata"]["customer_external_id"] for v in vendor)
     assert not seen or max(seen.values()) == 1, seen.most_common(3)
     assert len(vendor) == stats["sent"] + stats["failed"], (len(vendor), stats)

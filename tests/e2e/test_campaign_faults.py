@@ -30,8 +30,9 @@ from crm.seed import generate_customers
 from crm.stack import SERVERS_SCRIPT, Output, Stack, free_service_ports, port_answers, port_free
 from shared.config import Settings
 from shared.mongo import connect
-from tests.support.campaigns import (all_messages, checked, post_customers, wait_audience,
-                                     watch_until_completed)
+from tests.support.campaigns import (all_messages, checked, post_customers, vendor_messages,
+                                     wait_audience, watch_until_completed)
+from tests.support.suite import SERVICES, api_session
 
 SEND_RATE = 150.0  # messages/s: seconds of sending, a wide window to kill in
 TEMPLATE = "Hello {first_name|there}, your order ships free this week."
@@ -124,18 +125,6 @@ def _wait_running(stack: Stack, process: str, timeout: float = 30) -> None:
     raise AssertionError(f"{process} not running again after {timeout}s")
 
 
-def _vendor_messages(settings: Settings, campaign_id: str) -> list[dict]:
-    """What the vendor simulator accepted for this campaign, read-only from its
-    own collection (its `_id` is our message id; a scan: no other filter is fast)."""
-    client = connect(settings)
-    try:
-        collection = client[settings.database_name("vendor_sim")]["messages"]
-        return [document for document in collection.find({}, {"metadata": 1})
-                if document["_id"].startswith(f"{campaign_id}.")]
-    finally:
-        client.close()
-
-
 def _assert_exactly_once(api, settings: Settings, campaign: dict, audience: set[str]) -> None:
     stats = campaign["stats"]
     assert stats["audience_size"] == len(audience) and stats["pending"] == 0, stats
@@ -148,7 +137,7 @@ def _assert_exactly_once(api, settings: Settings, campaign: dict, audience: set[
     assert sum(m["status"] == "SENT" for m in messages) == stats["sent"], stats
     assert sum(m["status"] == "FAILED" for m in messages) == stats["failed"], stats
 
-    vendor = _vendor_messages(settings, campaign["id"])
+    vendor = vendor_messages(settings, campaign["id"])
     assert {v["_id"] for v in vendor} == {m["message_id"] for m in messages}
     seen = Counter(v["metadata"]["customer_external_id"] for v in vendor)
     assert set(seen) == audience and max(seen.values()) == 1, seen.most_common(3)
@@ -233,25 +222,13 @@ def private_suite(private_broker):
     stack.start()
     try:
         stack.wait_ready(180)
-        yield stack, settings, _api_session(stack, settings), node
+        yield stack, settings, api_session(stack, settings, "faults"), node
     finally:
         stack.stop()
         client = connect(settings)
-        for service in ("gateway", "ingest", "segments", "campaigns", "receipts", "vendor_sim"):
+        for service in SERVICES:
             client.drop_database(settings.database_name(service))
         client.close()
-
-
-def _api_session(stack: Stack, settings: Settings) -> requests.Session:
-    from gateway.api_keys import open_store
-
-    store = open_store(settings)
-    key = store.create("faults")
-    store.close()
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {key}"
-    session.base_url = stack.gateway_url
-    return session
 
 
 def test_a_broker_restart_mid_send_leaves_one_message_per_customer(private_suite):

@@ -7,6 +7,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from shared.config import Settings
+from shared.mongo import connect
+
 BATCH = 1000  # API.md: a batch holds at most 1,000 records
 
 
@@ -74,3 +77,15 @@ def all_messages(api, campaign_id: str) -> list[dict]:
         cursor = page["next_cursor"]
         if not cursor:
             return messages
+
+
+def vendor_messages(settings: Settings, campaign_id: str) -> list[dict]:
+    """What the vendor simulator accepted for this campaign, read-only from its
+    own collection (its `_id` is our message id; a scan: no other filter is fast)."""
+    client = connect(settings)
+    try:
+        collection = client[settings.database_name("vendor_sim")]["messages"]
+        return [document for document in collection.find({}, {"metadata": 1})
+                if document["_id"].startswith(f"{campaign_id}.")]
+    finally:
+        client.close()
