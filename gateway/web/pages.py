@@ -11,55 +11,28 @@ blueprint = Blueprint("pages", __name__, template_folder="templates",
                       static_folder="static", static_url_path="/static")
 
 
-@blueprint.get("/")
-@sign_in_required
-def dashboard():
-    return render_template("web/dashboard.html", page="dashboard")
+# (url, endpoint, template, highlighted nav entry). The endpoint names are what
+# templates and redirects pass to url_for("pages.<endpoint>"); URL variables
+# (campaign_id, external_id) reach the template under their own names.
+PAGES = [
+    ("/", "dashboard", "dashboard", "dashboard"),
+    ("/segments", "segments", "segments", "segments"),
+    ("/segments/new", "segment_builder", "segment_builder", "segments"),
+    ("/campaigns", "campaigns", "campaigns", "campaigns"),
+    ("/campaigns/new", "new_campaign", "campaign_new", "campaigns"),
+    ("/campaigns/<campaign_id>", "campaign", "campaign", "campaigns"),
+    ("/customers", "customers", "customers", "customers"),
+    ("/customers/<path:external_id>", "customer", "customer", "customers"),
+    ("/import", "import_records", "import", "import"),
+]
 
 
-@blueprint.get("/segments")
-@sign_in_required
-def segments():
-    return render_template("web/segments.html", page="segments")
+def _page_view(template: str, page: str):
+    def view(**url_values: str):
+        return render_template(f"web/{template}.html", page=page, **url_values)
+    return view
 
 
-@blueprint.get("/segments/new")
-@sign_in_required
-def segment_builder():
-    return render_template("web/segment_builder.html", page="segments")
-
-
-@blueprint.get("/campaigns")
-@sign_in_required
-def campaigns():
-    return render_template("web/campaigns.html", page="campaigns")
-
-
-@blueprint.get("/campaigns/new")
-@sign_in_required
-def new_campaign():
-    return render_template("web/campaign_new.html", page="campaigns")
-
-
-@blueprint.get("/campaigns/<campaign_id>")
-@sign_in_required
-def campaign(campaign_id: str):
-    return render_template("web/campaign.html", page="campaigns", campaign_id=campaign_id)
-
-
-@blueprint.get("/customers")
-@sign_in_required
-def customers():
-    return render_template("web/customers.html", page="customers")
-
-
-@blueprint.get("/customers/<path:external_id>")
-@sign_in_required
-def customer(external_id: str):
-    return render_template("web/customer.html", page="customers", external_id=external_id)
-
-
-@blueprint.get("/import")
-@sign_in_required
-def import_records():
-    return render_template("web/import.html", page="import")
+for _url, _endpoint, _template, _page in PAGES:
+    blueprint.add_url_rule(_url, _endpoint, sign_in_required(_page_view(_template, _page)),
+                           methods=["GET"])
