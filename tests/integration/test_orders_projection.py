@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 
 import pytest
+import test_profile_harness
 from click.testing import CliRunner
 from segments.app import create_app
 from segments.commands import replay
@@ -14,34 +15,21 @@ from segments.profiles import BOOKKEEPING, parse_time
 from segments.store import ProfileStore
 from test_profile_harness import (
     BASE,
-    clean_up,
     customer_upserted,
-    isolated_config,
     order_placed,
     running_projector,
     wait_for,
 )
 from test_replay_profiles import environment
 
-from shared import mongo
 from shared.outbox import EventLog
 from shared.publisher import Publisher
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-def config():
-    config = isolated_config()
-    yield config
-    clean_up(config)
-
-
-@pytest.fixture
-def client(config):
-    client = mongo.connect(config.settings)
-    yield client
-    client.close()
+# fixtures: pytest finds them by module-level name (see test_profile_harness)
+config = test_profile_harness.config
+client = test_profile_harness.client
 
 
 def shop(customers: int = 12, orders: int = 60, seed: int = 5):

@@ -3,6 +3,11 @@
 Each test gets its own database prefix, queue prefix and exchanges, so it can
 neither see nor disturb anyone else's events; everything is deleted afterwards.
 Needs the real RabbitMQ and FerretDB/MongoDB (AMQP_URL / MONGO_URL).
+
+Fixtures `config`, `client`, `publisher` and `store`: a test module takes them
+by naming them at module level (`config = test_profile_harness.config`), as
+tests/support/backbone.py explains; `client`, `publisher` and `store` use
+whichever `config` the module names (test_segments_harness has its own).
 """
 from __future__ import annotations
 
@@ -13,15 +18,18 @@ import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from pika.exceptions import AMQPError
 from segments.config import SegmentsConfig
 from segments.consumer import build_projector
 from segments.profiles import BOOKKEEPING
+from segments.store import ProfileStore
 
 from shared import broker, mongo
 from shared.config import Settings
 from shared.envelope import new_event
 from shared.events import CUSTOMER_UPSERTED, ORDER_PLACED
+from shared.publisher import Publisher
 
 POLL_SECONDS = 30.0
 
@@ -47,6 +55,34 @@ def clean_up(config: SegmentsConfig) -> None:
     channel.exchange_delete(settings.exchange)
     channel.exchange_delete(settings.dead_letter_exchange)
     connection.close()
+
+
+@pytest.fixture
+def config():
+    config = isolated_config()
+    yield config
+    clean_up(config)
+
+
+@pytest.fixture
+def client(config):
+    client = mongo.connect(config.settings)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def publisher(config):
+    publisher = Publisher(config.settings)
+    yield publisher
+    publisher.close()
+
+
+@pytest.fixture
+def store(config):
+    client = mongo.connect(config.settings)
+    yield ProfileStore(client[config.database_name])
+    client.close()
 
 
 @contextmanager

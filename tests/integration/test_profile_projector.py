@@ -6,45 +6,26 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import test_profile_harness
 from segments.app import create_app
 from segments.store import ProfileStore
 from test_profile_harness import (
     BASE,
-    clean_up,
     customer_upserted,
     iso,
-    isolated_config,
     order_placed,
     running_projector,
     wait_for,
 )
 
-from shared import mongo
 from shared.outbox import EventLog
-from shared.publisher import Publisher
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-def config():
-    config = isolated_config()
-    yield config
-    clean_up(config)
-
-
-@pytest.fixture
-def client(config):
-    client = mongo.connect(config.settings)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def publisher(config):
-    publisher = Publisher(config.settings)
-    yield publisher
-    publisher.close()
+# fixtures: pytest finds them by module-level name (see test_profile_harness)
+config = test_profile_harness.config
+client = test_profile_harness.client
+publisher = test_profile_harness.publisher
 
 
 def shop(customers: int, orders: int, seed: int = 7) -> tuple[list[dict], dict[str, dict]]:

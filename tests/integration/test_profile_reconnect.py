@@ -12,13 +12,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import test_profile_harness
 from segments.profiles import apply_event
 from segments.store import ProfileStore
 from test_profile_harness import (
     BASE,
-    clean_up,
     customer_upserted,
-    isolated_config,
     order_placed,
     queue_consumers,
     running_projector,
@@ -34,12 +33,8 @@ from tests.support.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-def config():
-    config = isolated_config()
-    yield config
-    clean_up(config)
+# fixtures: pytest finds them by module-level name (see test_profile_harness)
+config = test_profile_harness.config
 
 
 def through(proxy: FaultProxy, config):

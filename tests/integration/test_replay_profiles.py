@@ -6,17 +6,16 @@ import random
 from datetime import timedelta
 
 import pytest
+import test_profile_harness
 from click.testing import CliRunner
 from segments.commands import replay
 from segments.profiles import version_of
 from segments.store import PROFILES, REBUILD, RETIRED, ProfileStore
 from test_profile_harness import (
     BASE,
-    clean_up,
     comparable,
     customer_upserted,
     iso,
-    isolated_config,
     order_placed,
     running_projector,
     wait_for,
@@ -28,12 +27,8 @@ from shared.publisher import Publisher
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-def config():
-    config = isolated_config()
-    yield config
-    clean_up(config)
+# fixtures: pytest finds them by module-level name (see test_profile_harness)
+config = test_profile_harness.config
 
 
 def environment(config) -> dict[str, str]:

@@ -6,35 +6,26 @@ import threading
 from datetime import timedelta
 
 import pytest
+import test_profile_harness
+import test_segments_harness
 from segments.segments_store import AudienceStore
 from segments.store import ProfileStore
 from test_profile_harness import BASE, customer_upserted, iso, running_projector, wait_for
-from test_segments_harness import EventWatcher, clean_up_segments, running_index, segments_config
+from test_segments_harness import EventWatcher, running_index
 from test_segments_index_flow import PausingDatabase
 
 from shared import broker, mongo
 from shared.envelope import new_event
 from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, AUDIENCE_REQUESTED
-from shared.publisher import Publisher
 
 pytestmark = pytest.mark.integration
 
+# fixtures: pytest finds them by module-level name (see test_profile_harness)
+config = test_segments_harness.config
+publisher = test_profile_harness.publisher
+
 PUNE = {"field": "city", "op": "eq", "value": "pune"}
 AS_OF = iso(BASE + timedelta(days=30))
-
-
-@pytest.fixture
-def config():
-    config = segments_config()
-    yield config
-    clean_up_segments(config)
-
-
-@pytest.fixture
-def publisher(config):
-    publisher = Publisher(config.settings)
-    yield publisher
-    publisher.close()
 
 
 @pytest.fixture

@@ -2,21 +2,18 @@
 from __future__ import annotations
 
 import pytest
+import test_segments_harness
 from test_profile_harness import customer_upserted, running_projector, wait_for
-from test_segments_harness import clean_up_segments, running_index, segments_config
+from test_segments_harness import running_index
 
 from shared.publisher import Publisher
 
 pytestmark = pytest.mark.integration
 
+# fixtures: pytest finds them by module-level name (see test_profile_harness)
+config = test_segments_harness.config
+
 PUNE = {"field": "city", "op": "eq", "value": "Pune"}
-
-
-@pytest.fixture
-def config():
-    config = segments_config()
-    yield config
-    clean_up_segments(config)
 
 
 def walk(http, limit: int) -> list[str]:

@@ -5,6 +5,9 @@ exchanges per test) and adds a running audience index (the API process's
 AudienceHolder with its replica queue and audience consumer), a queue to
 watch events on, and the clean-up of every queue these tests declare.
 Needs the real RabbitMQ and FerretDB/MongoDB.
+
+Fixture `config` (segments_config, cleaned up with clean_up_segments): taken
+by module-level name as test_profile_harness's fixtures are.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import dataclasses
 import uuid
 from contextlib import contextmanager
 
+import pytest
 from segments.app import create_app
 from segments.audience import AudienceHolder
 from segments.config import SegmentsConfig
@@ -37,6 +41,13 @@ def clean_up_segments(config: SegmentsConfig, extra_queues=()) -> None:
         channel.queue_delete(queue)
     connection.close()
     clean_up(config)
+
+
+@pytest.fixture
+def config():
+    config = segments_config()
+    yield config
+    clean_up_segments(config)
 
 
 @contextmanager

@@ -6,6 +6,8 @@ import threading
 from datetime import timedelta
 
 import pytest
+import test_profile_harness
+import test_segments_harness
 from segments.store import ProfileStore, SegmentsDatabase
 from test_profile_harness import (
     BASE,
@@ -17,42 +19,22 @@ from test_profile_harness import (
 from test_segments_harness import (
     RULES,
     EventWatcher,
-    clean_up_segments,
     reference_counts,
     running_index,
-    segments_config,
     shop_events,
 )
 
-from shared import mongo
 from shared.events import PROFILE_UPDATED
-from shared.publisher import Publisher
 
 pytestmark = pytest.mark.integration
 
+# fixtures: pytest finds them by module-level name (see test_profile_harness)
+config = test_segments_harness.config
+publisher = test_profile_harness.publisher
+store = test_profile_harness.store
+
 PUNE = {"field": "city", "op": "eq", "value": "pune"}
 BIG_SPENDERS = {"field": "total_spend", "op": "gte", "value": 1000}
-
-
-@pytest.fixture
-def config():
-    config = segments_config()
-    yield config
-    clean_up_segments(config)
-
-
-@pytest.fixture
-def publisher(config):
-    publisher = Publisher(config.settings)
-    yield publisher
-    publisher.close()
-
-
-@pytest.fixture
-def store(config):
-    client = mongo.connect(config.settings)
-    yield ProfileStore(client[config.database_name])
-    client.close()
 
 
 def count(http, rules) -> int:

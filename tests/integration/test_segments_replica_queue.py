@@ -12,10 +12,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import test_segments_harness
 from segments.audience import AudienceHolder
 from segments.store import ProfileStore, SegmentsDatabase
 from test_profile_harness import customer_upserted, running_projector, wait_for
-from test_segments_harness import clean_up_segments, running_index, segments_config
+from test_segments_harness import running_index
 
 from shared import broker, mongo
 from shared.publisher import Publisher
@@ -25,14 +26,10 @@ from tests.support.faultproxy import FaultProxy  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
+# fixtures: pytest finds them by module-level name (see test_profile_harness)
+config = test_segments_harness.config
+
 PUNE = {"field": "city", "op": "eq", "value": "Pune"}
-
-
-@pytest.fixture
-def config():
-    config = segments_config()
-    yield config
-    clean_up_segments(config)
 
 
 def through(proxy: FaultProxy, config):

@@ -18,6 +18,7 @@ import subprocess
 import sys
 
 import pytest
+import test_profile_harness
 import requests
 from click.testing import CliRunner
 from crm.stack import free_service_ports
@@ -28,9 +29,12 @@ from test_segments_harness import clean_up_segments, running_index, segments_con
 
 from shared import broker, mongo
 from shared.outbox import EventLog
-from shared.publisher import Publisher
 
 pytestmark = pytest.mark.integration
+
+# fixtures: pytest finds them by module-level name (see test_profile_harness)
+publisher = test_profile_harness.publisher
+store = test_profile_harness.store
 
 PUNE = {"field": "city", "op": "eq", "value": "pune"}
 
@@ -40,20 +44,6 @@ def config(tmp_path):
     config = segments_config(snapshot_dir=str(tmp_path / "snapshots"))
     yield config
     clean_up_segments(config)
-
-
-@pytest.fixture
-def publisher(config):
-    publisher = Publisher(config.settings)
-    yield publisher
-    publisher.close()
-
-
-@pytest.fixture
-def store(config):
-    client = mongo.connect(config.settings)
-    yield ProfileStore(client[config.database_name])
-    client.close()
 
 
 class CountingDatabase(SegmentsDatabase):
