@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from shared import broker
+
 Built = dict[str, Any]
 
 
@@ -53,3 +55,27 @@ class Wiring:
             built, self._built, self._pid = self._built, {}, None
         if built:
             self._teardown(built)
+
+
+class ServiceDependencies:
+    """A service's composition root: `config`, its `store` and `event_log`
+    built by the subclass's `_build()` on first use in each process, the
+    `readiness()` of its database and broker, and `close()`. Tests pass fakes
+    with the same attributes instead."""
+
+    def __init__(self, config: Any):
+        self.config = config
+        self._wiring = Wiring(self._build)
+
+    store = property(lambda self: self._wiring["store"])
+    event_log = property(lambda self: self._wiring["event_log"])
+
+    def readiness(self) -> dict[str, bool]:
+        return {"database": self.store.reachable(),
+                "broker": broker.broker_reachable(self.config.settings)}
+
+    def close(self) -> None:
+        self._wiring.close()
+
+    def _build(self) -> Built:
+        raise NotImplementedError

@@ -12,11 +12,10 @@ from pymongo import MongoClient
 from campaigns.config import CampaignsConfig
 from campaigns.deliveries import Deliveries
 from campaigns.store import CampaignStore, SegmentRules
-from shared import broker
 from shared.mongo import connect
 from shared.outbox import EventLog
 from shared.publisher import ThreadLocalPublisher
-from shared.wiring import Built, Wiring
+from shared.wiring import Built, ServiceDependencies
 
 
 def campaigns_event_log(config: CampaignsConfig, client: MongoClient, *,
@@ -26,24 +25,14 @@ def campaigns_event_log(config: CampaignsConfig, client: MongoClient, *,
     return EventLog(client[config.database_name], publisher)
 
 
-class Dependencies:
+class Dependencies(ServiceDependencies):
     def __init__(self, config: CampaignsConfig, *, publish_retry_seconds: float | None = None):
-        self.config = config
         self._retry_for = (config.publish_retry_seconds if publish_retry_seconds is None
                            else publish_retry_seconds)
-        self._wiring = Wiring(self._build)
+        super().__init__(config)
 
-    store = property(lambda self: self._wiring["store"])
     segment_rules = property(lambda self: self._wiring["segment_rules"])
     deliveries = property(lambda self: self._wiring["deliveries"])
-    event_log = property(lambda self: self._wiring["event_log"])
-
-    def readiness(self) -> dict[str, bool]:
-        return {"database": self.store.reachable(),
-                "broker": broker.broker_reachable(self.config.settings)}
-
-    def close(self) -> None:
-        self._wiring.close()
 
     def _build(self) -> Built:
         config, settings = self.config, self.config.settings

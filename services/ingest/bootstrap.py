@@ -5,36 +5,15 @@ never at import time (shared.wiring).
 """
 from __future__ import annotations
 
-from ingest.config import IngestConfig
 from ingest.publishing import prompt_publisher
 from ingest.store import IngestStore
-from shared import broker
 from shared.mongo import connect
 from shared.outbox import EventLog
-from shared.wiring import Built, Wiring
+from shared.wiring import Built, ServiceDependencies
 
 
-class Dependencies:
-    """What the routes need: `store`, `event_log` and `readiness()`. Tests pass fakes instead."""
-
-    def __init__(self, config: IngestConfig):
-        self.config = config
-        self._wiring = Wiring(self._build)
-
-    @property
-    def store(self) -> IngestStore:
-        return self._wiring["store"]
-
-    @property
-    def event_log(self) -> EventLog:
-        return self._wiring["event_log"]
-
-    def readiness(self) -> dict[str, bool]:
-        return {"database": self.store.reachable(),
-                "broker": broker.broker_reachable(self.config.settings)}
-
-    def close(self) -> None:
-        self._wiring.close()
+class Dependencies(ServiceDependencies):
+    """What the routes need: `store`, `event_log` and `readiness()` (shared.wiring)."""
 
     def _build(self) -> Built:
         config = self.config

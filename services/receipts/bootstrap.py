@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from receipts.config import ReceiptsConfig
 from receipts.store import DeliveryStore
-from shared import broker
 from shared.mongo import connect
 from shared.outbox import EventLog
 from shared.publisher import ThreadLocalPublisher
-from shared.wiring import Built, Wiring
+from shared.wiring import Built, ServiceDependencies
 
 
 def receipts_event_log(config: ReceiptsConfig, client, retry_for: float) -> EventLog:
@@ -15,27 +14,8 @@ def receipts_event_log(config: ReceiptsConfig, client, retry_for: float) -> Even
     return EventLog(client[config.database_name], publisher)
 
 
-class Dependencies:
-    """What the webhook needs: `event_log` and `readiness()`. Tests pass fakes instead."""
-
-    def __init__(self, config: ReceiptsConfig):
-        self.config = config
-        self._wiring = Wiring(self._build)
-
-    @property
-    def event_log(self) -> EventLog:
-        return self._wiring["event_log"]
-
-    @property
-    def store(self) -> DeliveryStore:
-        return self._wiring["store"]
-
-    def readiness(self) -> dict[str, bool]:
-        return {"database": self.store.reachable(),
-                "broker": broker.broker_reachable(self.config.settings)}
-
-    def close(self) -> None:
-        self._wiring.close()
+class Dependencies(ServiceDependencies):
+    """What the webhook needs: `event_log` and `readiness()` (shared.wiring)."""
 
     def _build(self) -> Built:
         client = connect(self.config.settings)
