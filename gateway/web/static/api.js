@@ -100,6 +100,15 @@ var CRM = (function () {
     return el("span", { "class": "badge status-" + status, text: status });
   }
 
+  /* A table in its scrolling box: headings (a text, or [text, class]) over rows of <tr>. */
+  function table(className, headings, rows) {
+    var head = headings.map(function (h) {
+      return Array.isArray(h) ? el("th", { scope: "col", "class": h[1], text: h[0] }) : el("th", { scope: "col", text: h });
+    });
+    return el("div", { "class": "table-wrap" }, [el("table", { "class": className }, [
+      el("thead", {}, [el("tr", {}, head)]), el("tbody", {}, rows)])]);
+  }
+
   function campaignTable(items) {
     if (!items.length) return el("p", { "class": "hint", text: "No campaigns yet." });
     var rows = items.map(function (c) {
@@ -115,10 +124,7 @@ var CRM = (function () {
         el("td", { text: when(c.created_at) })
       ]);
     });
-    var head = ["Campaign", "Status", "Audience", "Sent", "Failed", "Pending", "Progress", "Created"]
-      .map(function (h) { return el("th", { scope: "col", text: h }); });
-    return el("div", { "class": "table-wrap" }, [el("table", { "class": "campaigns" }, [
-      el("thead", {}, [el("tr", {}, head)]), el("tbody", {}, rows)])]);
+    return table("campaigns", ["Campaign", "Status", "Audience", "Sent", "Failed", "Pending", "Progress", "Created"], rows);
   }
 
   function showError(node, problem) {
@@ -128,6 +134,6 @@ var CRM = (function () {
   }
 
   return { api: api, el: el, number: number, money: money, day: day, when: when, bar: bar, statusBadge: statusBadge,
-           campaignTable: campaignTable, showError: showError,
+           table: table, campaignTable: campaignTable, showError: showError,
            canChange: ["admin", "marketer"].indexOf(document.body.dataset.role) >= 0 };
 })();

@@ -61,7 +61,6 @@
     if (!sample.length) { box.replaceChildren(el("p", { "class": "hint", text: "No customer matches yet." })); return; }
     var cols = [["name", "Name"], ["city", "City"], ["total_spend", "Spend"], ["order_count", "Orders"],
                 ["visits", "Visits"], ["last_active_at", "Last active"]];
-    var head = el("tr", {}, cols.map(function (c) { return el("th", { scope: "col", text: c[1] }); }));
     var rows = sample.map(function (p) {
       return el("tr", {}, cols.map(function (c) {
         var v = p[c[0]];
@@ -70,7 +69,7 @@
         return el("td", { text: v === null || v === undefined ? "–" : String(v) });
       }));
     });
-    box.replaceChildren(el("div", { "class": "table-wrap" }, [el("table", {}, [el("thead", {}, [head]), el("tbody", {}, rows)])]));
+    box.replaceChildren(CRM.table(null, cols.map(function (c) { return c[1]; }), rows));
   }
 
   var form = document.getElementById("save-form");

@@ -127,8 +127,7 @@
         return el("tr", {}, [el("td", { text: m.customer_external_id }), el("td", { text: m.to || "–" }),
                              el("td", { text: m.text })]);
       });
-      var head = el("tr", {}, ["Customer", "To", "Message"].map(function (h) { return el("th", { scope: "col", text: h }); }));
-      box.replaceChildren(el("div", { "class": "table-wrap" }, [el("table", {}, [el("thead", {}, [head]), el("tbody", {}, rows)])]));
+      box.replaceChildren(CRM.table(null, ["Customer", "To", "Message"], rows));
       if (page.next_cursor) box.appendChild(el("p", { "class": "hint", text: "Showing the first 50." }));
     }, function (problem) { CRM.showError(error, problem); });
   }

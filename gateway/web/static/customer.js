@@ -35,11 +35,7 @@
       return el("tr", {}, [el("td", { text: o.external_id }), el("td", { "class": "num", text: CRM.money(o.amount) }),
                            el("td", { text: CRM.day(o.placed_at) })]);
     });
-    var head = ["Order", "Amount", "Placed"].map(function (h, i) {
-      return el("th", { scope: "col", "class": i === 1 ? "num" : null, text: h });
-    });
-    return el("div", { "class": "table-wrap" }, [el("table", { "class": "orders" }, [
-      el("thead", {}, [el("tr", {}, head)]), el("tbody", {}, rows)])]);
+    return CRM.table("orders", ["Order", ["Amount", "num"], "Placed"], rows);
   }
   function ordersPage() {
     more.disabled = true;

@@ -11,7 +11,6 @@
     if (!customers.length) return el("p", { "class": "hint", text: "No customer matches." });
     var cols = [["name", "Name"], ["email", "Email"], ["city", "City"], ["total_spend", "Spend (INR)"],
                 ["order_count", "Orders"], ["last_active_at", "Last active"]];
-    var head = el("tr", {}, cols.map(function (c) { return el("th", { scope: "col", text: c[1] }); }));
     var body = customers.map(function (p) {
       return el("tr", {}, cols.map(function (c) {
         var v = p[c[0]];
@@ -21,7 +20,7 @@
         return el("td", { "class": typeof p[c[0]] === "number" ? "num" : null, text: v === null || v === undefined ? "–" : String(v) });
       }));
     });
-    return el("div", { "class": "table-wrap" }, [el("table", {}, [el("thead", {}, [head]), el("tbody", {}, body)])]);
+    return CRM.table(null, cols.map(function (c) { return c[1]; }), body);
   }
 
   function page() {

@@ -81,12 +81,9 @@
           return;
         }
         if (!table) {
-          var head = ["Name", "Who", "Size when saved", "Size now", "Saved on", ""].map(function (h, i) {
-            return el("th", { scope: "col", "class": i === 2 || i === 3 ? "num" : null, text: h });
-          });
-          table = el("tbody");
-          list.replaceChildren(el("div", { "class": "table-wrap" }, [el("table", { "class": "segments" }, [
-            el("thead", {}, [el("tr", {}, head)]), table])]));
+          var wrap = CRM.table("segments", ["Name", "Who", ["Size when saved", "num"], ["Size now", "num"], "Saved on", ""], []);
+          table = wrap.querySelector("tbody");
+          list.replaceChildren(wrap);
         }
         answer.items.forEach(function (segment) { table.appendChild(row(segment)); });
         cursor = answer.next_cursor;
