@@ -15,18 +15,17 @@ ids come from their profile (`projection.order_ids`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 from pymongo.database import Database
 
 from segments.profiles import parse_time
+from segments.store import find_by_ids
 from shared.mongo import insert_many_new
 
 ORDERS = "orders"
 ORDERS_REBUILD = "orders_rebuild"
 ORDERS_RETIRED = "orders_retired"
 INSERT_CHUNK = 1000
-READ_THREADS = 4  # as ProfileStore.find_many: more only adds contention on FerretDB
 
 
 def order_document(order: dict) -> dict:
@@ -47,10 +46,7 @@ class OrderStore:
 
     def find_many(self, external_ids: list[str]) -> dict[str, dict | None]:
         """Orders by external_id (None where there is none), read by `_id` in parallel."""
-        if len(external_ids) < 2 * READ_THREADS:
-            return {external_id: self.find(external_id) for external_id in external_ids}
-        with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="order-read") as pool:
-            return dict(zip(external_ids, pool.map(self.find, external_ids), strict=True))
+        return find_by_ids(self.find, external_ids, "order-read")
 
     def insert_new(self, orders: list[dict]) -> int:
         """Insert order documents in one request, skipping `_id`s that exist;

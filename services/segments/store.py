@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from pymongo import MongoClient, ReplaceOne
@@ -40,6 +40,15 @@ WRITE_THREADS = 2
 _SHOWN = {f"{BOOKKEEPING}.customer_event": {"$ne": None}}
 
 
+def find_by_ids(find: Callable[[str], dict | None], external_ids: list[str],
+                thread_name_prefix: str) -> dict[str, dict | None]:
+    """`find(id)` for each id (a lookup by `_id`), in parallel once there are enough."""
+    if len(external_ids) < 2 * READ_THREADS:
+        return {external_id: find(external_id) for external_id in external_ids}
+    with ThreadPoolExecutor(READ_THREADS, thread_name_prefix=thread_name_prefix) as pool:
+        return dict(zip(external_ids, pool.map(find, external_ids), strict=True))
+
+
 class ProfileStore:
     def __init__(self, db: Database, collection: str = PROFILES):
         self._db = db
@@ -51,10 +60,7 @@ class ProfileStore:
 
     def find_many(self, external_ids: list[str]) -> dict[str, dict | None]:
         """Profiles by external_id (None where there is none), read by `_id` in parallel."""
-        if len(external_ids) < 2 * READ_THREADS:
-            return {external_id: self.find(external_id) for external_id in external_ids}
-        with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="profile-read") as pool:
-            return dict(zip(external_ids, pool.map(self.find, external_ids), strict=True))
+        return find_by_ids(self.find, external_ids, "profile-read")
 
     def insert_new(self, profiles: list[dict]) -> list[dict]:
         """Insert profiles; returns those whose `_id` already existed (not written)."""
