@@ -52,8 +52,13 @@ def new_event(event_type: str, data: dict, *, producer: str, correlation_id: str
     }
 
 
+def _json_text(value) -> str:
+    """The JSON text of a publish; to_log writes a compact `data` with it too."""
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
 def encode(envelope: dict) -> bytes:
-    return json.dumps(envelope, separators=(",", ":"), default=str).encode()
+    return _json_text(envelope).encode()
 
 
 def decode(body: bytes) -> dict:
@@ -227,5 +232,5 @@ def to_log(envelope: dict) -> dict:
            for value in data.values()):
         # The same text a publish sends (encode), so a republish from the log is identical.
         return {"_id": envelope["event_id"], **envelope, _COMPACT_MARK: "json",
-                "data": json.dumps(data, separators=(",", ":"), default=str)}
+                "data": _json_text(data)}
     return {"_id": envelope["event_id"], **envelope}
