@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
+from segments.rule_values import epoch_us
 from shared.envelope import new_event
 from shared.events import CUSTOMER_UPSERTED, ORDER_PLACED, PROFILE_UPDATED
 
@@ -188,17 +189,12 @@ def iso_utc(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NO_TIME_MS = -(2 ** 62)  # sorts before every real time
 
 
 def epoch_ms(moment: datetime | None) -> int:
     """Milliseconds since 1970 (UTC; naive = UTC), NO_TIME_MS for None."""
-    if moment is None:
-        return NO_TIME_MS
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
+    return NO_TIME_MS if moment is None else epoch_us(moment) // 1000
 
 
 def announced(profile: dict) -> dict:
