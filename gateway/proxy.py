@@ -113,7 +113,8 @@ def caller(route: routes.Route, path: str) -> tuple[ApiKey, str]:
     carry the page's CSRF token, since a browser sends the cookie on any site's
     behalf."""
     authorization = request.headers.get("Authorization", "")
-    if authorization or session_principal() is None:
+    user = None if authorization else session_principal()
+    if user is None:
         return authenticate(authorization), route.scope
     if request.method not in routes.READ and request.method != "OPTIONS":
         try:
@@ -121,7 +122,6 @@ def caller(route: routes.Route, path: str) -> tuple[ApiKey, str]:
         except ValidationError:
             raise Refusal(403, "CSRF_FAILED", "This page has expired; reload it and try again.",
                           {}) from None
-    user = session_principal()
     g.api_key_id = user.key_id
     # A preview changes nothing, so a viewer may count an audience too.
     if unquote(path).rstrip("/") == "/api/v1/segments/preview":
