@@ -11,12 +11,14 @@ whichever `config` the module names (test_segments_harness has its own).
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from pika.exceptions import AMQPError
@@ -100,6 +102,14 @@ def running_projector(config: SegmentsConfig):
         thread.join(timeout=30)
         client.close()
         assert not thread.is_alive(), "the projector did not stop"
+
+
+def through(proxy, config: SegmentsConfig) -> SegmentsConfig:
+    """The same config, its broker connection going through `proxy` (a FaultProxy)."""
+    url = urlsplit(config.settings.amqp_url)
+    proxied = url._replace(netloc=f"{url.username}:{url.password}@{proxy.host}:{proxy.port}")
+    return dataclasses.replace(config, settings=dataclasses.replace(
+        config.settings, amqp_url=proxied.geturl()))
 
 
 def queue_consumers(config: SegmentsConfig) -> int:

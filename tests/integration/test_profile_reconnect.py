@@ -6,7 +6,6 @@ copies over them.
 """
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +20,7 @@ from test_profile_harness import (
     order_placed,
     queue_consumers,
     running_projector,
+    through,
     wait_for,
 )
 
@@ -35,14 +35,6 @@ pytestmark = pytest.mark.integration
 
 # fixtures: pytest finds them by module-level name (see test_profile_harness)
 config = test_profile_harness.config
-
-
-def through(proxy: FaultProxy, config):
-    """The same config, its broker connection going through `proxy`."""
-    url = urlsplit(config.settings.amqp_url)
-    proxied = url._replace(netloc=f"{url.username}:{url.password}@{proxy.host}:{proxy.port}")
-    return dataclasses.replace(config, settings=dataclasses.replace(
-        config.settings, amqp_url=proxied.geturl()))
 
 
 def test_profiles_written_while_the_projector_was_away_are_not_overwritten(config):

@@ -65,6 +65,21 @@ def running_index(config: SegmentsConfig, database=None, ready_timeout: float = 
         holder.stop()
 
 
+def count(http, rules) -> int:
+    response = http.post("/api/v1/segments/preview", json={"rules": rules})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["count"]
+
+
+def waiting(config) -> int:
+    connection = broker.connect(config.settings)
+    try:
+        return connection.channel().queue_declare(config.index_queue,
+                                                  passive=True).method.message_count
+    finally:
+        connection.close()
+
+
 class EventWatcher:
     """A queue of our own bound to some event types, read with basic_get."""
 

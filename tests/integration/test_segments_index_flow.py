@@ -19,6 +19,7 @@ from test_profile_harness import (
 from test_segments_harness import (
     RULES,
     EventWatcher,
+    count,
     reference_counts,
     running_index,
     shop_events,
@@ -35,12 +36,6 @@ store = test_profile_harness.store
 
 PUNE = {"field": "city", "op": "eq", "value": "pune"}
 BIG_SPENDERS = {"field": "total_spend", "op": "gte", "value": 1000}
-
-
-def count(http, rules) -> int:
-    response = http.post("/api/v1/segments/preview", json={"rules": rules})
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["count"]
 
 
 def test_customer_and_order_events_change_the_preview_count(config, publisher):

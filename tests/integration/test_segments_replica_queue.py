@@ -5,7 +5,6 @@ with it; consuming a freshly declared queue would never bring it back.
 """
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -15,8 +14,8 @@ import pytest
 import test_segments_harness
 from segments.audience import AudienceHolder
 from segments.store import ProfileStore, SegmentsDatabase
-from test_profile_harness import customer_upserted, running_projector, wait_for
-from test_segments_harness import running_index
+from test_profile_harness import customer_upserted, running_projector, through, wait_for
+from test_segments_harness import running_index, waiting
 
 from shared import broker, mongo
 from shared.publisher import Publisher
@@ -30,22 +29,6 @@ pytestmark = pytest.mark.integration
 config = test_segments_harness.config
 
 PUNE = {"field": "city", "op": "eq", "value": "Pune"}
-
-
-def through(proxy: FaultProxy, config):
-    url = urlsplit(config.settings.amqp_url)
-    proxied = url._replace(netloc=f"{url.username}:{url.password}@{proxy.host}:{proxy.port}")
-    return dataclasses.replace(config, settings=dataclasses.replace(
-        config.settings, amqp_url=proxied.geturl()))
-
-
-def waiting(config) -> int:
-    connection = broker.connect(config.settings)
-    try:
-        return connection.channel().queue_declare(config.index_queue,
-                                                  passive=True).method.message_count
-    finally:
-        connection.close()
 
 
 def test_a_replica_whose_queue_was_deleted_while_away_reloads(config):

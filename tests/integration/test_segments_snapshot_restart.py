@@ -18,14 +18,14 @@ import subprocess
 import sys
 
 import pytest
-import test_profile_harness
 import requests
+import test_profile_harness
 from click.testing import CliRunner
 from crm.stack import free_service_ports
 from segments.commands import replay
 from segments.store import ProfileStore, ProfilesGeneration, SegmentsDatabase
 from test_profile_harness import customer_upserted, running_projector, wait_for
-from test_segments_harness import clean_up_segments, running_index, segments_config
+from test_segments_harness import clean_up_segments, count, running_index, segments_config, waiting
 
 from shared import broker, mongo
 from shared.outbox import EventLog
@@ -68,21 +68,6 @@ class CountingDatabase(SegmentsDatabase):
 
 def snapshot_path(config):
     return os.path.join(config.snapshot_dir, f"{config.index_queue}.snapshot")
-
-
-def waiting(config) -> int:
-    connection = broker.connect(config.settings)
-    try:
-        return connection.channel().queue_declare(config.index_queue,
-                                                  passive=True).method.message_count
-    finally:
-        connection.close()
-
-
-def count(http, rules) -> int:
-    response = http.post("/api/v1/segments/preview", json={"rules": rules})
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["count"]
 
 
 def serve_then_stop(config, publish, store) -> None:
