@@ -21,6 +21,7 @@ import logging
 from datetime import datetime
 
 from campaigns import domain, handlers
+from campaigns.deliveries import all_with_status
 from campaigns.handlers import PRODUCER, CampaignNotFound, event_id
 from shared.envelope import new_event
 from shared.events import CAMPAIGN_CANCELLED, CAMPAIGN_PAUSED, CAMPAIGN_RESUMED, MESSAGES_QUEUED
@@ -119,15 +120,8 @@ def handle_control_event(envelope: dict, now: datetime, *, store, event_log, del
 def unsent_messages(campaign_id: str, *, store, deliveries) -> list[dict]:
     """Each logged customer's latest message (following retry-failed's new ids) that has
     no final status yet, as queued for the vendor, with its existing message id."""
-    final: set[str] = set()
-    for status in ("SENT", "FAILED"):
-        after = None
-        while True:
-            page = deliveries.page(campaign_id, status, after, OUTCOME_PAGE)
-            final.update(page)
-            if len(page) < OUTCOME_PAGE:
-                break
-            after = page[-1]
+    final = {message_id for status in ("SENT", "FAILED")
+             for message_id in all_with_status(deliveries, campaign_id, status, OUTCOME_PAGE)}
     newer = {entry["_id"]: entry["message_id"] for entry in store.all_retried(campaign_id)}
     unsent = []
     for entry in store.all_messages(campaign_id):

@@ -8,6 +8,8 @@ This adapter is the only place campaigns touches it, so handlers take plain
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pymongo.database import Database
 
 
@@ -29,3 +31,15 @@ class Deliveries:
     def page(self, campaign_id: str, status: str, after: str | None, limit: int) -> list[str]:
         """Message ids with that final status, in id order, after `after`."""
         return self._view.page_by_status(self._db, campaign_id, status, after, limit)
+
+
+def all_with_status(deliveries, campaign_id: str, status: str, page_size: int) -> Iterator[str]:
+    """Every message id with that final status, in id order, read `page_size` at a time
+    through `deliveries.page` (a real `Deliveries` or a test's fake)."""
+    after = None
+    while True:
+        page = deliveries.page(campaign_id, status, after, page_size)
+        yield from page
+        if len(page) < page_size:
+            return
+        after = page[-1]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from campaigns import control, domain
+from campaigns.deliveries import all_with_status
 from campaigns.handlers import PRODUCER, event_id
 from campaigns.message_log import SEQUENCE_STRIDE, customers_of
 from shared.envelope import new_event
@@ -190,15 +191,9 @@ def queue_retry(envelope: dict, now: datetime, *, store, event_log, deliveries) 
 
 def _freeze_retry(cid: str, attempt: int, store, deliveries) -> dict:
     retried = {entry["_id"] for entry in store.all_retried(cid) if entry["attempt"] < attempt}
-    failed: list[str] = []
-    after = None
-    while True:
-        page = deliveries.page(cid, "FAILED", after, 1000)
-        failed += [mid for mid in page if mid not in retried
-                   and (domain.parse_message_id(mid) or ("", attempt, 0))[1] < attempt]
-        if len(page) < 1000:
-            break
-        after = page[-1]
+    failed = [mid for mid in all_with_status(deliveries, cid, "FAILED", 1000)
+              if mid not in retried
+              and (domain.parse_message_id(mid) or ("", attempt, 0))[1] < attempt]
     customers = customers_of(cid, failed, store)
     pairs = [(customer, mid) for customer, mid in zip(customers, failed, strict=True) if customer]
     parts = [pairs[i:i + RETRY_CHUNK] for i in range(0, len(pairs), RETRY_CHUNK)]
