@@ -21,11 +21,11 @@ import threading
 import time
 from collections.abc import Callable
 
+from campaigns.domain import ACTIVE
 from campaigns.store import CampaignStore
 from shared.mongo import connect
 
 log = logging.getLogger(__name__)
-ACTIVE = "active"
 
 
 class SendGate:
