@@ -16,11 +16,11 @@ from segments.store import ProfileStore
 from test_profile_harness import (
     BASE,
     customer_upserted,
+    environment,
     order_placed,
     running_projector,
     wait_for,
 )
-from test_replay_profiles import environment
 
 from shared.outbox import EventLog
 from shared.publisher import Publisher

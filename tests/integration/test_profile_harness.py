@@ -104,6 +104,14 @@ def running_projector(config: SegmentsConfig):
         assert not thread.is_alive(), "the projector did not stop"
 
 
+def environment(config: SegmentsConfig) -> dict[str, str]:
+    """The process environment pointing at this config's database and broker (for the CLI)."""
+    settings = config.settings
+    return {**os.environ, "CRM_DB_PREFIX": settings.db_prefix,
+            "CRM_QUEUE_PREFIX": settings.queue_prefix, "CRM_EXCHANGE": settings.exchange,
+            "CRM_DEAD_LETTER_EXCHANGE": settings.dead_letter_exchange}
+
+
 def through(proxy, config: SegmentsConfig) -> SegmentsConfig:
     """The same config, its broker connection going through `proxy` (a FaultProxy)."""
     url = urlsplit(config.settings.amqp_url)

@@ -1,7 +1,6 @@
 """`crm replay profiles` rebuilds exactly what the live projector built."""
 from __future__ import annotations
 
-import os
 import random
 from datetime import timedelta
 
@@ -15,6 +14,7 @@ from test_profile_harness import (
     BASE,
     comparable,
     customer_upserted,
+    environment,
     iso,
     order_placed,
     running_projector,
@@ -29,13 +29,6 @@ pytestmark = pytest.mark.integration
 
 # fixtures: pytest finds them by module-level name (see test_profile_harness)
 config = test_profile_harness.config
-
-
-def environment(config) -> dict[str, str]:
-    settings = config.settings
-    return {**os.environ, "CRM_DB_PREFIX": settings.db_prefix,
-            "CRM_QUEUE_PREFIX": settings.queue_prefix, "CRM_EXCHANGE": settings.exchange,
-            "CRM_DEAD_LETTER_EXCHANGE": settings.dead_letter_exchange}
 
 
 def history(customers: int = 40, orders: int = 150) -> list[list[dict]]:

@@ -11,8 +11,7 @@ import test_segments_harness
 from segments.segments_store import AudienceStore
 from segments.store import ProfileStore
 from test_profile_harness import BASE, customer_upserted, iso, running_projector, wait_for
-from test_segments_harness import EventWatcher, running_index
-from test_segments_index_flow import PausingDatabase
+from test_segments_harness import EventWatcher, PausingDatabase, running_index
 
 from shared import broker, mongo
 from shared.envelope import new_event

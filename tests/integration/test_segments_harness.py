@@ -12,6 +12,7 @@ by module-level name as test_profile_harness's fixtures are.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import uuid
 from contextlib import contextmanager
 
@@ -19,7 +20,7 @@ import pytest
 from segments.app import create_app
 from segments.audience import AudienceHolder
 from segments.config import SegmentsConfig
-from segments.store import SegmentsDatabase
+from segments.store import ProfileStore, SegmentsDatabase
 from test_profile_harness import clean_up, isolated_config, wait_for
 
 from shared import broker
@@ -78,6 +79,30 @@ def waiting(config) -> int:
                                                   passive=True).method.message_count
     finally:
         connection.close()
+
+
+class PausingProfiles(ProfileStore):
+    """The real store, pausing a full read after its first batch until `resume` is set."""
+
+    def __init__(self, db, paused: threading.Event, resume: threading.Event):
+        super().__init__(db)
+        self._paused, self._resume = paused, resume
+
+    def scan(self, batch_size=5000):
+        for n, batch in enumerate(super().scan(batch_size)):
+            yield batch
+            if n == 0:
+                self._paused.set()
+                assert self._resume.wait(60), "the test never resumed the load"
+
+
+class PausingDatabase(SegmentsDatabase):
+    def __init__(self, config, paused, resume):
+        super().__init__(config.settings, config.database_name)
+        self._events = paused, resume
+
+    def profiles(self):
+        return PausingProfiles(self.database(), *self._events)
 
 
 class EventWatcher:

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 import test_profile_harness
 import test_segments_harness
-from segments.store import ProfileStore, SegmentsDatabase
 from test_profile_harness import (
     BASE,
     customer_upserted,
@@ -19,6 +18,7 @@ from test_profile_harness import (
 from test_segments_harness import (
     RULES,
     EventWatcher,
+    PausingDatabase,
     count,
     reference_counts,
     running_index,
@@ -78,30 +78,6 @@ def test_every_touched_profile_is_announced_again_on_redelivery(config, publishe
     assert {(e["event_id"], e["data"]["version"]) for e in again} <= \
         {(e["event_id"], e["data"]["version"]) for e in first}
     assert {e["data"]["external_id"] for e in again} == {"c1", "stub"}
-
-
-class PausingProfiles(ProfileStore):
-    """The real store, pausing a full read after its first batch until `resume` is set."""
-
-    def __init__(self, db, paused: threading.Event, resume: threading.Event):
-        super().__init__(db)
-        self._paused, self._resume = paused, resume
-
-    def scan(self, batch_size=5000):
-        for n, batch in enumerate(super().scan(batch_size)):
-            yield batch
-            if n == 0:
-                self._paused.set()
-                assert self._resume.wait(60), "the test never resumed the load"
-
-
-class PausingDatabase(SegmentsDatabase):
-    def __init__(self, config, paused, resume):
-        super().__init__(config.settings, config.database_name)
-        self._events = paused, resume
-
-    def profiles(self):
-        return PausingProfiles(self.database(), *self._events)
 
 
 def test_an_update_written_during_the_load_is_not_lost(config, publisher, store):

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from crm.stack import free_service_ports
 from segments.commands import replay
 from segments.store import ProfileStore, ProfilesGeneration, SegmentsDatabase
-from test_profile_harness import customer_upserted, running_projector, wait_for
+from test_profile_harness import customer_upserted, environment, running_projector, wait_for
 from test_segments_harness import clean_up_segments, count, running_index, segments_config, waiting
 
 from shared import broker, mongo
@@ -150,11 +150,7 @@ def test_a_snapshot_is_not_used_after_the_profiles_were_replayed(config, publish
         with running_projector(config):
             serve_then_stop(config, ingest_log.append, store)
         generation = ProfilesGeneration(store._db).current()
-        settings = config.settings
-        replayed = CliRunner().invoke(replay, ["profiles"], env={
-            **os.environ, "CRM_DB_PREFIX": settings.db_prefix,
-            "CRM_QUEUE_PREFIX": settings.queue_prefix, "CRM_EXCHANGE": settings.exchange,
-            "CRM_DEAD_LETTER_EXCHANGE": settings.dead_letter_exchange})
+        replayed = CliRunner().invoke(replay, ["profiles"], env=environment(config))
         assert replayed.exit_code == 0, replayed.output
         assert ProfilesGeneration(store._db).current() != generation
     finally:
@@ -174,10 +170,7 @@ def free_port() -> int:
 
 
 def gunicorn_api(config, port: int) -> subprocess.Popen:
-    settings = config.settings
-    env = {**os.environ, "CRM_DB_PREFIX": settings.db_prefix,
-           "CRM_QUEUE_PREFIX": settings.queue_prefix, "CRM_EXCHANGE": settings.exchange,
-           "CRM_DEAD_LETTER_EXCHANGE": settings.dead_letter_exchange,
+    env = {**environment(config),
            "SEGMENTS_REPLICA_ID": config.replica_id, "SEGMENTS_SNAPSHOT_DIR": config.snapshot_dir,
            "SEGMENTS_PORT": str(port)}
     return subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
