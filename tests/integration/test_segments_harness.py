@@ -12,16 +12,27 @@ by module-level name as test_profile_harness's fixtures are.
 from __future__ import annotations
 
 import dataclasses
+import random
 import threading
+import time
 import uuid
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from segments.app import create_app
 from segments.audience import AudienceHolder
 from segments.config import SegmentsConfig
 from segments.store import ProfileStore, SegmentsDatabase
-from test_profile_harness import clean_up, isolated_config, wait_for
+from test_profile_harness import (
+    BASE,
+    clean_up,
+    customer_upserted,
+    iso,
+    isolated_config,
+    order_placed,
+    wait_for,
+)
 
 from shared import broker
 
@@ -120,8 +131,6 @@ class EventWatcher:
 
     def take(self, at_least: int, timeout: float = 30.0, settle: float = 0.5) -> list[bytes]:
         """Every message there is once `at_least` arrived and `settle` seconds passed quietly."""
-        import time
-
         taken, deadline, quiet_until = [], time.monotonic() + timeout, None
         while True:
             method, _props, body = self._channel.basic_get(self.queue, auto_ack=True)
@@ -179,11 +188,6 @@ RULES = {
 
 def shop_events(seed: int, customers: int, orders: int) -> tuple[list[dict], list[str]]:
     """Customer and order events (orders last), and the customer ids."""
-    import random
-    from datetime import timedelta
-
-    from test_profile_harness import BASE, customer_upserted, iso, order_placed
-
     rng = random.Random(seed)
     ids = [f"c{i:04d}" for i in range(customers)]
     events = []
