@@ -112,12 +112,23 @@ def install_correlation_id(app: Flask) -> None:
         return response
 
 
+def answer_database_down(app: Flask) -> None:
+    """A request that could not reach the database answers 503, not 500."""
+    from pymongo.errors import ConnectionFailure
+
+    @app.errorhandler(ConnectionFailure)
+    def _database_down(_error):
+        return error_response(503, "DEPENDENCY_UNAVAILABLE", "The database is not reachable.")
+
+
 def service_app(import_name: str, service: str,
                 readiness_checks: Callable[[], dict[str, bool]]) -> Flask:
-    """A Flask app with what every service has: JSON errors, correlation ids, health routes."""
+    """A Flask app with what every service has: JSON errors (a database outage a 503),
+    correlation ids, health routes."""
     app = Flask(import_name)
     app.json.sort_keys = False
     register_error_handlers(app)
+    answer_database_down(app)
     install_correlation_id(app)
     app.register_blueprint(health_blueprint(readiness_checks))
     return app

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from flask import Flask
-from pymongo.errors import ConnectionFailure
 
 from campaigns import api
 from campaigns.bootstrap import Dependencies
 from campaigns.config import CampaignsConfig
-from shared.http import error_response, service_app
+from shared.http import service_app
 from shared.logs import configure_logging
 from shared.openapi import openapi_blueprint
 
@@ -20,10 +19,6 @@ def create_app(config: CampaignsConfig | None = None, *, dependencies=None) -> F
     dependencies = dependencies or Dependencies(config)
     app = service_app(__name__, "campaigns", dependencies.readiness)
     app.extensions["campaigns"] = dependencies
-
-    @app.errorhandler(ConnectionFailure)
-    def _database_down(_error):
-        return error_response(503, "DEPENDENCY_UNAVAILABLE", "The database is not reachable.")
 
     app.register_blueprint(api.blueprint)
     app.register_blueprint(openapi_blueprint("Campaigns", api.OPERATIONS))

@@ -4,14 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask
-from pymongo.errors import ConnectionFailure
 
 from ingest import api
 from ingest.bootstrap import Dependencies
 from ingest.config import IngestConfig
 from ingest.schemas import record_schemas
 from shared.http import (
-    error_response,
+    answer_database_down,
     health_blueprint,
     install_correlation_id,
     register_error_handlers,
@@ -41,10 +40,7 @@ def create_app(config: IngestConfig | None = None, *, dependencies=None) -> Flas
         config, dependencies, {"customers": customer_schema, "orders": order_schema})
     register_error_handlers(app)
     install_correlation_id(app)
-
-    @app.errorhandler(ConnectionFailure)
-    def _database_down(_error):
-        return error_response(503, "DEPENDENCY_UNAVAILABLE", "The database is not reachable.")
+    answer_database_down(app)
 
     app.register_blueprint(health_blueprint(dependencies.readiness))
     app.register_blueprint(api.blueprint)

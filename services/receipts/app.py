@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask
-from pymongo.errors import ConnectionFailure
 
 from receipts import api
 from receipts.bootstrap import Dependencies
 from receipts.config import ReceiptsConfig
-from shared.http import error_response, service_app
+from shared.http import service_app
 from shared.logs import configure_logging
 
 
@@ -31,10 +30,6 @@ def create_app(config: ReceiptsConfig | None = None, *, dependencies=None) -> Fl
     app = service_app(__name__, "receipts", dependencies.readiness)
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
     app.extensions["receipts"] = ReceiptsContext(config, dependencies)
-
-    @app.errorhandler(ConnectionFailure)
-    def _database_down(_error):
-        return error_response(503, "DEPENDENCY_UNAVAILABLE", "The database is not reachable.")
 
     app.register_blueprint(api.blueprint)
     return app

@@ -9,12 +9,11 @@ _SEED) and reports receipts to RECEIPTS_WEBHOOK_URL, signed with CRM_WEBHOOK_SEC
 from __future__ import annotations
 
 from flask import Flask
-from pymongo.errors import ConnectionFailure
 from vendor_sim import api
 from vendor_sim.bootstrap import VendorContext
 from vendor_sim.config import VendorConfig
 
-from shared.http import error_response, service_app
+from shared.http import service_app
 from shared.logs import configure_logging
 
 
@@ -25,10 +24,6 @@ def create_app(config: VendorConfig | None = None, *, context=None) -> Flask:
     app = service_app(__name__, "vendor_sim", context.readiness)
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
     app.extensions["vendor_sim"] = context
-
-    @app.errorhandler(ConnectionFailure)
-    def _database_down(_error):
-        return error_response(503, "DEPENDENCY_UNAVAILABLE", "The database is not reachable.")
 
     app.register_blueprint(api.blueprint)
     return app
