@@ -22,12 +22,11 @@ import json
 import time
 from datetime import UTC, datetime
 
-import requests
 from pymongo.errors import OperationFailure
 
 from bench import ceiling
 from bench.segments import _document
-from bench.suite import progress, running_suite
+from bench.suite import api_session, progress, running_suite
 from segments.synthetic import synthetic_profiles
 from shared.mongo import connect
 
@@ -52,16 +51,6 @@ def _write_profiles(settings, n: int) -> None:
         collection.insert_many(batch, ordered=False)
     client.close()
     progress(f"wrote {n} profiles")
-
-
-def _session(settings) -> requests.Session:
-    from gateway.api_keys import open_store
-
-    store = open_store(settings)
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {store.create('bench')}"
-    store.close()
-    return session
 
 
 def _wait_audience(session, gateway: str, n: int, timeout: float) -> None:
@@ -147,7 +136,7 @@ def _broker_ceiling(settings, n: int) -> float | None:
 def run(n: int = 100_000) -> dict:
     with running_suite(extra_env=SUITE_ENV, ready_timeout=600,
                        before_start=lambda s: _write_profiles(s, n)) as (settings, gateway):
-        session = _session(settings)
+        session = api_session(settings)
         _wait_audience(session, gateway, n, timeout=600)
         client = connect(settings)
         vendor_db = client[settings.database_name("vendor_sim")]

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from bench import ceiling
-from bench.suite import progress, running_suite
+from bench.suite import api_key, progress, running_suite
 from shared import broker, envelope
 from shared.mongo import connect
 
@@ -78,16 +78,13 @@ def _events(customers: list[dict], orders: list[dict]) -> list[dict]:
 
 def run(customers_n: int = 50_000, orders_n: int = 200_000, seed: int = 7) -> dict:
     from crm.seed import generate_customers, generate_orders
-    from gateway.api_keys import open_store
 
     customers = generate_customers(customers_n, seed)
     # Exports list orders as they were placed, so customers interleave (no free batching).
     orders = generate_orders(customers, orders_n / customers_n * 1.02, seed)[:orders_n]
     orders.sort(key=lambda order: order["placed_at"])
     with running_suite() as (settings, gateway):
-        store = open_store(settings)
-        key = store.create("bench")
-        store.close()
+        key = api_key(settings)
         started = time.perf_counter()
         accepted = _post_all(gateway, key, "customers", customers)
         accepted += _post_all(gateway, key, "orders", orders)

@@ -17,7 +17,7 @@ import numpy as np
 import psutil
 import requests
 
-from bench.suite import progress, running_suite
+from bench.suite import api_session, progress, running_suite
 from segments.profiles import BOOKKEEPING
 from segments.synthetic import synthetic_profiles
 from shared.mongo import connect
@@ -107,15 +107,10 @@ def _wait_index_loaded(session: requests.Session, gateway: str, size: int, timeo
 
 
 def run(n: int) -> dict:
-    from gateway.api_keys import open_store
-
     profiles = list(synthetic_profiles(n, seed=3, now=NOW))
     with running_suite(ready_timeout=1800, before_start=lambda s: _write_profiles(s, profiles)) \
             as (settings, gateway):
-        store = open_store(settings)
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {store.create('bench')}"
-        store.close()
+        session = api_session(settings)
         _wait_index_loaded(session, gateway, n, timeout=1800)
         shapes = {}
         for name, rule in RULES.items():

@@ -62,3 +62,23 @@ def _drop_databases(settings: Settings) -> None:
     for service in services:
         client.drop_database(settings.database_name(service))
     client.close()
+
+
+def api_key(settings: Settings) -> str:
+    """A fresh API key (all default scopes) for the bench's calls through the gateway."""
+    from gateway.api_keys import open_store
+
+    store = open_store(settings)
+    try:
+        return store.create("bench")
+    finally:
+        store.close()
+
+
+def api_session(settings: Settings):
+    """A requests session authorised with a fresh API key."""
+    import requests
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {api_key(settings)}"
+    return session
