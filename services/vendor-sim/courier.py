@@ -69,6 +69,10 @@ class Courier:
         self.reported = 0
 
     def start(self) -> None:
+        # Reload what an earlier run accepted but never reported BEFORE anything new can
+        # be accepted: done in the thread, the scan could also pick up messages a send
+        # request had just stored and scheduled, and report them twice.
+        self.schedule(self._store.unreported())
         self._thread = threading.Thread(target=self._run, name="vendor-courier", daemon=True)
         self._thread.start()
 
@@ -98,7 +102,6 @@ class Courier:
             return len(self._queue)
 
     def _run(self) -> None:
-        self.schedule(self._store.unreported())
         while not self._stopping.is_set():
             if not self._slots.acquire(timeout=0.5):
                 continue  # every sender busy
