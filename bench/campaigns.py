@@ -100,7 +100,7 @@ def _watch(session, gateway: str, cid: str, vendor_db, n: int, timeout: float) -
 
 def _recorded_stages(client, settings, cid: str, created: datetime) -> dict[str, float]:
     """audience_streamed and all_queued from the timestamps the services wrote."""
-    from segments.audience_stream import chunk_event_id
+    from segments.audience.stream import chunk_event_id
 
     campaigns_db = client[settings.database_name("campaigns")]
     chunks = list(campaigns_db[f"chunks_{cid}"].find({}, {"queued_at": 1}))

@@ -18,7 +18,7 @@ import psutil
 import requests
 
 from bench.suite import api_session, progress, running_suite
-from segments.profiles import BOOKKEEPING
+from segments.projection.profiles import BOOKKEEPING
 from segments.synthetic import synthetic_profiles
 from shared.mongo import connect
 

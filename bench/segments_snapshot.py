@@ -15,8 +15,8 @@ import json
 import tempfile
 import time
 
-from segments.audience_index import AudienceIndex
-from segments.index_snapshot import IndexSnapshot
+from segments.audience.index import AudienceIndex
+from segments.audience.snapshot import IndexSnapshot
 from segments.synthetic import synthetic_profiles
 
 BATCH = 5000

@@ -29,7 +29,7 @@ HTTP_APPS = {
 # process name -> module run with `python -m`
 WORKERS = {
     "ingest-relay": "ingest.relay",  # ingest's outbox relay to RabbitMQ
-    "segments-projector": "segments.consumer",  # customer profile projector
+    "segments-projector": "segments.projection.consumer",  # customer profile projector
     "campaigns-dispatcher": "campaigns.dispatcher",  # audience chunks -> communications log
     "campaigns-sender": "campaigns.sender",  # queued messages -> the vendor (scale by adding)
     "receipts-consumer": "receipts.consumer",  # delivery receipts -> statuses, in batches

@@ -11,7 +11,7 @@ import click
 
 # name -> (module, attribute)
 REPLAYS = {
-    "profiles": ("segments.commands", "profiles_command"),
+    "profiles": ("segments.projection.replay", "profiles_command"),
     "deliveries": ("receipts.commands", "deliveries_command"),
 }
 

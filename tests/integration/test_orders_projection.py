@@ -9,10 +9,10 @@ import pytest
 import test_profile_harness
 from click.testing import CliRunner
 from segments.app import create_app
-from segments.commands import replay
-from segments.order_store import ORDERS, ORDERS_REBUILD, ORDERS_RETIRED, OrderStore
-from segments.profiles import BOOKKEEPING, parse_time
-from segments.store import ProfileStore
+from segments.projection.replay import replay
+from segments.projection.order_store import ORDERS, ORDERS_REBUILD, ORDERS_RETIRED, OrderStore
+from segments.projection.profiles import BOOKKEEPING, parse_time
+from segments.projection.profile_store import ProfileStore
 from test_profile_harness import (
     BASE,
     customer_upserted,

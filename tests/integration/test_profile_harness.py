@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 import pytest
 from pika.exceptions import AMQPError
 from segments.config import SegmentsConfig
-from segments.consumer import build_projector
-from segments.profiles import BOOKKEEPING
-from segments.store import ProfileStore
+from segments.projection.consumer import build_projector
+from segments.projection.profiles import BOOKKEEPING
+from segments.projection.profile_store import ProfileStore
 
 from shared import broker, mongo
 from shared.config import Settings

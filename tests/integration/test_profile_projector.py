@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import test_profile_harness
 from segments.app import create_app
-from segments.store import ProfileStore
+from segments.projection.profile_store import ProfileStore
 from test_profile_harness import (
     BASE,
     customer_upserted,

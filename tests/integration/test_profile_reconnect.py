@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import test_profile_harness
-from segments.profiles import apply_event
-from segments.store import ProfileStore
+from segments.projection.profiles import apply_event
+from segments.projection.profile_store import ProfileStore
 from test_profile_harness import (
     BASE,
     customer_upserted,

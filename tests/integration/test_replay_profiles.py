@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 import test_profile_harness
 from click.testing import CliRunner
-from segments.commands import replay
-from segments.profiles import version_of
-from segments.store import PROFILES, REBUILD, RETIRED, ProfileStore
+from segments.projection.replay import replay
+from segments.projection.profiles import version_of
+from segments.projection.profile_store import PROFILES, REBUILD, RETIRED, ProfileStore
 from test_profile_harness import (
     BASE,
     comparable,

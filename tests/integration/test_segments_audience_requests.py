@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 import test_profile_harness
 import test_segments_harness
-from segments.segments_store import AudienceStore
-from segments.store import ProfileStore
+from segments.saved.store import AudienceStore
+from segments.projection.profile_store import ProfileStore
 from test_profile_harness import BASE, customer_upserted, iso, running_projector, wait_for
 from test_segments_harness import EventWatcher, PausingDatabase, running_index
 

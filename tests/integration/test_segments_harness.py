@@ -21,9 +21,9 @@ from datetime import timedelta
 
 import pytest
 from segments.app import create_app
-from segments.audience import AudienceHolder
+from segments.audience.holder import AudienceHolder
 from segments.config import SegmentsConfig
-from segments.store import ProfileStore, SegmentsDatabase
+from segments.projection.profile_store import ProfileStore, SegmentsDatabase
 from test_profile_harness import (
     BASE,
     clean_up,

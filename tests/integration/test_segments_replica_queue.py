@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import test_segments_harness
-from segments.audience import AudienceHolder
-from segments.store import ProfileStore, SegmentsDatabase
+from segments.audience.holder import AudienceHolder
+from segments.projection.profile_store import ProfileStore, SegmentsDatabase
 from test_profile_harness import customer_upserted, running_projector, through, wait_for
 from test_segments_harness import running_index, waiting
 

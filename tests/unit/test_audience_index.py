@@ -5,8 +5,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from segments.audience_index import AudienceIndex, synthetic_profiles
-from segments.rules import parse_rules
+from segments.audience.index import AudienceIndex, synthetic_profiles
+from segments.audience.rules import parse_rules
 
 NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
 

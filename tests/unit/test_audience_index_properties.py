@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference_rules import matches
-from segments.audience_index import AudienceIndex
-from segments.profiles import iso_utc
-from segments.rules import parse_rules, rule_to_dict
+from segments.audience.index import AudienceIndex
+from segments.projection.profiles import iso_utc
+from segments.audience.rules import parse_rules, rule_to_dict
 
 IST = timezone(timedelta(hours=5, minutes=30))
 NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from segments.app import create_app
-from segments.audience import load_index
-from segments.audience_index import AudienceIndex
+from segments.audience.holder import load_index
+from segments.audience.index import AudienceIndex
 from segments.config import SegmentsConfig
-from segments.profiles import announced, apply_event
+from segments.projection.profiles import announced, apply_event
 from test_profile_projection import customer_event, order_event
 
 
@@ -70,7 +70,7 @@ def test_totals_count_customers_and_their_orders_but_not_stubs():
 
 
 def test_stub_updates_from_the_feed_are_not_counted_until_their_customer_arrives():
-    from segments.audience import AudienceHolder
+    from segments.audience.holder import AudienceHolder
 
     holder = AudienceHolder.__new__(AudienceHolder)  # only its update path, no threads
     holder.index = AudienceIndex()

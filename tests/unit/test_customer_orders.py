@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from segments.app import create_app
 from segments.config import SegmentsConfig
-from segments.handlers import ProfileCache, project_batch
-from segments.order_store import order_document
-from segments.profiles import apply_event, is_stub
-from segments.schemas import decode_order_cursor, encode_order_cursor
+from segments.projection.handlers import ProfileCache, project_batch
+from segments.projection.order_store import order_document
+from segments.projection.profiles import apply_event, is_stub
+from segments.customers.schemas import decode_order_cursor, encode_order_cursor
 from test_profile_projection import customer_event, order_event
 
 from shared.http import ApiError
@@ -21,7 +21,7 @@ class Calls(list):
 
 
 class FakeProfiles:
-    """segments.store.ProfileStore over a dict (the parts the projector and API use)."""
+    """segments.projection.profile_store.ProfileStore over a dict (the parts the projector and API use)."""
 
     def __init__(self, calls: Calls, profiles=()):
         self.calls = calls
@@ -51,7 +51,7 @@ class FakeProfiles:
 
 
 class FakeOrders:
-    """segments.order_store.OrderStore over a dict: existing ids are skipped."""
+    """segments.projection.order_store.OrderStore over a dict: existing ids are skipped."""
 
     def __init__(self, calls: Calls, documents=()):
         self.calls = calls

@@ -4,15 +4,15 @@ from __future__ import annotations
 import pytest
 from segments.app import create_app
 from segments.config import SegmentsConfig
-from segments.profiles import apply_event, is_stub
-from segments.schemas import decode_cursor, encode_cursor
+from segments.projection.profiles import apply_event, is_stub
+from segments.customers.schemas import decode_cursor, encode_cursor
 from test_profile_projection import customer_event, order_event
 
 from shared.http import ApiError
 
 
 class FakeProfileStore:
-    """The read side of segments.store.ProfileStore over a dict."""
+    """The read side of segments.projection.profile_store.ProfileStore over a dict."""
 
     def __init__(self, profiles):
         self.profiles = {p["_id"]: p for p in profiles}

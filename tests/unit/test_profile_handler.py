@@ -4,13 +4,13 @@ from __future__ import annotations
 import copy
 
 import pytest
-from segments.handlers import ProfileCache, project_events
-from segments.profiles import apply_event, is_stub
+from segments.projection.handlers import ProfileCache, project_events
+from segments.projection.profiles import apply_event, is_stub
 from test_profile_projection import customer_event, order_event
 
 
 class FakeProfileStore:
-    """Dict-backed stand-in for segments.store.ProfileStore, recording every call."""
+    """Dict-backed stand-in for segments.projection.profile_store.ProfileStore, recording every call."""
 
     def __init__(self):
         self.documents: dict[str, dict] = {}

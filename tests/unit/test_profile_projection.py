@@ -5,7 +5,7 @@ import itertools
 from datetime import UTC, datetime
 
 import pytest
-from segments.profiles import (
+from segments.projection.profiles import (
     UnknownEvent,
     apply_event,
     is_stub,

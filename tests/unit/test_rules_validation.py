@@ -3,7 +3,7 @@ RuleError naming the offending path; valid rules parse to an immutable tree."""
 import dataclasses
 
 import pytest
-from segments.rules import (
+from segments.audience.rules import (
     MAX_LIST_VALUES,
     AllOf,
     Condition,

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 from segments.bootstrap import DirectAnnouncer, SegmentsPublisher
-from segments.handlers import ProfileCache, project_and_announce
-from segments.profiles import apply_event, profile_updated_event, version_of
+from segments.projection.handlers import ProfileCache, project_and_announce
+from segments.projection.profiles import apply_event, profile_updated_event, version_of
 from test_profile_handler import FakeProfileStore, batch_for_two_customers
 from test_profile_projection import customer_event, order_event
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from segments.app import create_app
-from segments.audience_index import AudienceIndex
+from segments.audience.index import AudienceIndex
 from segments.config import SegmentsConfig
-from segments.profiles import apply_event
-from segments.segments_store import new_segment_id
+from segments.projection.profiles import apply_event
+from segments.saved.store import new_segment_id
 from test_profile_projection import customer_event, order_event
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)

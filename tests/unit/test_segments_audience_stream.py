@@ -5,9 +5,9 @@ import copy
 from datetime import UTC, datetime
 
 import pytest
-from segments.audience_index import AudienceIndex
-from segments.audience_stream import answer_request, chunk_event_id, recipient
-from segments.profiles import announced, apply_event
+from segments.audience.index import AudienceIndex
+from segments.audience.stream import answer_request, chunk_event_id, recipient
+from segments.projection.profiles import announced, apply_event
 from test_profile_projection import customer_event, order_event
 
 from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, upcast

@@ -6,11 +6,11 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from segments.audience import AudienceHolder
-from segments.audience_index import AudienceIndex
+from segments.audience.holder import AudienceHolder
+from segments.audience.index import AudienceIndex
 from segments.config import SegmentsConfig
-from segments.index_snapshot import IndexSnapshot
-from segments.rules import parse_rules
+from segments.audience.snapshot import IndexSnapshot
+from segments.audience.rules import parse_rules
 from segments.synthetic import synthetic_profiles
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 
-from segments.audience import AudienceHolder, load_index
-from segments.audience_index import AudienceIndex
+from segments.audience.holder import AudienceHolder, load_index
+from segments.audience.index import AudienceIndex
 from segments.config import SegmentsConfig
-from segments.profiles import BOOKKEEPING, announced, apply_event, with_version
-from segments.rules import parse_rules
+from segments.projection.profiles import BOOKKEEPING, announced, apply_event, with_version
+from segments.audience.rules import parse_rules
 from test_profile_projection import customer_event, order_event
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)

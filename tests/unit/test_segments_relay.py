@@ -5,7 +5,7 @@ import threading
 from datetime import timedelta
 
 from pymongo.errors import AutoReconnect
-from segments.relay import relay_once, start_relay
+from segments.projection.relay import relay_once, start_relay
 
 
 class FakeEventLog:

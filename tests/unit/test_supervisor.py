@@ -135,5 +135,5 @@ def test_process_table_takes_ports_and_worker_counts_from_the_environment():
     assert table["gateway"].ready_url == "http://127.0.0.1:9100/readyz"
     assert table["ingest-relay"].uses_ready_file
     assert table["ingest-relay"].argv[-1] == "ingest.relay"
-    assert table["segments-projector"].argv[-1] == "segments.consumer"
+    assert table["segments-projector"].argv[-1] == "segments.projection.consumer"
 

@@ -30,8 +30,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from segments.index_columns import MIN_CAPACITY, grown, new_columns
-from segments.rules import (
+from segments.audience.columns import MIN_CAPACITY, grown, new_columns
+from segments.audience.rules import (
     AllOf,
     AnyOf,
     Condition,

@@ -6,8 +6,8 @@ from urllib.parse import unquote
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
-from segments.handlers import customer_orders, find_customer, list_customers
-from segments.schemas import (
+from segments.projection.handlers import customer_orders, find_customer, list_customers
+from segments.customers.schemas import (
     BusinessOverviewSchema,
     CustomerOrderSchema,
     CustomerPageQuerySchema,
@@ -21,8 +21,8 @@ from segments.schemas import (
     encode_cursor,
     encode_order_cursor,
 )
-from segments.segment_handlers import IndexNotReady, business_overview
-from segments.store import ProfileStore
+from segments.saved.handlers import IndexNotReady, business_overview
+from segments.projection.profile_store import ProfileStore
 from shared.http import ApiError, error_response
 from shared.openapi import Operation, page_schema
 

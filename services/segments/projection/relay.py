@@ -1,6 +1,6 @@
 """The segments outbox relay: publishes logged event batches their producer could not.
 
-Runs as a thread of the projector process (`python -m segments.consumer`):
+Runs as a thread of the projector process (`python -m segments.projection.consumer`):
 profile.updated and audience events are appended to the segments event log
 with an outbox entry, and a batch whose publish failed (broker down) stays in
 the outbox until a pass here publishes it. Batches younger than

@@ -27,7 +27,7 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
-from segments.rules import RuleError, parse_rules
+from segments.audience.rules import RuleError, parse_rules
 from shared.envelope import new_event
 from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED
 from shared.publisher import PublishError

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
 
-from segments.schemas import CustomerProfileSchema, UtcDateTime
+from segments.customers.schemas import CustomerProfileSchema, UtcDateTime
 from shared.openapi import PageQuerySchema
 
 MAX_NAME_LENGTH = 200

@@ -21,7 +21,7 @@ from pymongo import MongoClient, ReplaceOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from segments.profiles import BOOKKEEPING
+from segments.projection.profiles import BOOKKEEPING
 from shared import mongo
 from shared.config import Settings
 from shared.mongo import UPDATE_CHUNK, bulk_write_chunked, insert_many_new
@@ -234,12 +234,12 @@ class SegmentsDatabase:
         return ReplicaConsumers(self.database())
 
     def segments(self):
-        from segments.segments_store import SegmentStore  # store.py stays about profiles
+        from segments.saved.store import SegmentStore  # store.py stays about profiles
 
         return SegmentStore(self.database())
 
     def orders(self):
-        from segments.order_store import OrderStore  # store.py stays about profiles
+        from segments.projection.order_store import OrderStore  # store.py stays about profiles
 
         return OrderStore(self.database())
 

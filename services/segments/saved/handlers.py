@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from segments.profiles import is_stub, public_view
-from segments.rules import Rule, rule_to_dict
-from segments.segments_store import SegmentStore, new_segment_id
+from segments.projection.profiles import is_stub, public_view
+from segments.audience.rules import Rule, rule_to_dict
+from segments.saved.store import SegmentStore, new_segment_id
 
 SAMPLE_SIZE = 10
 

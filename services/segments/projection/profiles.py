@@ -35,7 +35,7 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from segments.rule_values import epoch_us
+from segments.audience.rule_values import epoch_us
 from shared.envelope import new_event
 from shared.events import CUSTOMER_UPSERTED, ORDER_PLACED, PROFILE_UPDATED
 

@@ -53,7 +53,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields
 
-from segments.rule_values import (  # noqa: F401  (MAX_*, EPOCH, epoch_us: part of this API)
+from segments.audience.rule_values import (  # noqa: F401  (MAX_*, EPOCH, epoch_us: part of this API)
     EPOCH,
     MAX_DURATION_DAYS,
     MAX_LIST_VALUES,

@@ -7,7 +7,7 @@ import json
 
 from marshmallow import EXCLUDE, Schema, fields
 
-from segments.profiles import iso_utc
+from segments.projection.profiles import iso_utc
 from shared.http import ApiError
 from shared.openapi import PageQuerySchema
 

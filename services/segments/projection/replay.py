@@ -29,7 +29,7 @@ import click
 from pymongo.database import Database
 
 from segments.config import SegmentsConfig
-from segments.profiles import (
+from segments.projection.profiles import (
     PROJECTED_EVENT_TYPES,
     apply_event,
     customer_id_of,
@@ -37,8 +37,8 @@ from segments.profiles import (
     version_of,
     with_version,
 )
-from segments.order_store import ORDERS, ORDERS_REBUILD, ORDERS_RETIRED, OrderRebuild
-from segments.store import REBUILD, ProfileStore, ProfilesGeneration, swap_in_rebuild
+from segments.projection.order_store import ORDERS, ORDERS_REBUILD, ORDERS_RETIRED, OrderRebuild
+from segments.projection.profile_store import REBUILD, ProfileStore, ProfilesGeneration, swap_in_rebuild
 from shared import broker, mongo
 from shared.events import ORDER_PLACED
 from shared.outbox import read_log
@@ -148,7 +148,7 @@ def profiles_command(progress_every: int, force: bool) -> None:
     elif consumers and not force:
         raise click.ClickException(
             f"{consumers} consumer(s) on {config.profiles_queue}: stop the profile projector "
-            "(python -m segments.consumer) first, or pass --force")
+            "(python -m segments.projection.consumer) first, or pass --force")
     client = mongo.connect(config.settings)
     try:
         log_db = client[config.settings.database_name(LOG_SERVICE)]

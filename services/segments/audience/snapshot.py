@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from segments.audience_index import AudienceIndex
+from segments.audience.index import AudienceIndex
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
-from segments.rules import RuleError, parse_rules
-from segments.schemas import decode_cursor, encode_cursor
-from segments.segment_handlers import (
+from segments.audience.rules import RuleError, parse_rules
+from segments.customers.schemas import decode_cursor, encode_cursor
+from segments.saved.handlers import (
     IndexNotReady,
     SegmentNotFound,
     delete_segment,
@@ -18,7 +18,7 @@ from segments.segment_handlers import (
     rename_segment,
     save_segment,
 )
-from segments.segment_schemas import (
+from segments.saved.schemas import (
     NewSegmentSchema,
     PreviewRequestSchema,
     PreviewSchema,

@@ -12,8 +12,8 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from segments.order_store import OrderStore, order_document
-from segments.profiles import (
+from segments.projection.order_store import OrderStore, order_document
+from segments.projection.profiles import (
     BOOKKEEPING,
     apply_event,
     customer_id_of,
@@ -23,7 +23,7 @@ from segments.profiles import (
     version_of,
     with_version,
 )
-from segments.store import ProfileStore
+from segments.projection.profile_store import ProfileStore
 from shared.events import ORDER_PLACED
 
 log = logging.getLogger(__name__)

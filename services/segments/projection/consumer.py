@@ -1,4 +1,4 @@
-"""The profile projector worker: `python -m segments.consumer`.
+"""The profile projector worker: `python -m segments.projection.consumer`.
 
 One process consumes `<prefix>segments.profiles` (bound to `customer.upserted`
 and `order.placed`). The queue is declared with single-active-consumer, so
@@ -22,11 +22,11 @@ import threading
 
 from segments.bootstrap import projector_announcer, segments_event_log
 from segments.config import SegmentsConfig
-from segments.handlers import ProfileCache, project_and_announce
-from segments.order_store import OrderStore
-from segments.profiles import PROJECTED_EVENT_TYPES
-from segments.relay import start_relay
-from segments.store import ProfileStore
+from segments.projection.handlers import ProfileCache, project_and_announce
+from segments.projection.order_store import OrderStore
+from segments.projection.profiles import PROJECTED_EVENT_TYPES
+from segments.projection.relay import start_relay
+from segments.projection.profile_store import ProfileStore
 from shared import mongo
 from shared.consumer import Consumer, ConsumerOptions
 from shared.logs import configure_logging
