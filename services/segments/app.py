@@ -8,11 +8,11 @@ from __future__ import annotations
 from flask import Blueprint, Flask, jsonify
 from pymongo.errors import ConnectionFailure
 
-from segments.customers import api as customers_api
-from segments.saved import api as saved_api
 from segments.audience.holder import AudienceHolder
 from segments.config import SegmentsConfig
+from segments.customers import api as customers_api
 from segments.projection.profile_store import SegmentsDatabase
+from segments.saved import api as saved_api
 from shared.broker import broker_reachable
 from shared.http import error_response, install_correlation_id, register_error_handlers
 from shared.logs import configure_logging
@@ -71,7 +71,8 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
     app.register_blueprint(health_blueprint(database, audience, config))
     app.register_blueprint(customers_api.customers)
     app.register_blueprint(saved_api.segments)
-    app.register_blueprint(openapi_blueprint("Segments", customers_api.OPERATIONS + saved_api.OPERATIONS))
+    operations = customers_api.OPERATIONS + saved_api.OPERATIONS
+    app.register_blueprint(openapi_blueprint("Segments", operations))
     if config.index_autostart:
         # Once per process: also after a fork (gunicorn --preload), on the first request.
         audience.ensure_started()

@@ -35,15 +35,15 @@ import time
 from pika.exceptions import ChannelWrongStateError
 from pymongo.errors import PyMongoError
 
+from segments.audience.feed import IndexFeed
 from segments.audience.index import AudienceIndex
+from segments.audience.snapshot import IndexSnapshot
 from segments.audience.stream import answer_request
 from segments.bootstrap import segments_event_log
 from segments.config import SegmentsConfig
-from segments.audience.feed import IndexFeed
-from segments.audience.snapshot import IndexSnapshot
+from segments.projection.profile_store import ProfileStore, SegmentsDatabase
 from segments.projection.profiles import is_stub, version_of
 from segments.saved.store import AudienceStore
-from segments.projection.profile_store import ProfileStore, SegmentsDatabase
 from shared.consumer import Consumer, ConsumerOptions
 from shared.events import AUDIENCE_REQUESTED
 

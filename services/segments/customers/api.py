@@ -6,7 +6,13 @@ from urllib.parse import unquote
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
-from segments.projection.handlers import customer_orders, find_customer, list_customers
+from segments.audience.preview import IndexNotReady
+from segments.customers.reads import (
+    business_overview,
+    customer_orders,
+    find_customer,
+    list_customers,
+)
 from segments.customers.schemas import (
     BusinessOverviewSchema,
     CustomerOrderSchema,
@@ -21,7 +27,6 @@ from segments.customers.schemas import (
     encode_cursor,
     encode_order_cursor,
 )
-from segments.saved.handlers import IndexNotReady, business_overview
 from segments.projection.profile_store import ProfileStore
 from shared.http import ApiError, error_response
 from shared.openapi import Operation, page_schema

@@ -24,9 +24,9 @@ from segments.bootstrap import projector_announcer, segments_event_log
 from segments.config import SegmentsConfig
 from segments.projection.handlers import ProfileCache, project_and_announce
 from segments.projection.order_store import OrderStore
+from segments.projection.profile_store import ProfileStore
 from segments.projection.profiles import PROJECTED_EVENT_TYPES
 from segments.projection.relay import start_relay
-from segments.projection.profile_store import ProfileStore
 from shared import mongo
 from shared.consumer import Consumer, ConsumerOptions
 from shared.logs import configure_logging

@@ -13,17 +13,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from segments.projection.order_store import OrderStore, order_document
+from segments.projection.profile_store import ProfileStore
 from segments.projection.profiles import (
-    BOOKKEEPING,
     apply_event,
     customer_id_of,
-    epoch_ms,
     profile_updated_event,
-    public_view,
     version_of,
     with_version,
 )
-from segments.projection.profile_store import ProfileStore
 from shared.events import ORDER_PLACED
 
 log = logging.getLogger(__name__)
@@ -183,48 +180,3 @@ def project_and_announce(envelopes: list[dict], *, store: ProfileStore, cache: P
     event_log.append([profile_updated_event(profile, batch.last_event[profile["_id"]])
                       for profile in batch.touched])
     return batch
-
-
-def find_customer(external_id: str, *, store: ProfileStore) -> dict | None:
-    """The customer's profile as the API shows it, or None (unknown, or only a stub)."""
-    profile = store.shown(external_id)
-    return public_view(profile) if profile is not None else None
-
-
-def list_customers(limit: int, after: str | None, *,
-                   store: ProfileStore) -> tuple[list[dict], str | None]:
-    """One page of profiles in external_id order, and the last id when more follow."""
-    page = store.page(after, limit + 1)
-    items = page[:limit]
-    last = items[-1]["_id"] if len(page) > limit else None
-    return [public_view(profile) for profile in items], last
-
-
-def order_position(order: dict) -> tuple[int, str]:
-    """Where an order document sorts in a customer's list: newest `placed_at` first,
-    ties by external_id (an order without a time, which ingest never accepts, last)."""
-    return -epoch_ms(order["placed_at"]), order["_id"]
-
-
-def customer_orders(external_id: str, limit: int, after: tuple[int, str] | None, *,
-                    profiles: ProfileStore, orders: OrderStore
-                    ) -> tuple[list[dict], tuple[int, str] | None] | None:
-    """One page of the customer's orders (newest first) and the position of its last
-    order when more follow, or None for an unknown customer (or a stub).
-
-    The profile lists the order ids; their documents are read by `_id` (the fast
-    lookup) and sorted here. `after` is an `order_position`, so orders placed
-    while a client walks the pages neither repeat nor shift the ones to come.
-    An id without a document (only for profiles projected before `orders`
-    existed and not replayed since) is left out."""
-    profile = profiles.shown(external_id)
-    if profile is None:
-        return None
-    found = orders.find_many(list(profile[BOOKKEEPING]["order_ids"]))
-    ordered = sorted((order for order in found.values() if order is not None), key=order_position)
-    if after is not None:
-        ordered = [order for order in ordered if order_position(order) > after]
-    items = ordered[:limit]
-    last = order_position(items[-1]) if len(ordered) > limit else None
-    return [{"external_id": order["_id"], "amount": order["amount"],
-             "placed_at": order["placed_at"]} for order in items], last

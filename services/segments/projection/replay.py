@@ -29,6 +29,13 @@ import click
 from pymongo.database import Database
 
 from segments.config import SegmentsConfig
+from segments.projection.order_store import ORDERS, ORDERS_REBUILD, ORDERS_RETIRED, OrderRebuild
+from segments.projection.profile_store import (
+    REBUILD,
+    ProfilesGeneration,
+    ProfileStore,
+    swap_in_rebuild,
+)
 from segments.projection.profiles import (
     PROJECTED_EVENT_TYPES,
     apply_event,
@@ -37,8 +44,6 @@ from segments.projection.profiles import (
     version_of,
     with_version,
 )
-from segments.projection.order_store import ORDERS, ORDERS_REBUILD, ORDERS_RETIRED, OrderRebuild
-from segments.projection.profile_store import REBUILD, ProfileStore, ProfilesGeneration, swap_in_rebuild
 from shared import broker, mongo
 from shared.events import ORDER_PLACED
 from shared.outbox import read_log

@@ -6,15 +6,14 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
+from segments.audience.preview import IndexNotReady, preview
 from segments.audience.rules import RuleError, parse_rules
 from segments.customers.schemas import decode_cursor, encode_cursor
 from segments.saved.handlers import (
-    IndexNotReady,
     SegmentNotFound,
     delete_segment,
     get_segment,
     list_segments,
-    preview,
     rename_segment,
     save_segment,
 )
