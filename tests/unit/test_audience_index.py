@@ -5,8 +5,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from segments.audience.index import AudienceIndex, synthetic_profiles
+from segments.audience.index import AudienceIndex
 from segments.audience.rules import parse_rules
+from segments.synthetic import synthetic_profiles
 
 NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
 

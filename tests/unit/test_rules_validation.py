@@ -3,8 +3,8 @@ RuleError naming the offending path; valid rules parse to an immutable tree."""
 import dataclasses
 
 import pytest
+from segments.audience.rule_values import MAX_LIST_VALUES
 from segments.audience.rules import (
-    MAX_LIST_VALUES,
     AllOf,
     Condition,
     Not,

@@ -41,16 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from segments.audience.rules import (
-    FIELDS,
-    NEGATED_OPS,
-    NUMBER,
-    TAGS,
-    TEXT,
-    TEXT_TESTS,
-    Condition,
-    epoch_us,
-)
+from segments.audience.rule_values import NUMBER, TAGS, TEXT, epoch_us
+from segments.audience.rules import FIELDS, NEGATED_OPS, TEXT_TESTS, Condition
 
 MISSING = np.iinfo(np.int64).min
 SCAN_CACHE_SIZE = 32

@@ -31,17 +31,16 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from segments.audience.columns import MIN_CAPACITY, grown, new_columns
+from segments.audience.rule_values import epoch_us
 from segments.audience.rules import (
     AllOf,
     AnyOf,
     Condition,
     Not,
     Rule,
-    epoch_us,
     rule_to_dict,
     top_level_conditions,
 )
-from segments.synthetic import synthetic_profiles  # noqa: F401  (its former home)
 
 NO_VERSION = -1
 

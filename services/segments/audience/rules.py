@@ -53,19 +53,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields
 
-from segments.audience.rule_values import (  # noqa: F401  (MAX_*, EPOCH, epoch_us: part of this API)
-    EPOCH,
-    MAX_DURATION_DAYS,
-    MAX_LIST_VALUES,
-    MAX_TEXT_LENGTH,
-    NUMBER,
-    TAGS,
-    TEXT,
-    TIME,
-    VALUE_PARSERS,
-    Invalid,
-    epoch_us,
-)
+from segments.audience.rule_values import NUMBER, TAGS, TEXT, TIME, VALUE_PARSERS, Invalid
 
 MAX_DEPTH = 8
 MAX_CONDITIONS = 100
