@@ -11,7 +11,7 @@ from pymongo.errors import ConnectionFailure
 from segments.audience.holder import AudienceHolder
 from segments.config import SegmentsConfig
 from segments.customers import api as customers_api
-from segments.projection.profile_store import SegmentsDatabase
+from segments.database import SegmentsDatabase
 from segments.saved import api as saved_api
 from shared.broker import broker_reachable
 from shared.http import error_response, install_correlation_id, register_error_handlers

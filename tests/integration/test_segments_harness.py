@@ -23,7 +23,8 @@ import pytest
 from segments.app import create_app
 from segments.audience.holder import AudienceHolder
 from segments.config import SegmentsConfig
-from segments.projection.profile_store import ProfileStore, SegmentsDatabase
+from segments.database import SegmentsDatabase
+from segments.projection.profile_store import ProfileStore
 from test_profile_harness import (
     BASE,
     clean_up,

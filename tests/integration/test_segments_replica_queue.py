@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 import test_segments_harness
 from segments.audience.holder import AudienceHolder
-from segments.projection.profile_store import ProfileStore, SegmentsDatabase
+from segments.database import SegmentsDatabase
+from segments.projection.profile_store import ProfileStore
 from test_profile_harness import customer_upserted, running_projector, through, wait_for
 from test_segments_harness import running_index, waiting
 

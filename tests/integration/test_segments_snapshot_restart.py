@@ -21,12 +21,13 @@ import pytest
 import requests
 import test_profile_harness
 from click.testing import CliRunner
-from crm.stack import free_service_ports
+from segments.database import SegmentsDatabase
+from segments.projection.profile_store import ProfilesGeneration, ProfileStore
 from segments.projection.replay import replay
-from segments.projection.profile_store import ProfileStore, ProfilesGeneration, SegmentsDatabase
 from test_profile_harness import customer_upserted, environment, running_projector, wait_for
 from test_segments_harness import clean_up_segments, count, running_index, segments_config, waiting
 
+from crm.stack import free_service_ports
 from shared import broker, mongo
 from shared.outbox import EventLog
 

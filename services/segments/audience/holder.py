@@ -41,7 +41,8 @@ from segments.audience.snapshot import IndexSnapshot
 from segments.audience.stream import answer_request
 from segments.bootstrap import segments_event_log
 from segments.config import SegmentsConfig
-from segments.projection.profile_store import ProfileStore, SegmentsDatabase
+from segments.database import SegmentsDatabase
+from segments.projection.profile_store import ProfileStore
 from segments.projection.profiles import is_stub, version_of
 from segments.saved.store import AudienceStore
 from shared.consumer import Consumer, ConsumerOptions

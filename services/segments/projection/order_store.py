@@ -18,9 +18,8 @@ from collections.abc import Iterable
 
 from pymongo.database import Database
 
-from segments.projection.profile_store import find_by_ids
 from segments.projection.profiles import parse_time
-from shared.mongo import insert_many_new
+from shared.mongo import find_by_ids, insert_many_new
 
 ORDERS = "orders"
 ORDERS_REBUILD = "orders_rebuild"

@@ -11,20 +11,16 @@ external_ids read by `_id`) would make a page cost O(limit).
 """
 from __future__ import annotations
 
-import os
-import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from pymongo import MongoClient, ReplaceOne
+from pymongo import ReplaceOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from segments.projection.profiles import BOOKKEEPING
-from shared import mongo
-from shared.config import Settings
-from shared.mongo import UPDATE_CHUNK, bulk_write_chunked, insert_many_new
+from shared.mongo import UPDATE_CHUNK, bulk_write_chunked, find_by_ids, insert_many_new
 
 PROFILES = "profiles"
 REBUILD = "profiles_rebuild"
@@ -33,20 +29,10 @@ INDEX_META = "index_meta"
 GENERATION = "generation"
 INSERT_CHUNK = 1000
 # FerretDB answers a few requests at once faster than one after another (measured:
-# reads by `_id` ~1.6x with 4 threads, replaces ~1.3x with 2); more only adds contention.
-READ_THREADS = 4
+# replaces ~1.3x with 2 threads); more only adds contention.
 WRITE_THREADS = 2
 # Stubs (orders seen, customer not yet) are not shown to API clients.
 _SHOWN = {f"{BOOKKEEPING}.customer_event": {"$ne": None}}
-
-
-def find_by_ids(find: Callable[[str], dict | None], external_ids: list[str],
-                thread_name_prefix: str) -> dict[str, dict | None]:
-    """`find(id)` for each id (a lookup by `_id`), in parallel once there are enough."""
-    if len(external_ids) < 2 * READ_THREADS:
-        return {external_id: find(external_id) for external_id in external_ids}
-    with ThreadPoolExecutor(READ_THREADS, thread_name_prefix=thread_name_prefix) as pool:
-        return dict(zip(external_ids, pool.map(find, external_ids), strict=True))
 
 
 class ProfileStore:
@@ -201,47 +187,3 @@ def swap_in_rebuild(db: Database, live: str = PROFILES, rebuild: str = REBUILD,
         db[live].rename(retired)
     db[rebuild].rename(live)
     db.drop_collection(retired)
-
-
-class SegmentsDatabase:
-    """The service's database for an HTTP process: the client is created on first
-    use in each process, so a forking server never shares one across a fork."""
-
-    def __init__(self, settings: Settings, database_name: str):
-        self._settings = settings
-        self._database_name = database_name
-        self._client: MongoClient | None = None
-        self._pid: int | None = None
-        self._lock = threading.Lock()
-
-    def client(self) -> MongoClient:
-        with self._lock:
-            if self._client is None or self._pid != os.getpid():
-                self._client = mongo.connect(self._settings)
-                self._pid = os.getpid()
-            return self._client
-
-    def profiles(self) -> ProfileStore:
-        return ProfileStore(self.client()[self._database_name])
-
-    def database(self) -> Database:
-        return self.client()[self._database_name]
-
-    def profiles_generation(self) -> ProfilesGeneration:
-        return ProfilesGeneration(self.database())
-
-    def replica_consumers(self) -> ReplicaConsumers:
-        return ReplicaConsumers(self.database())
-
-    def segments(self):
-        from segments.saved.store import SegmentStore  # store.py stays about profiles
-
-        return SegmentStore(self.database())
-
-    def orders(self):
-        from segments.projection.order_store import OrderStore  # store.py stays about profiles
-
-        return OrderStore(self.database())
-
-    def reachable(self) -> bool:
-        return mongo.ping(self.client())
