@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from crm.seed import generate_customers, generate_orders
 from tests.support.expectations import at, expected_profiles
-from tests.unit.reference_rules import matches
+from tests.support.reference_rules import matches
 
 TAG = "segment-e2e"  # scopes every rule to this test's customers
 RULES = {
