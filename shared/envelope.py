@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing
 
 from shared import events
+# Defined where upcasting raises it; consumers know it as envelope.BadEvent.
+from shared.events import BadEvent
 
 
 class EnvelopeSchema(Schema):
@@ -27,10 +29,6 @@ class EnvelopeSchema(Schema):
 
 
 _envelope_schema = EnvelopeSchema()
-
-
-class BadEvent(ValueError):
-    """A message that can never be handled (malformed, unknown type): dead-letter it."""
 
 
 def utc_now_iso() -> str:

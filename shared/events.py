@@ -13,6 +13,10 @@ from typing import Callable
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 
+class BadEvent(ValueError):
+    """A message that can never be handled (malformed, unknown type): dead-letter it."""
+
+
 class _EventData(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -166,8 +170,6 @@ def upcast(envelope: dict) -> dict:
     error: a consumer dead-letters a BadEvent, but any other exception would
     crash it on the same message over and over.
     """
-    from shared.envelope import BadEvent
-
     event_type, version = envelope["event_type"], envelope["event_version"]
     try:
         target = current_version(event_type)
