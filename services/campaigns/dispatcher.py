@@ -13,9 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from datetime import UTC, datetime, timedelta
-
-from pymongo.errors import PyMongoError
+from datetime import UTC, datetime
 
 from campaigns.bootstrap import Dependencies
 from campaigns.config import CampaignsConfig
@@ -24,6 +22,7 @@ from campaigns.fanout import handle_events
 from shared.consumer import Consumer, ConsumerOptions
 from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED
 from shared.logs import configure_logging
+from shared.relay import start_relay
 
 log = logging.getLogger(__name__)
 
@@ -45,26 +44,6 @@ def build_dispatcher(config: CampaignsConfig, dependencies=None) -> Consumer:
                     functools.partial(_handle_batch, dependencies=dependencies))
 
 
-def start_relay(event_log, stop: threading.Event, *, interval: float,
-                older_than: float) -> threading.Thread:
-    def loop() -> None:
-        while not stop.wait(interval):
-            try:
-                relayed = event_log.relay_pending(older_than=timedelta(seconds=older_than))
-            except PyMongoError as error:
-                log.warning("campaigns outbox relay pass failed: %s", error)
-                continue
-            except Exception:
-                log.exception("campaigns outbox relay pass failed")
-                continue
-            if relayed:
-                log.info("relayed events from the campaigns outbox", extra={"events": relayed})
-
-    thread = threading.Thread(target=loop, name="campaigns-relay", daemon=True)
-    thread.start()
-    return thread
-
-
 def main() -> None:
     config = CampaignsConfig.from_env()
     configure_logging("campaigns-dispatcher", config.settings.log_level)
@@ -74,7 +53,7 @@ def main() -> None:
     stop_relay = threading.Event()
     start_relay(relay_dependencies.event_log, stop_relay,
                 interval=config.relay_interval_seconds,
-                older_than=config.relay_older_than_seconds)
+                older_than=config.relay_older_than_seconds, name="campaigns")
     log.info("dispatcher starting", extra={"queue": config.audience_queue})
     try:
         dispatcher.run()

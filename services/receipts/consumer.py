@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from datetime import timedelta
 
 from receipts.bootstrap import receipts_event_log
 from receipts.config import ReceiptsConfig
@@ -28,6 +27,7 @@ from shared.consumer import Consumer, ConsumerOptions
 from shared.events import CAMPAIGN_LAUNCHED, DELIVERIES_REPORTED, DELIVERY_REPORTED
 from shared.logs import configure_logging
 from shared.readiness import clear_ready
+from shared.relay import start_relay
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +42,6 @@ def build_consumer(config: ReceiptsConfig, client) -> Consumer:
     return Consumer(config.settings, options, functools.partial(apply_batch, store=store))
 
 
-def start_relay(event_log, stop: threading.Event, config: ReceiptsConfig) -> threading.Thread:
-    def loop() -> None:
-        while not stop.wait(config.relay_interval_seconds):
-            try:
-                event_log.relay_pending(older_than=timedelta(seconds=config.relay_older_than_seconds))
-            except Exception:
-                log.exception("receipts outbox relay pass failed")
-
-    thread = threading.Thread(target=loop, name="receipts-relay", daemon=True)
-    thread.start()
-    return thread
-
-
 def main() -> None:
     config = ReceiptsConfig.from_env()
     configure_logging("receipts-consumer", config.settings.log_level)
@@ -62,7 +49,9 @@ def main() -> None:
     consumer = build_consumer(config, client)
     consumer.install_signal_handlers()
     stop_relay = threading.Event()
-    start_relay(receipts_event_log(config, client, retry_for=30.0), stop_relay, config)
+    start_relay(receipts_event_log(config, client, retry_for=30.0), stop_relay,
+                interval=config.relay_interval_seconds,
+                older_than=config.relay_older_than_seconds, name="receipts")
     log.info("receipts consumer starting", extra={"queue": config.deliveries_queue})
     try:
         consumer.run()
