@@ -8,6 +8,7 @@ BENCH_ARGS ?=
 RUFF_SELECT ?= E,F,W,B
 
 .PHONY: up test bench lint clean bootstrap servers-start servers-stop servers-status
+.PHONY: cluster-up cluster-down cluster-status
 
 bootstrap:
 	scripts/bootstrap.sh
@@ -38,7 +39,19 @@ servers-stop:
 servers-status:
 	scripts/servers.sh status
 
+# A three-node RabbitMQ cluster on this machine (5681-5683, data in var/cluster),
+# beside the default broker on 5672: docs/cluster.md. cluster-down keeps its data.
+cluster-up: bootstrap
+	scripts/cluster.sh up
+
+cluster-down:
+	scripts/cluster.sh down
+
+cluster-status:
+	scripts/cluster.sh status
+
 # Stops the servers scripts/servers.sh started, then wipes their data and logs.
 clean:
 	-scripts/servers.sh stop
+	-scripts/cluster.sh down
 	rm -rf var
