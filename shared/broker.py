@@ -1,6 +1,9 @@
 """Connecting to RabbitMQ and declaring the suite's topology."""
 from __future__ import annotations
 
+import itertools
+import os
+
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.adapters.utils.connection_workflow import AMQPConnectorException
@@ -17,8 +20,15 @@ CONNECTION_ERRORS = (AMQPError, AMQPConnectorException, OSError)
 DELIVERY_LIMIT = 10
 
 
-def connection_parameters(settings: Settings, heartbeat: int = 30) -> pika.URLParameters:
-    parameters = pika.URLParameters(settings.amqp_url)
+# Where the next connect() starts in the list of nodes: one further along each time,
+# so a process whose node died tries another one first, and processes spread out.
+_next_node = itertools.count(os.getpid())
+
+
+def connection_parameters(settings: Settings, heartbeat: int = 30,
+                          url: str | None = None) -> pika.URLParameters:
+    """For `url`, by default the first node of AMQP_URL."""
+    parameters = pika.URLParameters(url or settings.amqp_urls[0])
     parameters.heartbeat = heartbeat
     parameters.blocked_connection_timeout = 60
     parameters.connection_attempts = 1
@@ -27,7 +37,12 @@ def connection_parameters(settings: Settings, heartbeat: int = 30) -> pika.URLPa
 
 
 def connect(settings: Settings, heartbeat: int = 30) -> pika.BlockingConnection:
-    return pika.BlockingConnection(connection_parameters(settings, heartbeat))
+    """A connection to the first node of AMQP_URL that answers, trying them all in
+    turn from a rotating start (pika goes down the list)."""
+    urls = settings.amqp_urls
+    start = next(_next_node) % len(urls)
+    return pika.BlockingConnection([connection_parameters(settings, heartbeat, url)
+                                    for url in urls[start:] + urls[:start]])
 
 
 def declare_exchanges(channel: BlockingChannel, settings: Settings) -> None:
@@ -40,6 +55,12 @@ def expiry(settings: Settings) -> dict:
     return {"x-expires": settings.queue_expires_ms} if settings.queue_expires_ms > 0 else {}
 
 
+def replication(settings: Settings) -> dict:
+    """`x-quorum-initial-group-size` for a quorum queue on a cluster (CRM_QUORUM_GROUP_SIZE)."""
+    size = settings.quorum_group_size
+    return {"x-quorum-initial-group-size": size} if size > 0 else {}
+
+
 def declare_queue(channel: BlockingChannel, settings: Settings, queue: str,
                   routing_keys: list[str], single_active_consumer: bool = False) -> None:
     """A quorum queue bound to `routing_keys`, with its dead-letter queue `<queue>.dead`.
@@ -48,8 +69,8 @@ def declare_queue(channel: BlockingChannel, settings: Settings, queue: str,
     """
     declare_exchanges(channel, settings)
     dead = f"{queue}.dead"
-    channel.queue_declare(dead, durable=True,
-                          arguments={"x-queue-type": "quorum", **expiry(settings)})
+    channel.queue_declare(dead, durable=True, arguments={
+        "x-queue-type": "quorum", **replication(settings), **expiry(settings)})
     channel.queue_bind(dead, settings.dead_letter_exchange, routing_key=queue)
     arguments = {
         "x-queue-type": "quorum",
@@ -59,6 +80,7 @@ def declare_queue(channel: BlockingChannel, settings: Settings, queue: str,
     }
     if single_active_consumer:
         arguments["x-single-active-consumer"] = True
+    arguments.update(replication(settings))
     arguments.update(expiry(settings))
     channel.queue_declare(queue, durable=True, arguments=arguments)
     for key in routing_keys:

@@ -41,6 +41,11 @@ class Settings:
     # whose per-run queues would otherwise pile up; never set in production,
     # where an idle queue (and its dead letters) must outlive any outage.
     queue_expires_ms: int = 0
+    # >0: every quorum queue we declare gets members on this many broker nodes
+    # (`x-quorum-initial-group-size`; docs/cluster.md). 0 leaves the argument out,
+    # as queues declared before it existed were: RabbitMQ refuses (406) a queue
+    # declared again with an argument it was not created with.
+    quorum_group_size: int = 0
     service_urls: dict[str, str] = field(default_factory=lambda: _service_urls({}))
 
     @classmethod
@@ -60,8 +65,15 @@ class Settings:
             log_level=env.get("CRM_LOG_LEVEL", cls.log_level).upper(),
             production=env.get("CRM_ENV", "development").lower() == "production",
             queue_expires_ms=int(env.get("CRM_QUEUE_EXPIRES_MS", cls.queue_expires_ms)),
+            quorum_group_size=int(env.get("CRM_QUORUM_GROUP_SIZE", cls.quorum_group_size)),
             service_urls=_service_urls(env),
         )
+
+    @property
+    def amqp_urls(self) -> list[str]:
+        """The broker nodes to try: AMQP_URL may list a cluster's nodes, comma-separated
+        (a comma inside one URL is written %2C)."""
+        return [url.strip() for url in self.amqp_url.split(",") if url.strip()]
 
     def database_name(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"
