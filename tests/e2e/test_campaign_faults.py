@@ -20,18 +20,21 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
 import pytest
-import requests
 
 from crm.seed import generate_customers
 from crm.stack import SERVERS_SCRIPT, Output, Stack, free_service_ports, port_answers, port_free
 from shared.config import Settings
 from shared.mongo import connect
-from tests.support.campaigns import (all_messages, checked, post_customers, vendor_messages,
-                                     wait_audience, watch_until_completed)
+from tests.support.campaigns import (
+    assert_exactly_once,
+    post_customers,
+    read_riding_out,
+    wait_audience,
+    watch_until_completed,
+)
 from tests.support.suite import SERVICES, api_session
 
 SEND_RATE = 150.0  # messages/s: seconds of sending, a wide window to kill in
@@ -82,27 +85,10 @@ def _launch(api, case: str) -> str:
     return created.json()["id"]
 
 
-def _read(api, campaign_id: str) -> dict:
-    """One read of the campaign, checking the stats invariant. A gateway or
-    campaigns hiccup while the broker is down is retried, never hidden."""
-    for _ in range(30):
-        try:
-            response = api.get(f"{api.base_url}/api/v1/campaigns/{campaign_id}", timeout=30)
-        except requests.RequestException:
-            time.sleep(0.5)
-            continue
-        if response.status_code in (502, 503, 504):
-            time.sleep(0.5)
-            continue
-        assert response.status_code == 200, response.text
-        return checked(response.json())
-    raise AssertionError(f"campaign {campaign_id} unreadable for 15 s")
-
-
 def _wait_mid_send(api, campaign_id: str, timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        campaign = _read(api, campaign_id)
+        campaign = read_riding_out(api, campaign_id)
         stats = campaign["stats"]
         if stats["sent"] + stats["failed"] > 0 and stats["pending"] > 0:
             return campaign
@@ -112,7 +98,8 @@ def _wait_mid_send(api, campaign_id: str, timeout: float = 60) -> dict:
 
 
 def _watch_until_completed(api, campaign_id: str, timeout: float = 120) -> dict:
-    return watch_until_completed(api, campaign_id, timeout=timeout, interval=0.5, read=_read)
+    return watch_until_completed(api, campaign_id, timeout=timeout, interval=0.5,
+                                 read=read_riding_out)
 
 
 def _wait_running(stack: Stack, process: str, timeout: float = 30) -> None:
@@ -123,27 +110,6 @@ def _wait_running(stack: Stack, process: str, timeout: float = 30) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"{process} not running again after {timeout}s")
-
-
-def _assert_exactly_once(api, settings: Settings, campaign: dict, audience: set[str]) -> None:
-    stats = campaign["stats"]
-    assert stats["audience_size"] == len(audience) and stats["pending"] == 0, stats
-
-    messages = all_messages(api, campaign["id"])
-    per_customer = Counter(m["customer_external_id"] for m in messages)
-    assert set(per_customer) == audience
-    assert max(per_customer.values()) == 1, per_customer.most_common(3)
-    assert len({m["message_id"] for m in messages}) == len(audience)
-    assert sum(m["status"] == "SENT" for m in messages) == stats["sent"], stats
-    assert sum(m["status"] == "FAILED" for m in messages) == stats["failed"], stats
-
-    vendor = vendor_messages(settings, campaign["id"])
-    assert {v["_id"] for v in vendor} == {m["message_id"] for m in messages}
-    seen = Counter(v["metadata"]["customer_external_id"] for v in vendor)
-    assert set(seen) == audience and max(seen.values()) == 1, seen.most_common(3)
-
-    time.sleep(1)  # a late duplicate receipt must change nothing
-    assert _read(api, campaign["id"])["stats"] == stats
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +131,7 @@ def test_a_kill_9_mid_send_leaves_one_message_per_customer(suite, api, audiences
 
     campaign = _watch_until_completed(api, campaign_id)
     assert stack.supervisor.child(process).restarts >= restarts + len(moments), process
-    _assert_exactly_once(api, settings, campaign, audiences[process])
+    assert_exactly_once(api, settings, campaign, audiences[process])
     stack.wait_ready(60)  # the next case starts with the whole suite back
 
 
@@ -244,4 +210,4 @@ def test_a_broker_restart_mid_send_leaves_one_message_per_customer(private_suite
     _rabbitmqctl(node, "await_startup")
 
     campaign = _watch_until_completed(api, campaign_id, timeout=180)
-    _assert_exactly_once(api, settings, campaign, audience)
+    assert_exactly_once(api, settings, campaign, audience)

@@ -1,11 +1,14 @@
 """Driving campaigns through the gateway in e2e tests: ingesting an audience,
 awaiting it and the campaign's completion with a bounded poll, and reading the
-whole communications log. `api` is a requests session with `base_url` set
-(tests/support/suite.py)."""
+whole communications log, and checking a campaign's effect was exactly once.
+`api` is a requests session with `base_url` set (tests/support/suite.py)."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
+
+import requests
 
 from shared.config import Settings
 from shared.mongo import connect
@@ -52,6 +55,23 @@ def read_campaign(api, campaign_id: str) -> dict:
     return checked(response.json())
 
 
+def read_riding_out(api, campaign_id: str) -> dict:
+    """One read of the campaign, checking the stats invariant. A gateway or
+    campaigns hiccup while a fault is on (a broker down) is retried, never hidden."""
+    for _ in range(30):
+        try:
+            response = api.get(f"{api.base_url}/api/v1/campaigns/{campaign_id}", timeout=30)
+        except requests.RequestException:
+            time.sleep(0.5)
+            continue
+        if response.status_code in (502, 503, 504):
+            time.sleep(0.5)
+            continue
+        assert response.status_code == 200, response.text
+        return checked(response.json())
+    raise AssertionError(f"campaign {campaign_id} unreadable for 15 s")
+
+
 def watch_until_completed(api, campaign_id: str, *, timeout: float = 300, interval: float = 1.0,
                           read: Callable[[object, str], dict] = read_campaign) -> dict:
     """Poll with `read` (a fault test passes one that rides out outages) until completed."""
@@ -89,3 +109,26 @@ def vendor_messages(settings: Settings, campaign_id: str) -> list[dict]:
                 if document["_id"].startswith(f"{campaign_id}.")]
     finally:
         client.close()
+
+
+def assert_exactly_once(api, settings: Settings, campaign: dict, audience: set[str]) -> None:
+    """A completed campaign: one log entry and one vendor message per customer of the
+    audience, none for anyone else, and stats equal to the log's statuses."""
+    stats = campaign["stats"]
+    assert stats["audience_size"] == len(audience) and stats["pending"] == 0, stats
+
+    messages = all_messages(api, campaign["id"])
+    per_customer = Counter(m["customer_external_id"] for m in messages)
+    assert set(per_customer) == audience
+    assert max(per_customer.values()) == 1, per_customer.most_common(3)
+    assert len({m["message_id"] for m in messages}) == len(audience)
+    assert sum(m["status"] == "SENT" for m in messages) == stats["sent"], stats
+    assert sum(m["status"] == "FAILED" for m in messages) == stats["failed"], stats
+
+    vendor = vendor_messages(settings, campaign["id"])
+    assert {v["_id"] for v in vendor} == {m["message_id"] for m in messages}
+    seen = Counter(v["metadata"]["customer_external_id"] for v in vendor)
+    assert set(seen) == audience and max(seen.values()) == 1, seen.most_common(3)
+
+    time.sleep(1)  # a late duplicate receipt must change nothing
+    assert read_riding_out(api, campaign["id"])["stats"] == stats
