@@ -30,7 +30,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from segments.audience.columns import MIN_CAPACITY, grown, new_columns
+from segments.audience.columns import new_columns
 from segments.audience.rule_values import epoch_us
 from segments.audience.rules import (
     AllOf,
@@ -41,6 +41,7 @@ from segments.audience.rules import (
     rule_to_dict,
     top_level_conditions,
 )
+from segments.audience.text_columns import MIN_CAPACITY, grown
 
 NO_VERSION = -1
 
