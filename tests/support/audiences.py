@@ -35,6 +35,7 @@ from tests.support.profiles import (
     order_placed,
     wait_for,
 )
+from tests.support.reference_rules import matches
 
 
 def segments_config(**overrides) -> SegmentsConfig:
@@ -203,11 +204,5 @@ def shop_events(seed: int, customers: int, orders: int) -> tuple[list[dict], lis
 
 def reference_counts(profiles: list[dict], now) -> dict[str, int]:
     """How many of `profiles` each of RULES matches, by the plain reference evaluator."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from tests.support.reference_rules import matches
-
     return {name: sum(1 for profile in profiles if matches(profile, rule, now))
             for name, rule in RULES.items()}

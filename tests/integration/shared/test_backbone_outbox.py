@@ -24,7 +24,7 @@ from tests.support.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.integration
 sandbox = backbone.sandbox  # fixture: pytest finds fixtures by module-level name
-ROOT = Path(__file__).resolve().parents[2]  # the checkout, where the killed child runs
+ROOT = Path(__file__).resolve().parents[3]  # the checkout, where the killed child runs
 
 
 @pytest.fixture

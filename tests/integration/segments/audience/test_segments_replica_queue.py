@@ -5,9 +5,7 @@ with it; consuming a freshly declared queue would never bring it back.
 """
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,10 +16,8 @@ from segments.projection.profile_store import ProfileStore
 from shared import broker, mongo
 from shared.publisher import Publisher
 from tests.support.audiences import running_index, waiting
+from tests.support.faultproxy import FaultProxy
 from tests.support.profiles import customer_upserted, running_projector, through, wait_for
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.support.faultproxy import FaultProxy  # noqa: E402
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,6 @@ copies over them.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +14,7 @@ from segments.projection.profiles import apply_event
 
 from shared import mongo
 from shared.publisher import Publisher
+from tests.support.faultproxy import FaultProxy
 from tests.support.profiles import (
     BASE,
     customer_upserted,
@@ -25,10 +24,6 @@ from tests.support.profiles import (
     through,
     wait_for,
 )
-
-# Bare `pytest` does not put the checkout on sys.path; tests.support must import anyway.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.support.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.integration
 
