@@ -8,6 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, Flask, jsonify
 from pymongo.errors import ConnectionFailure
 
+from segments.audience import describe_api
+from segments.audience.describe_model import model_reader
 from segments.audience.holder import AudienceHolder
 from segments.config import SegmentsConfig
 from segments.customers import api as customers_api
@@ -61,6 +63,8 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
     app.extensions["segments.config"] = config
     app.extensions["segments.database"] = database
     app.extensions["segments.audience"] = audience
+    app.extensions[describe_api.READER] = model_reader(
+        config.audience_llm_url, config.audience_llm_timeout_seconds)
     register_error_handlers(app)
     install_correlation_id(app)
 
@@ -71,7 +75,8 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
     app.register_blueprint(health_blueprint(database, audience, config))
     app.register_blueprint(customers_api.customers)
     app.register_blueprint(saved_api.segments)
-    operations = customers_api.OPERATIONS + saved_api.OPERATIONS
+    app.register_blueprint(describe_api.audience_words)
+    operations = customers_api.OPERATIONS + saved_api.OPERATIONS + describe_api.OPERATIONS
     app.register_blueprint(openapi_blueprint("Segments", operations))
     if config.index_autostart:
         # Once per process: also after a fork (gunicorn --preload), on the first request.

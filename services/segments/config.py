@@ -63,6 +63,10 @@ class SegmentsConfig:
     # built in code) saves nothing.
     snapshot_dir: str | None = None
     audience_chunk_size: int = 1000
+    # An optional language model for audience descriptions our grammar cannot read
+    # (audience/describe_model.py): CRM_AUDIENCE_LLM_URL; empty (the default) is off.
+    audience_llm_url: str = ""
+    audience_llm_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SegmentsConfig:
@@ -86,6 +90,9 @@ class SegmentsConfig:
                                                cls.index_queue_expires_ms)),
             index_load_batch=int(env.get("SEGMENTS_INDEX_LOAD_BATCH", cls.index_load_batch)),
             snapshot_dir=env.get("SEGMENTS_SNAPSHOT_DIR") or default_snapshot_dir(env),
+            audience_llm_url=env.get("CRM_AUDIENCE_LLM_URL", "").strip(),
+            audience_llm_timeout_seconds=float(env.get("CRM_AUDIENCE_LLM_TIMEOUT_SECONDS")
+                                               or cls.audience_llm_timeout_seconds),
         )
 
     @property

@@ -11,15 +11,11 @@ grammar's unread spans stand.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-
 import requests
 
 from segments.audience.rules import FIELDS
 
 LOG = logging.getLogger(__name__)
-URL_VARIABLE = "CRM_AUDIENCE_LLM_URL"
-TIMEOUT_VARIABLE = "CRM_AUDIENCE_LLM_TIMEOUT_SECONDS"
 
 
 def rule_language() -> str:
@@ -47,8 +43,6 @@ class ModelReader:
         return rules if isinstance(rules, dict) else None
 
 
-def model_reader_from_env(env: Mapping[str, str]) -> ModelReader | None:
-    url = env.get(URL_VARIABLE, "").strip()
-    if not url:
-        return None
-    return ModelReader(url, float(env.get(TIMEOUT_VARIABLE) or 10.0))
+def model_reader(url: str, timeout_seconds: float = 10.0) -> ModelReader | None:
+    """None (no model) unless the operator gave a URL (CRM_AUDIENCE_LLM_URL)."""
+    return ModelReader(url, timeout_seconds) if url else None

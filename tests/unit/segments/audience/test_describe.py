@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from segments.audience.describe import describe
-from segments.audience.describe_model import ModelReader, model_reader_from_env
+from segments.audience.describe_model import ModelReader, model_reader
+from segments.config import SegmentsConfig
 from segments.audience.rules import parse_rules
 
 from tests.support.reference_rules import matches
@@ -280,8 +281,10 @@ def test_a_model_answer_the_validator_refuses_is_no_answer():
 
 
 def test_the_model_is_off_unless_its_url_is_set():
-    assert model_reader_from_env({}) is None
-    assert model_reader_from_env({"CRM_AUDIENCE_LLM_URL": "http://127.0.0.1:9/"}) is not None
+    off = SegmentsConfig.from_env({})
+    assert off.audience_llm_url == "" and model_reader(off.audience_llm_url) is None
+    on = SegmentsConfig.from_env({"CRM_AUDIENCE_LLM_URL": "http://127.0.0.1:9/"})
+    assert isinstance(model_reader(on.audience_llm_url), ModelReader)
 
 
 class _ModelService(BaseHTTPRequestHandler):
