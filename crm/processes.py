@@ -5,14 +5,20 @@ HTTP apps run under gunicorn and are ready when `GET <url>/readyz` answers
 (shared.readiness.mark_ready). Ports come from `<SERVICE>_PORT`, process
 counts from `<SERVICE>_WORKERS` and `<SERVICE>_THREADS`.
 
-deploy/docker-compose.yml runs the same commands, one service per line here.
+Metrics (shared/metrics.py): every HTTP app answers `GET /metrics` on its own
+port; every worker serves them on its metrics port, `<WORKER>_METRICS_PORT`
+(e.g. `CAMPAIGNS_SENDER_METRICS_PORT`), by default the one in WORKERS below,
+handed to it as `CRM_METRICS_PORT`.
+
+deploy/docker-compose.yml is generated from this table (`crm compose`,
+crm/compose.py), so it runs the same commands, one service per line here.
 """
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.config import SERVICE_PORTS, env_int
 
@@ -26,13 +32,13 @@ HTTP_APPS = {
     "receipts": ("receipts", 1),
 }
 
-# process name -> module run with `python -m`
+# process name -> (module run with `python -m`, default metrics port)
 WORKERS = {
-    "ingest-relay": "ingest.relay",  # ingest's outbox relay to RabbitMQ
-    "segments-projector": "segments.projection.consumer",  # customer profile projector
-    "campaigns-dispatcher": "campaigns.dispatcher",  # audience chunks -> communications log
-    "campaigns-sender": "campaigns.sender",  # queued messages -> the vendor (scale by adding)
-    "receipts-consumer": "receipts.consumer",  # delivery receipts -> statuses, in batches
+    "ingest-relay": ("ingest.relay", 9101),  # ingest's outbox relay to RabbitMQ
+    "segments-projector": ("segments.projection.consumer", 9102),  # customer profile projector
+    "campaigns-dispatcher": ("campaigns.dispatcher", 9103),  # audience chunks -> communications
+    "campaigns-sender": ("campaigns.sender", 9104),  # queued messages -> the vendor (scales)
+    "receipts-consumer": ("receipts.consumer", 9105),  # delivery receipts -> statuses, batched
 }
 
 DEFAULT_THREADS = 4
@@ -44,6 +50,10 @@ class Process:
     argv: tuple[str, ...]
     # HTTP apps: their readiness URL. Workers: None (they use a ready file).
     ready_url: str | None = None
+    # Where its metrics are, from this machine.
+    metrics_url: str | None = None
+    # Variables of this process alone, on top of the suite's environment.
+    env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def uses_ready_file(self) -> bool:
@@ -52,6 +62,11 @@ class Process:
 
 def http_port(service: str, env: Mapping[str, str] | None = None) -> int:
     return env_int(f"{service.upper()}_PORT", SERVICE_PORTS[service], env)
+
+
+def metrics_port(worker: str, env: Mapping[str, str] | None = None) -> int:
+    key = worker.upper().replace("-", "_")
+    return env_int(f"{key}_METRICS_PORT", WORKERS[worker][1], env)
 
 
 def _gunicorn_options() -> tuple[str, ...]:
@@ -64,12 +79,15 @@ def _gunicorn_options() -> tuple[str, ...]:
     return ()
 
 
-def gunicorn_argv(service: str, env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+def gunicorn_argv(service: str, env: Mapping[str, str] | None = None,
+                  python: str = sys.executable) -> tuple[str, ...]:
     package, default_workers = HTTP_APPS[service]
     key = service.upper()
     host = (os.environ if env is None else env).get("CRM_BIND_HOST", "127.0.0.1")
     return (
-        sys.executable, "-m", "gunicorn",
+        python, "-m", "gunicorn",
+        # Metrics of all its workers on /metrics (prometheus_client's multiprocess mode).
+        "--config", "python:shared.gunicorn_conf",
         "--bind", f"{host}:{http_port(service, env)}",
         "--workers", str(env_int(f"{key}_WORKERS", default_workers, env)),
         "--threads", str(env_int(f"{key}_THREADS", DEFAULT_THREADS, env)),
@@ -86,13 +104,19 @@ def gunicorn_argv(service: str, env: Mapping[str, str] | None = None) -> tuple[s
     )
 
 
-def process_table(env: Mapping[str, str] | None = None) -> list[Process]:
-    table = [
-        Process(service, gunicorn_argv(service, env),
-                ready_url=f"http://127.0.0.1:{http_port(service, env)}/readyz")
-        for service in HTTP_APPS
-    ]
-    table += [Process(name, (sys.executable, "-m", module)) for name, module in WORKERS.items()]
+def process_table(env: Mapping[str, str] | None = None,
+                  python: str = sys.executable) -> list[Process]:
+    """`python`: the interpreter in the commands (crm/compose.py names the image's)."""
+    table = []
+    for service in HTTP_APPS:
+        url = f"http://127.0.0.1:{http_port(service, env)}"
+        table.append(Process(service, gunicorn_argv(service, env, python),
+                             ready_url=f"{url}/readyz", metrics_url=f"{url}/metrics"))
+    for name, (module, _port) in WORKERS.items():
+        port = metrics_port(name, env)
+        table.append(Process(name, (python, "-m", module),
+                             metrics_url=f"http://127.0.0.1:{port}/metrics",
+                             env={"CRM_METRICS_PORT": str(port)}))
     return table
 
 

@@ -30,6 +30,7 @@ from urllib.parse import urlparse
 import click
 
 from crm.processes import Process, gateway_url, process_table
+from shared.gunicorn_conf import MULTIPROC_DIR_ENV
 from shared.readiness import READY_FILE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,8 +149,12 @@ class Supervisor:
                     f"(another `crm up`?); set {child.name.upper()}_PORT to use another")
 
     def _spawn(self, child: Child) -> None:
-        env = {**self.env, "PYTHONUNBUFFERED": "1", "CRM_PROCESS": child.name}
+        env = {**self.env, **child.process.env, "PYTHONUNBUFFERED": "1",
+               "CRM_PROCESS": child.name}
         env.pop(READY_FILE_ENV, None)
+        if not child.process.uses_ready_file:
+            # One metrics directory per gunicorn process group (shared/gunicorn_conf.py).
+            env[MULTIPROC_DIR_ENV] = str(self.run_dir / "metrics" / child.name)
         if child.ready_file is not None:
             child.ready_file.unlink(missing_ok=True)
             env[READY_FILE_ENV] = str(child.ready_file)
@@ -248,21 +253,25 @@ class Supervisor:
 
 
 def free_service_ports(attempts: int = 50) -> dict[str, str]:
-    """`<SERVICE>_PORT` settings for a block of free ports, so a test or benchmark
-    suite never collides with a developer's `crm up` or with another run.
+    """`<SERVICE>_PORT` and `<WORKER>_METRICS_PORT` settings for a block of free ports,
+    so a test or benchmark suite never collides with a developer's `crm up` or with
+    another run.
 
     The block lies below the kernel's ephemeral range: a port in that range can be
     taken at any moment as the local end of an outgoing connection (the suite's own
     database and broker clients make hundreds), and the service then cannot bind it."""
     import random
 
+    from crm.processes import WORKERS
     from shared.config import SERVICE_PORTS
 
+    names = [f"{s.upper()}_PORT" for s in SERVICE_PORTS]
+    names += [f"{w.upper().replace('-', '_')}_METRICS_PORT" for w in WORKERS]
     lowest_ephemeral = _ephemeral_ports()[0]
-    top = max(lowest_ephemeral - len(SERVICE_PORTS), 10010)
+    top = max(lowest_ephemeral - len(names), 10020)
     for _ in range(attempts):
-        base = random.randrange(10000, top, 10)
-        ports = {f"{s.upper()}_PORT": str(base + i) for i, s in enumerate(SERVICE_PORTS)}
+        base = random.randrange(10000, top, 20)
+        ports = {name: str(base + i) for i, name in enumerate(names)}
         if all(port_free(int(port)) for port in ports.values()):
             return ports
     raise StackError("no free block of ports for the suite")
@@ -361,11 +370,20 @@ class Stack:
             raise StackError(f"scripts/servers.sh {args[0]} failed (exit {result.returncode})")
 
 
+def metrics_notice(stack: Stack) -> str:
+    """Where each process serves its Prometheus metrics (deploy/README.md reads them)."""
+    lines = ["Metrics (Prometheus text; deploy/prometheus.yml scrapes them):"]
+    lines += [f"  {child.name:<20} {child.process.metrics_url}"
+              for child in stack.supervisor.children if child.process.metrics_url]
+    return "\n".join(lines)
+
+
 def _announce_when_ready(stack: Stack, stop: threading.Event, patience: float) -> None:
     waited = 0.0
     while not stop.is_set():
         if stack.supervisor.wait_ready(1.0):
             stack.output.raw(f"CRM suite ready: {stack.gateway_url}")
+            stack.output.raw(metrics_notice(stack))
             return
         waited += 1.0
         if waited >= patience:

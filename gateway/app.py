@@ -17,7 +17,12 @@ from gateway.resources import install, resources
 from gateway.web.config import WebConfig
 from shared import mongo
 from shared.broker import broker_reachable
-from shared.http import health_blueprint, install_correlation_id, register_error_handlers
+from shared.http import (
+    health_blueprint,
+    install_correlation_id,
+    install_metrics,
+    register_error_handlers,
+)
 from shared.logs import configure_logging
 
 
@@ -43,6 +48,8 @@ def create_app(config: GatewayConfig | None = None, web_config: WebConfig | None
     install(app, config)
     register_error_handlers(app)
     install_correlation_id(app)
+    # Public: /metrics only with CRM_METRICS_TOKEN, or outside production (shared.http).
+    install_metrics(app, "gateway", public=True)
     health = health_blueprint(readiness_checks)
     app.register_blueprint(health)
     app.register_blueprint(health, url_prefix="/api/v1", name="api_health")

@@ -3,8 +3,11 @@
 #
 #   scripts/bootstrap.sh [--with-browser]
 #
-# - .venv at the repo root (python3.11), `pip install -e '.[dev]'` again only
-#   when pyproject.toml changed (its hash is stamped inside .venv);
+# - .venv at the repo root (python3.11) with the pinned dependencies of
+#   requirements.lock (the same the image installs, deploy/Dockerfile) and
+#   requirements-dev.lock, then the project itself (`pip install --no-deps -e .`),
+#   again only when pyproject.toml or a lock file changed (their hash is stamped
+#   inside .venv); scripts/lock.sh writes the lock files from pyproject.toml;
 # - Debian's rabbitmq-server (and chromium with --with-browser) when missing;
 # - FerretDB 1.24.2 with our SQLite fixes, built once into ~/.local/bin and
 #   outside the clone, because CI runs in fresh clones on the same machine.
@@ -53,13 +56,15 @@ python_env() {
     say "creating .venv with $(command -v python3.11)"
     python3.11 -m venv "$venv"
   fi
-  want=$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)
+  want=$(cd "$ROOT" && cat pyproject.toml requirements.lock requirements-dev.lock \
+         | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-    say ".venv up to date with pyproject.toml"
+    say ".venv up to date with pyproject.toml and the lock files"
     return
   fi
-  say "pip install -e '.[dev]' (pyproject.toml changed or first run)"
-  (cd "$ROOT" && "$venv/bin/python" -m pip install -q -e '.[dev]')
+  say "pip install -r requirements.lock -r requirements-dev.lock (changed or first run)"
+  (cd "$ROOT" && "$venv/bin/python" -m pip install -q -r requirements.lock \
+     -r requirements-dev.lock && "$venv/bin/python" -m pip install -q --no-deps -e .)
   echo "$want" > "$stamp"
 }
 

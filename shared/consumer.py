@@ -36,13 +36,15 @@ from pika.exceptions import (
 from pymongo.errors import ConnectionFailure
 from tenacity import Retrying, retry_if_exception
 
-from shared import broker, envelope, readiness
+from shared import broker, envelope, metrics, readiness
 from shared.config import Settings
 from shared.logs import log_context
 
 log = logging.getLogger(__name__)
 ATTEMPTS_HEADER = "x-crm-attempts"
 ERROR_HEADER = "x-crm-error"
+# How often the loop asks the broker how many messages wait in its queue (a metric).
+DEPTH_EVERY_SECONDS = 10.0
 
 
 def is_outage(error: BaseException | None) -> bool:
@@ -110,6 +112,7 @@ class Consumer:
 
     def run(self) -> None:
         """Consume until stopped, reconnecting (and redeclaring) after broker failures."""
+        metrics.serve_worker_metrics()  # each worker's metrics port (CRM_METRICS_PORT)
         retrying = Retrying(
             retry=retry_if_exception(_reconnectable), wait=self._reconnect_wait,
             stop=lambda _state: self._stopping.is_set(), sleep=self._stopping.wait,
@@ -167,9 +170,13 @@ class Consumer:
         self._failures = 0
         log.info("consuming", extra={"queue": options.queue})
         first_seen = None
+        depth_seen = 0.0
         while not self._stopping.is_set():
             connection.process_data_events(time_limit=min(options.batch_wait, 0.1))
             self._check_channels(channel, cancelled)
+            if time.monotonic() - depth_seen >= DEPTH_EVERY_SECONDS:
+                self._report_depth(channel)
+                depth_seen = time.monotonic()
             if not pending:
                 first_seen = None
                 continue
@@ -189,6 +196,12 @@ class Consumer:
             raise ChannelWrongStateError("consumer cancelled by the broker")
         if not channel.is_open or not self._republisher.is_open:
             raise ChannelWrongStateError("channel closed by the broker")
+
+    def _report_depth(self, channel) -> None:
+        # A passive declare only reads the count; both queues were declared above.
+        for queue in (self._options.queue, f"{self._options.queue}.dead"):
+            frame = channel.queue_declare(queue, passive=True)
+            metrics.QUEUE_DEPTH.labels(queue=queue).set(frame.method.message_count)
 
     def _declare_retry_queue(self, connection) -> None:
         """On a channel of its own: a classic queue lives on one node of a cluster,
@@ -250,6 +263,9 @@ class Consumer:
         error = self._run_handler(connection, channel, [item[3] for item in decoded])
         if error is None:
             channel.basic_ack(decoded[-1][0].delivery_tag, multiple=True)
+            metrics.count_events(metrics.EVENTS_CONSUMED,
+                                 (item[3]["event_type"] for item in decoded),
+                                 queue=self._options.queue)
             return
         if self._stopping.is_set():
             return  # unacked: the broker redelivers them to the next consumer
@@ -261,11 +277,14 @@ class Consumer:
                     return
                 if error is None:
                     channel.basic_ack(method.delivery_tag)
+                    metrics.count_events(metrics.EVENTS_CONSUMED, [event["event_type"]],
+                                         queue=self._options.queue)
                 else:
                     self._retry_later(channel, method, props, body, error)
 
     def _retry_later(self, channel, method, props, body, error: BaseException) -> None:
         attempts = _attempts(props) + 1
+        metrics.count_events(metrics.EVENTS_FAILED, [props.type], queue=self._options.queue)
         if attempts >= self._options.max_attempts:
             self._dead_letter(channel, method, props, body, f"failed {attempts} times: {error!r}",
                               {ATTEMPTS_HEADER: attempts})
@@ -286,6 +305,7 @@ class Consumer:
         self._republisher.basic_publish(self._settings.dead_letter_exchange, self._options.queue,
                                         body, self._copy_properties(props, headers), mandatory=True)
         channel.basic_ack(method.delivery_tag)
+        metrics.count_events(metrics.EVENTS_DEAD_LETTERED, [props.type], queue=self._options.queue)
 
     @staticmethod
     def _copy_properties(props, headers: dict) -> pika.BasicProperties:

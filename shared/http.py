@@ -1,11 +1,14 @@
 """What every HTTP app of the suite has in common: the error format and health routes."""
 from __future__ import annotations
 
+import hmac
 import logging
+import os
+import time
 import uuid
 from typing import Callable
 
-from flask import Blueprint, Flask, g, jsonify, request
+from flask import Blueprint, Flask, Response, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -130,8 +133,52 @@ def service_app(import_name: str, service: str,
     register_error_handlers(app)
     answer_database_down(app)
     install_correlation_id(app)
+    install_metrics(app, service)
     app.register_blueprint(health_blueprint(readiness_checks))
     return app
+
+
+METRICS_TOKEN_ENV = "CRM_METRICS_TOKEN"
+
+
+def install_metrics(app: Flask, service: str, *, public: bool = False) -> None:
+    """Time and count every request by route template and status, and serve `/metrics`.
+
+    A service port is internal: `/metrics` answers anyone who reaches it. A `public`
+    app (the gateway) faces the internet, so there it needs `Authorization: Bearer
+    <CRM_METRICS_TOKEN>` when that is set; unset, it is served only outside
+    production (and production answers 404, as if there were no such route)."""
+    from shared import metrics
+
+    def _start_timer():
+        g.metrics_started = time.perf_counter()
+
+    # First, so requests a later hook answers (a 401, a redirect) are timed too.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
+
+    @app.after_request
+    def _record(response):
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        metrics.HTTP_REQUESTS.labels(service, request.method, route,
+                                     str(response.status_code)).inc()
+        started = g.pop("metrics_started", None)
+        if started is not None:
+            metrics.HTTP_LATENCY.labels(service, request.method, route).observe(
+                time.perf_counter() - started)
+        return response
+
+    token = os.environ.get(METRICS_TOKEN_ENV, "").strip() if public else ""
+    production = os.environ.get("CRM_ENV", "development").strip().lower() == "production"
+    if public and production and not token:
+        return
+
+    @app.get("/metrics")
+    def metrics_page():
+        given = request.headers.get("Authorization", "").encode()
+        if token and not hmac.compare_digest(given, f"Bearer {token}".encode()):
+            return error_response(401, "UNAUTHORIZED",
+                                  "Metrics need the bearer token of CRM_METRICS_TOKEN.")
+        return Response(metrics.exposition(), content_type=metrics.CONTENT_TYPE)
 
 
 def database_and_broker_checks(settings) -> Callable[[], dict[str, bool]]:

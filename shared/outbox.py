@@ -30,6 +30,7 @@ from pika.exceptions import AMQPError
 from pymongo.database import Database
 
 from shared import envelope as envelopes_module
+from shared import metrics
 from shared.mongo import insert_many_new
 from shared.publisher import PublishError, Unroutable
 
@@ -63,7 +64,9 @@ class EventLog:
         An Unroutable batch (its consumers not declared yet) does not stop the pass."""
         cutoff = datetime.now(timezone.utc) - older_than
         relayed = 0
-        for pending in list(self._outbox.find({})):
+        backlog = list(self._outbox.find({}))
+        metrics.OUTBOX_BACKLOG.labels(outbox=self._outbox.database.name).set(len(backlog))
+        for pending in backlog:
             created_at = pending["created_at"]
             if created_at.tzinfo is None:
                 created_at = created_at.replace(tzinfo=timezone.utc)

@@ -16,7 +16,7 @@ import pika
 from pika.exceptions import AMQPError
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from shared import broker, envelope
+from shared import broker, envelope, metrics
 from shared.config import Settings
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,7 @@ class Publisher:
             self._next_tag += 1
             self._unconfirmed.add(self._next_tag)
         self._wait_for_confirms()
+        metrics.count_events(metrics.EVENTS_PUBLISHED, (event["event_type"] for event in envelopes))
 
     def _wait_for_confirms(self) -> None:
         # A real clock: process_data_events returns early whenever a frame

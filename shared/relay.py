@@ -28,6 +28,7 @@ from datetime import timedelta
 
 from pymongo.errors import PyMongoError
 
+from shared import metrics
 from shared.broker import CONNECTION_ERRORS
 from shared.publisher import PublishError
 
@@ -65,6 +66,8 @@ def relay_once(event_log, older_than: timedelta, broker_up: Callable[[], bool] |
 def run_relay(event_log, stop: threading.Event, *, interval: float, older_than: float,
               broker_up: Callable[[], bool] | None = None, name: str = "outbox") -> None:
     """Pass, then wait `interval` seconds (longer after failures), until `stop` is set."""
+    # A worker whose only loop is this one (ingest-relay) serves its metrics from here.
+    metrics.serve_worker_metrics()
     age = timedelta(seconds=older_than)
     longest = max(interval, MAX_BACKOFF_SECONDS)
     wait = interval

@@ -41,6 +41,7 @@ from campaigns.gate import GatedPacer, GatedVendor, SendGate, campaign_gate
 from shared.consumer import Consumer, ConsumerOptions
 from shared.events import MESSAGES_QUEUED
 from shared.logs import configure_logging
+from shared.metrics import MESSAGES_SENT, VENDOR_CALLS, VENDOR_RETRIES
 
 log = logging.getLogger(__name__)
 
@@ -77,17 +78,29 @@ class VendorClient:
         retrying = Retrying(retry=retry_if_exception(_transient), reraise=True,
                             stop=stop_after_delay(self._retry_seconds),
                             wait=wait_exponential(multiplier=0.2, max=5.0) + wait_random(0, 0.2),
-                            before_sleep=lambda state: log.warning(
-                                "vendor call failed; retrying",
-                                extra={"error": repr(state.outcome.exception())}))
+                            before_sleep=self._before_retry)
         return retrying(self._post, messages)
 
+    @staticmethod
+    def _before_retry(state) -> None:
+        VENDOR_RETRIES.inc()
+        log.warning("vendor call failed; retrying",
+                    extra={"error": repr(state.outcome.exception())})
+
     def _post(self, messages: list[dict]) -> list[dict]:
-        response = self._session().post(self._url, json={"messages": messages},
-                                        timeout=self._timeout)
+        try:
+            response = self._session().post(self._url, json={"messages": messages},
+                                            timeout=self._timeout)
+        except requests.RequestException:
+            VENDOR_CALLS.labels(outcome="unreachable").inc()
+            raise
         if response.status_code >= 300:
+            VENDOR_CALLS.labels(outcome=str(response.status_code)).inc()
             raise VendorError(response.status_code, response.text)
-        return response.json().get("results", [])
+        results = response.json().get("results", [])
+        VENDOR_CALLS.labels(outcome="accepted").inc()
+        MESSAGES_SENT.inc(len(results))
+        return results
 
 
 class SendPacer:

@@ -13,6 +13,7 @@ from shared.http import (
     answer_database_down,
     health_blueprint,
     install_correlation_id,
+    install_metrics,
     register_error_handlers,
 )
 from shared.logs import configure_logging
@@ -41,6 +42,7 @@ def create_app(config: IngestConfig | None = None, *, dependencies=None) -> Flas
     register_error_handlers(app)
     install_correlation_id(app)
     answer_database_down(app)
+    install_metrics(app, "ingest")
 
     app.register_blueprint(health_blueprint(dependencies.readiness))
     app.register_blueprint(api.blueprint)
