@@ -18,6 +18,7 @@ COMMANDS = {
     "replay": ("crm.replay", "replay"),
     "seed": ("crm.seed", "seed"),
     "servers": ("crm.cli", "servers"),
+    "compose": ("crm.compose", "compose"),
 }
 
 
