@@ -16,7 +16,7 @@ import uuid
 
 import pika
 
-from shared import broker, envelope
+from shared.backbone import broker, envelope
 from shared.config import Settings
 from shared.mongo import connect
 

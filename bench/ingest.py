@@ -9,7 +9,7 @@ import requests
 
 from bench import ceiling
 from bench.suite import api_key, progress, running_suite
-from shared import broker, envelope
+from shared.backbone import broker, envelope
 from shared.mongo import connect
 
 BATCH = 1000

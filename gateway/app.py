@@ -16,7 +16,7 @@ from gateway.config import GatewayConfig
 from gateway.resources import install, resources
 from gateway.web.config import WebConfig
 from shared import mongo
-from shared.broker import broker_reachable
+from shared.backbone.broker import broker_reachable
 from shared.http import (
     health_blueprint,
     install_correlation_id,

@@ -183,8 +183,8 @@ def install_metrics(app: Flask, service: str, *, public: bool = False) -> None:
 
 def database_and_broker_checks(settings) -> Callable[[], dict[str, bool]]:
     """Readiness of a service that needs its database and the broker (client made lazily)."""
-    from shared import broker, mongo
-
+    from shared import mongo
+    from shared.backbone import broker
     client = None
 
     def checks() -> dict[str, bool]:

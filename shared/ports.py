@@ -11,7 +11,7 @@ from typing import Protocol
 
 
 class EventLogPort(Protocol):
-    """shared.outbox.EventLog: log a batch of events durably, then publish it."""
+    """shared.backbone.outbox.EventLog: log a batch of events durably, then publish it."""
 
     def append(self, batch: list[dict]) -> bool:
         """Log every event once by id and publish the batch; False if publishing was

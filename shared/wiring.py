@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from shared import broker
+from shared.backbone import broker
 
 Built = dict[str, Any]
 

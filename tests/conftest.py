@@ -141,8 +141,8 @@ def _containers(stack, need_mongo: bool, need_amqp: bool) -> tuple[str | None, s
 
 
 def _check_reachable(mongo_url: str, amqp_url: str, origins: dict[str, str]) -> None:
-    from shared import broker, mongo
-
+    from shared import mongo
+    from shared.backbone import broker
     settings = Settings(mongo_url=mongo_url, amqp_url=amqp_url)
     client = mongo.connect(settings)
     try:

@@ -7,14 +7,14 @@ pass fakes instead.
 """
 from __future__ import annotations
 
-from pymongo import MongoClient
-
 from campaigns.config import CampaignsConfig
 from campaigns.deliveries import Deliveries
 from campaigns.store import CampaignStore, SegmentRules
+from pymongo import MongoClient
+
+from shared.backbone.outbox import EventLog
+from shared.backbone.publisher import ThreadLocalPublisher
 from shared.mongo import connect
-from shared.outbox import EventLog
-from shared.publisher import ThreadLocalPublisher
 from shared.wiring import Built, ServiceDependencies
 
 

@@ -23,8 +23,14 @@ from datetime import datetime
 from campaigns import domain, handlers
 from campaigns.deliveries import all_with_status
 from campaigns.handlers import PRODUCER, CampaignNotFound, event_id
-from shared.envelope import new_event
-from shared.events import CAMPAIGN_CANCELLED, CAMPAIGN_PAUSED, CAMPAIGN_RESUMED, MESSAGES_QUEUED
+
+from shared.backbone.envelope import new_event
+from shared.backbone.events import (
+    CAMPAIGN_CANCELLED,
+    CAMPAIGN_PAUSED,
+    CAMPAIGN_RESUMED,
+    MESSAGES_QUEUED,
+)
 
 log = logging.getLogger(__name__)
 

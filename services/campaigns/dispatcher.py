@@ -19,10 +19,11 @@ from campaigns.bootstrap import Dependencies
 from campaigns.config import CampaignsConfig
 from campaigns.control import CONTROL_EVENTS
 from campaigns.fanout import handle_events
-from shared.consumer import Consumer, ConsumerOptions
-from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED
+
+from shared.backbone.consumer import Consumer, ConsumerOptions
+from shared.backbone.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED
+from shared.backbone.relay import start_relay
 from shared.logs import configure_logging
-from shared.relay import start_relay
 
 log = logging.getLogger(__name__)
 

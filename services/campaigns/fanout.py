@@ -20,8 +20,14 @@ from campaigns import control, domain
 from campaigns.deliveries import all_with_status
 from campaigns.handlers import PRODUCER, event_id
 from campaigns.message_log import SEQUENCE_STRIDE, customers_of
-from shared.envelope import new_event
-from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED, MESSAGES_QUEUED
+
+from shared.backbone.envelope import new_event
+from shared.backbone.events import (
+    AUDIENCE_CHUNK,
+    AUDIENCE_FAILED,
+    CAMPAIGN_LAUNCHED,
+    MESSAGES_QUEUED,
+)
 
 log = logging.getLogger(__name__)
 RETRY_CHUNK = 1000

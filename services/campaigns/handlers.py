@@ -1,6 +1,6 @@
 """The campaigns API's commands and queries: one plain function each, dependencies
 keyword-only (`store`: store.CampaignStore, `deliveries`: deliveries.Deliveries,
-`segment_rules`: store.SegmentRules, `event_log`: shared.outbox.EventLog, or fakes).
+`segment_rules`: store.SegmentRules, `event_log`: shared.backbone.outbox.EventLog, or fakes).
 
 Stats (API.md): `sent` and `failed` come from receipts' counts of final statuses;
 a FAILED message sent again by retry-failed is pending again (its customer
@@ -16,8 +16,9 @@ from datetime import datetime
 
 from campaigns import domain
 from campaigns.store import new_campaign_id
-from shared.envelope import new_event
-from shared.events import AUDIENCE_REQUESTED, CAMPAIGN_LAUNCHED
+
+from shared.backbone.envelope import new_event
+from shared.backbone.events import AUDIENCE_REQUESTED, CAMPAIGN_LAUNCHED
 
 PRODUCER = "campaigns"
 EVENT_NAMESPACE = uuid.UUID("5b0c1d7e-8f2a-4e63-9a41-0c7d2e9b6f13")

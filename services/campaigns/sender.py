@@ -28,6 +28,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
+from campaigns.config import CampaignsConfig
+from campaigns.gate import GatedPacer, GatedVendor, SendGate, campaign_gate
 from tenacity import (
     Retrying,
     retry_if_exception,
@@ -36,10 +38,8 @@ from tenacity import (
     wait_random,
 )
 
-from campaigns.config import CampaignsConfig
-from campaigns.gate import GatedPacer, GatedVendor, SendGate, campaign_gate
-from shared.consumer import Consumer, ConsumerOptions
-from shared.events import MESSAGES_QUEUED
+from shared.backbone.consumer import Consumer, ConsumerOptions
+from shared.backbone.events import MESSAGES_QUEUED
 from shared.logs import configure_logging
 from shared.metrics import MESSAGES_SENT, VENDOR_CALLS, VENDOR_RETRIES
 

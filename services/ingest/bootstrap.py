@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from ingest.publishing import prompt_publisher
 from ingest.store import IngestStore
+
+from shared.backbone.outbox import EventLog
 from shared.mongo import connect
-from shared.outbox import EventLog
 from shared.wiring import Built, ServiceDependencies
 
 

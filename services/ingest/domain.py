@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import uuid
 
-from shared import events
-from shared.envelope import new_event
+from shared.backbone import events
+from shared.backbone.envelope import new_event
 
 PRODUCER = "ingest"
 # Fixed forever: order event ids derive from it, so changing it would let a

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 
+from shared.backbone.publisher import PublishError, ThreadLocalPublisher, Unroutable
 from shared.config import Settings
-from shared.publisher import PublishError, ThreadLocalPublisher, Unroutable
 
 
 class PromptPublisher:

@@ -2,7 +2,7 @@
 
 A request answers 202 once its events are in the log and the outbox; if the
 broker was down (or the process died) before publishing, the batch stays in
-the outbox and this loop (shared.relay) publishes it, every `relay_interval_seconds`.
+the outbox and this loop (shared.backbone.relay) publishes it, every `relay_interval_seconds`.
 Batches younger than `relay_older_than_seconds` are left to their request.
 SIGTERM/SIGINT finish the current pass and exit.
 """
@@ -16,10 +16,11 @@ import threading
 
 from ingest.bootstrap import Dependencies
 from ingest.config import IngestConfig
-from shared import broker
+
+from shared.backbone import broker
+from shared.backbone.relay import run_relay
 from shared.logs import configure_logging
 from shared.readiness import clear_ready, mark_ready
-from shared.relay import run_relay
 
 log = logging.getLogger("ingest.relay")
 

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 
 from pymongo import MongoClient
 
+from shared.backbone.outbox import LOG_COLLECTION
 from shared.mongo import insert_many_new, ping
-from shared.outbox import LOG_COLLECTION
 
 ONLY_ID = {"_id": 1}
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from receipts.config import ReceiptsConfig
 from receipts.store import DeliveryStore
+
+from shared.backbone.outbox import EventLog
+from shared.backbone.publisher import ThreadLocalPublisher
 from shared.mongo import connect
-from shared.outbox import EventLog
-from shared.publisher import ThreadLocalPublisher
 from shared.wiring import Built, ServiceDependencies
 
 

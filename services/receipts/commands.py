@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 
 import click
 from pymongo.database import Database
-
 from receipts import domain
 from receipts.config import ReceiptsConfig
 from receipts.handlers import record_deliveries
 from receipts.store import DeliveryStore
-from shared import broker, mongo
-from shared.outbox import read_log
+
+from shared import mongo
+from shared.backbone import broker
+from shared.backbone.outbox import read_log
 
 APPLY_CHUNK = 5000  # receipts per apply: one insert_many per collection of a campaign
 

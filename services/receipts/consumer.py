@@ -22,12 +22,13 @@ from receipts.bootstrap import receipts_event_log
 from receipts.config import ReceiptsConfig
 from receipts.handlers import apply_batch
 from receipts.store import DeliveryStore
+
 from shared import mongo
-from shared.consumer import Consumer, ConsumerOptions
-from shared.events import CAMPAIGN_LAUNCHED, DELIVERIES_REPORTED, DELIVERY_REPORTED
+from shared.backbone.consumer import Consumer, ConsumerOptions
+from shared.backbone.events import CAMPAIGN_LAUNCHED, DELIVERIES_REPORTED, DELIVERY_REPORTED
+from shared.backbone.relay import start_relay
 from shared.logs import configure_logging
 from shared.readiness import clear_ready
-from shared.relay import start_relay
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import hmac
 import re
 import uuid
 
-from shared.envelope import new_event
-from shared.events import DELIVERIES_REPORTED, DELIVERY_REPORTED
+from shared.backbone.envelope import new_event
+from shared.backbone.events import DELIVERIES_REPORTED, DELIVERY_REPORTED
 
 SENT, FAILED = "SENT", "FAILED"
 FINAL_STATUSES = (SENT, FAILED)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 
 from receipts import domain
-from shared.events import CAMPAIGN_LAUNCHED
+
+from shared.backbone.events import CAMPAIGN_LAUNCHED
 
 log = logging.getLogger(__name__)
 

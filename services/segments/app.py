@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify
 from pymongo.errors import ConnectionFailure
-
 from segments.audience import describe_api
 from segments.audience.describe_model import model_reader
 from segments.audience.holder import AudienceHolder
@@ -15,7 +14,8 @@ from segments.config import SegmentsConfig
 from segments.customers import api as customers_api
 from segments.database import SegmentsDatabase
 from segments.saved import api as saved_api
-from shared.broker import broker_reachable
+
+from shared.backbone.broker import broker_reachable
 from shared.http import error_response, install_correlation_id, register_error_handlers
 from shared.logs import configure_logging
 from shared.openapi import openapi_blueprint

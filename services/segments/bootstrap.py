@@ -1,7 +1,7 @@
 """Building the segments service's event log (the composition root of its publishing).
 
 Every segments process (projector, API) appends what it publishes to the
-`events` log of the segments database through shared.outbox.EventLog, with a
+`events` log of the segments database through shared.backbone.outbox.EventLog, with a
 publisher per thread, created after any fork.
 """
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 
 from pymongo import MongoClient
-
 from segments.config import SegmentsConfig
-from shared.events import PROFILE_UPDATED
-from shared.outbox import EventLog
-from shared.publisher import ThreadLocalPublisher, Unroutable
+
+from shared.backbone.events import PROFILE_UPDATED
+from shared.backbone.outbox import EventLog
+from shared.backbone.publisher import ThreadLocalPublisher, Unroutable
 
 log = logging.getLogger(__name__)
 

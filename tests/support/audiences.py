@@ -25,7 +25,7 @@ from segments.config import SegmentsConfig
 from segments.database import SegmentsDatabase
 from segments.projection.profile_store import ProfileStore
 
-from shared import broker
+from shared.backbone import broker
 from tests.support.profiles import (
     BASE,
     clean_up,

@@ -22,10 +22,11 @@ import pika
 import pytest
 from pika.exceptions import AMQPError
 
-from shared import broker, mongo
+from shared import mongo
+from shared.backbone import broker
+from shared.backbone.envelope import encode, new_event
+from shared.backbone.events import ORDER_PLACED
 from shared.config import Settings
-from shared.envelope import encode, new_event
-from shared.events import ORDER_PLACED
 from tests.support.faultproxy import FaultProxy
 
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from campaigns.store import chunk_key, retry_chunk_key
 
-from shared.envelope import new_event
-from shared.events import AUDIENCE_CHUNK
+from shared.backbone.envelope import new_event
+from shared.backbone.events import AUDIENCE_CHUNK
 from tests.support.profile_events import customer_event, order_event
 
 
@@ -97,7 +97,7 @@ class FakeIngestDependencies:
 
 
 class FakeEventLog:
-    """shared.outbox.EventLog over memory. Every append is kept as a batch (`batches`,
+    """shared.backbone.outbox.EventLog over memory. Every append is kept as a batch (`batches`,
     and each event in order in `published`, as the relay would publish it); each
     event is logged once by id (`logged`), as the real log keeps it. `fail` makes
     every append raise (a database outage); `crash_after` = n lets n more appends

@@ -24,10 +24,11 @@ from segments.config import SegmentsConfig
 from segments.projection.consumer import build_projector
 from segments.projection.profiles import BOOKKEEPING
 
-from shared import broker, mongo
+from shared import mongo
+from shared.backbone import broker
+from shared.backbone.envelope import new_event
+from shared.backbone.events import CUSTOMER_UPSERTED, ORDER_PLACED
 from shared.config import Settings
-from shared.envelope import new_event
-from shared.events import CUSTOMER_UPSERTED, ORDER_PLACED
 
 POLL_SECONDS = 30.0
 

@@ -19,7 +19,7 @@ If the queue is found missing on a reconnect (the replica was cut off longer
 than `x-expires`), updates were lost: the queue is declared again and
 `on_queue_lost` (a full reload) runs before consuming resumes.
 
-The shared consumer loop (shared.consumer) declares quorum queues with dead
+The shared consumer loop (shared.backbone.consumer) declares quorum queues with dead
 letters and retries; none of that fits a per-replica, disposable queue whose
 handling is an in-memory write that cannot fail for the broker's reasons, so
 this is a small loop of its own: batches acked after they are applied,
@@ -44,9 +44,9 @@ from pika.exceptions import (
 )
 from tenacity import Retrying, retry_if_exception, wait_exponential
 
-from shared import broker, envelope
+from shared.backbone import broker, envelope
+from shared.backbone.events import PROFILE_UPDATED
 from shared.config import Settings
-from shared.events import PROFILE_UPDATED
 
 log = logging.getLogger(__name__)
 

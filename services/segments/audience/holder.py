@@ -14,7 +14,7 @@ was built) starts one background thread that:
    queue, and versions make both harmless;
 3. then consumes the queue forever (index_feed.IndexFeed, own connection),
    and starts answering `audience.requested` from the queue shared by all
-   replicas (shared.consumer.Consumer), only now, with a whole index.
+   replicas (shared.backbone.consumer.Consumer), only now, with a whole index.
 
 The index lives in process memory: run the API as ONE gunicorn worker (with
 threads); more workers would each load and feed their own copy.
@@ -34,7 +34,6 @@ import time
 
 from pika.exceptions import ChannelWrongStateError
 from pymongo.errors import PyMongoError
-
 from segments.audience.feed import IndexFeed
 from segments.audience.index import AudienceIndex
 from segments.audience.snapshot import IndexSnapshot
@@ -45,8 +44,9 @@ from segments.database import SegmentsDatabase
 from segments.projection.profile_store import ProfileStore
 from segments.projection.profiles import is_stub, version_of
 from segments.saved.store import AudienceStore
-from shared.consumer import Consumer, ConsumerOptions
-from shared.events import AUDIENCE_REQUESTED
+
+from shared.backbone.consumer import Consumer, ConsumerOptions
+from shared.backbone.events import AUDIENCE_REQUESTED
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,10 @@ import uuid
 from datetime import UTC, datetime
 
 from segments.audience.rules import RuleError, parse_rules
-from shared.envelope import new_event
-from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED
-from shared.publisher import PublishError
+
+from shared.backbone.envelope import new_event
+from shared.backbone.events import AUDIENCE_CHUNK, AUDIENCE_FAILED
+from shared.backbone.publisher import PublishError
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,11 @@ from segments.projection.order_store import OrderStore
 from segments.projection.profile_store import ProfileStore
 from segments.projection.profiles import PROJECTED_EVENT_TYPES
 from segments.projection.relay import start_relay
+
 from shared import mongo
-from shared.consumer import Consumer, ConsumerOptions
+from shared.backbone.consumer import Consumer, ConsumerOptions
+from shared.backbone.outbox import EventLog
 from shared.logs import configure_logging
-from shared.outbox import EventLog
 from shared.readiness import clear_ready, mark_ready
 
 log = logging.getLogger(__name__)

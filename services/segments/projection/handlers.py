@@ -21,7 +21,8 @@ from segments.projection.profiles import (
     version_of,
     with_version,
 )
-from shared.events import ORDER_PLACED
+
+from shared.backbone.events import ORDER_PLACED
 
 log = logging.getLogger(__name__)
 

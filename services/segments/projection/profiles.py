@@ -36,8 +36,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from segments.audience.rule_values import epoch_us
-from shared.envelope import new_event
-from shared.events import CUSTOMER_UPSERTED, ORDER_PLACED, PROFILE_UPDATED
+
+from shared.backbone.envelope import new_event
+from shared.backbone.events import CUSTOMER_UPSERTED, ORDER_PLACED, PROFILE_UPDATED
 
 BOOKKEEPING = "projection"
 CUSTOMER_FIELDS = ("name", "email", "phone", "city", "tags", "signed_up_at", "visits",

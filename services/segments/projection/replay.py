@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 import click
 from pymongo.database import Database
-
 from segments.config import SegmentsConfig
 from segments.projection.order_store import ORDERS, ORDERS_REBUILD, ORDERS_RETIRED, OrderRebuild
 from segments.projection.profile_store import (
@@ -44,9 +43,11 @@ from segments.projection.profiles import (
     version_of,
     with_version,
 )
-from shared import broker, mongo
-from shared.events import ORDER_PLACED
-from shared.outbox import read_log
+
+from shared import mongo
+from shared.backbone import broker
+from shared.backbone.events import ORDER_PLACED
+from shared.backbone.outbox import read_log
 
 LOG_SERVICE = "ingest"
 

@@ -20,9 +20,9 @@ from datetime import datetime
 from pymongo import ReplaceOne
 from pymongo.database import Database
 
-from shared import envelope
+from shared.backbone import envelope
+from shared.backbone.outbox import LOG_COLLECTION
 from shared.mongo import bulk_write_chunked
-from shared.outbox import LOG_COLLECTION
 
 SEGMENTS = "segments"
 AUDIENCES = "audiences"

@@ -15,8 +15,8 @@ from campaigns.dispatcher import build_dispatcher
 from campaigns.handlers import request_id
 
 from shared import mongo
-from shared.envelope import new_event
-from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, MESSAGES_QUEUED
+from shared.backbone.envelope import new_event
+from shared.backbone.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, MESSAGES_QUEUED
 from tests.support import backbone
 from tests.support.backbone import ConsumerThread
 
@@ -255,6 +255,6 @@ def test_pause_then_resume_queues_the_unreported_messages_again_once(config, san
 
 def logged_events(config) -> list[dict]:
     """The campaigns event log, as logged."""
-    from shared.outbox import read_log
+    from shared.backbone.outbox import read_log
 
     return list(read_log(mongo.connect(config.settings)[config.database_name]))

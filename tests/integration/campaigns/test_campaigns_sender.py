@@ -15,8 +15,8 @@ from vendor_sim.bootstrap import VendorContext
 from vendor_sim.config import VendorConfig
 
 from shared import mongo
-from shared.envelope import new_event
-from shared.events import MESSAGES_QUEUED
+from shared.backbone.envelope import new_event
+from shared.backbone.events import MESSAGES_QUEUED
 from tests.support import backbone
 from tests.support.backbone import ConsumerThread
 from tests.support.http_server import ServedApp

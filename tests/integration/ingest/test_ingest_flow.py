@@ -21,9 +21,10 @@ from ingest import domain
 from ingest.app import create_app
 from ingest.config import IngestConfig
 
-from shared import broker, mongo
-from shared.outbox import LOG_COLLECTION, OUTBOX_COLLECTION, EventLog
-from shared.publisher import ThreadLocalPublisher
+from shared import mongo
+from shared.backbone import broker
+from shared.backbone.outbox import LOG_COLLECTION, OUTBOX_COLLECTION, EventLog
+from shared.backbone.publisher import ThreadLocalPublisher
 
 pytestmark = pytest.mark.integration
 ROUTING_KEYS = ["customer.upserted", "order.placed"]

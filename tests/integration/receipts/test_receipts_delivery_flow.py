@@ -14,10 +14,11 @@ from receipts.config import ReceiptsConfig
 from receipts.consumer import build_consumer
 from receipts.store import CAMPAIGNS_COLLECTION, STATS_COLLECTION
 
-from shared import broker, mongo
-from shared.envelope import new_event
-from shared.events import CAMPAIGN_LAUNCHED
-from shared.publisher import Publisher
+from shared import mongo
+from shared.backbone import broker
+from shared.backbone.envelope import new_event
+from shared.backbone.events import CAMPAIGN_LAUNCHED
+from shared.backbone.publisher import Publisher
 from tests.support.backbone import ConsumerThread, broker_address, via, wait_for
 from tests.support.faultproxy import FaultProxy
 from tests.support.http_server import ServedApp

@@ -13,9 +13,9 @@ from receipts.store import CAMPAIGNS_COLLECTION, STATS_COLLECTION
 
 from crm.replay import replay
 from shared import mongo
-from shared.envelope import new_event
-from shared.events import CAMPAIGN_LAUNCHED, DELIVERY_REPORTED
-from shared.publisher import Publisher
+from shared.backbone.envelope import new_event
+from shared.backbone.events import CAMPAIGN_LAUNCHED, DELIVERY_REPORTED
+from shared.backbone.publisher import Publisher
 from tests.support.backbone import ConsumerThread, wait_for
 
 CAMPAIGNS = ("cA", "cB")

@@ -8,7 +8,7 @@ import pytest
 from segments.projection.profile_store import ProfileStore
 
 from shared import mongo
-from shared.publisher import Publisher
+from shared.backbone.publisher import Publisher
 from tests.support.audiences import clean_up_segments, segments_config
 
 

@@ -7,9 +7,9 @@ import threading
 import pytest
 from pymongo.errors import AutoReconnect
 
-from shared.consumer import ATTEMPTS_HEADER, ERROR_HEADER, Consumer, ConsumerOptions
-from shared.envelope import encode
-from shared.events import ORDER_PLACED
+from shared.backbone.consumer import ATTEMPTS_HEADER, ERROR_HEADER, Consumer, ConsumerOptions
+from shared.backbone.envelope import encode
+from shared.backbone.events import ORDER_PLACED
 from shared.mongo import insert_many_new
 from tests.support import backbone
 from tests.support.backbone import ConsumerThread, order_events, via, wait_for

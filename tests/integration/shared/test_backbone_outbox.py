@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from shared.consumer import Consumer, ConsumerOptions
-from shared.events import CUSTOMER_UPSERTED, ORDER_PLACED
+from shared.backbone.consumer import Consumer, ConsumerOptions
+from shared.backbone.events import CUSTOMER_UPSERTED, ORDER_PLACED
+from shared.backbone.outbox import LOG_COLLECTION, OUTBOX_COLLECTION, EventLog
+from shared.backbone.publisher import Publisher
 from shared.mongo import insert_many_new
-from shared.outbox import LOG_COLLECTION, OUTBOX_COLLECTION, EventLog
-from shared.publisher import Publisher
 from tests.support import backbone
 from tests.support.backbone import ConsumerThread, broker_address, order_events, via, wait_for
 from tests.support.faultproxy import FaultProxy
@@ -107,8 +107,8 @@ CHILD = textwrap.dedent("""
     import json, sys, time
     from shared import mongo
     from shared.config import Settings
-    from shared.outbox import EventLog
-    from shared.publisher import Publisher
+    from shared.backbone.outbox import EventLog
+    from shared.backbone.publisher import Publisher
 
     class StallingPublisher:
         '''Stalls (to be killed) before or after really publishing.'''

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from shared.events import CUSTOMER_UPSERTED, ORDER_PLACED
-from shared.publisher import Publisher, Unroutable
+from shared.backbone.events import CUSTOMER_UPSERTED, ORDER_PLACED
+from shared.backbone.publisher import Publisher, Unroutable
 from tests.support import backbone
 from tests.support.backbone import order_events, via
 

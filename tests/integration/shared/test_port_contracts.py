@@ -9,10 +9,10 @@ import json
 import pytest
 from segments.projection.profile_store import ProfileStore
 
-from shared.events import ORDER_PLACED
-from shared.outbox import LOG_COLLECTION, EventLog
+from shared.backbone.events import ORDER_PLACED
+from shared.backbone.outbox import LOG_COLLECTION, EventLog
+from shared.backbone.publisher import Publisher
 from shared.ports import EventLogPort, ProfileStorePort
-from shared.publisher import Publisher
 from tests.support import backbone
 from tests.support.backbone import order_events
 from tests.support.fakes import FakeEventLog, FakeProfileStore

@@ -4,7 +4,7 @@ import time
 
 import pika.exceptions
 
-from shared import broker
+from shared.backbone import broker
 
 
 def _exists(settings, queue: str) -> bool:

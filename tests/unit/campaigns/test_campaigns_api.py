@@ -6,7 +6,7 @@ from campaigns import fanout
 from campaigns.app import create_app
 from campaigns.config import CampaignsConfig
 
-from shared.events import AUDIENCE_REQUESTED, CAMPAIGN_LAUNCHED
+from shared.backbone.events import AUDIENCE_REQUESTED, CAMPAIGN_LAUNCHED
 from tests.support.fakes import NOW, FakeDeliveries, FakeEventLog, chunk, people
 from tests.support.fakes import FakeCampaignStore as FakeStore
 

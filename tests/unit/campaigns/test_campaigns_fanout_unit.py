@@ -7,8 +7,8 @@ import pytest
 from campaigns import control, fanout, handlers
 from campaigns.message_log import list_messages
 
-from shared.envelope import new_event
-from shared.events import (
+from shared.backbone.envelope import new_event
+from shared.backbone.events import (
     CAMPAIGN_LAUNCHED,
     CAMPAIGN_PAUSED,
     CAMPAIGN_RESUMED,

@@ -8,8 +8,8 @@ import requests
 from campaigns.gate import GatedPacer, GatedVendor, SendGate
 from campaigns.sender import SendPacer, VendorError, _transient, send_events, vendor_batches
 
-from shared.envelope import new_event
-from shared.events import MESSAGES_QUEUED
+from shared.backbone.envelope import new_event
+from shared.backbone.events import MESSAGES_QUEUED
 
 
 def queued(cid, count, rate=0.0):

@@ -6,7 +6,7 @@ import uuid
 from ingest import domain
 from ingest.handlers import ingest_customers, ingest_orders
 
-from shared import events
+from shared.backbone import events
 from tests.support.fakes import FakeEventLog
 from tests.support.fakes import FakeIngestStore as FakeStore
 

@@ -8,8 +8,8 @@ import pytest
 from ingest.publishing import PromptPublisher
 from pymongo.errors import AutoReconnect
 
-from shared import relay
-from shared.publisher import PublishError, Unroutable
+from shared.backbone import relay
+from shared.backbone.publisher import PublishError, Unroutable
 
 
 class FakeOutbox:

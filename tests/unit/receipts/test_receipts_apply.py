@@ -6,8 +6,8 @@ import pytest
 from receipts import domain
 from receipts.handlers import UnknownCampaign, apply_batch, apply_deliveries, report_receipts
 
-from shared.envelope import new_event
-from shared.events import CAMPAIGN_LAUNCHED, DELIVERIES_REPORTED, DELIVERY_REPORTED
+from shared.backbone.envelope import new_event
+from shared.backbone.events import CAMPAIGN_LAUNCHED, DELIVERIES_REPORTED, DELIVERY_REPORTED
 
 
 class FakeStore:

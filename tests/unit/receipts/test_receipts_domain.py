@@ -7,9 +7,9 @@ from receipts import domain
 from receipts.config import DEVELOPMENT_WEBHOOK_SECRET, InsecureConfig, ReceiptsConfig
 from receipts.schemas import ReceiptBatchSchema
 
-from shared import envelope
+from shared.backbone import envelope
+from shared.backbone.envelope import new_event
 from shared.config import Settings
-from shared.envelope import new_event
 
 SECRET = "s3cret"
 BODY = b'{"receipts":[]}'

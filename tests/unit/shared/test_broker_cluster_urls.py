@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared import broker
+from shared.backbone import broker
 from shared.config import Settings
 
 NODES = ",".join(f"amqp://guest:guest@127.0.0.1:{port}/%2F" for port in (5681, 5682, 5683))

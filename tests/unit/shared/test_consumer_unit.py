@@ -13,10 +13,10 @@ import pytest
 from pika.exceptions import ChannelWrongStateError
 from pymongo.errors import AutoReconnect
 
+from shared.backbone.consumer import ATTEMPTS_HEADER, ERROR_HEADER, Consumer, ConsumerOptions
+from shared.backbone.envelope import encode, new_event
+from shared.backbone.events import ORDER_PLACED
 from shared.config import Settings
-from shared.consumer import ATTEMPTS_HEADER, ERROR_HEADER, Consumer, ConsumerOptions
-from shared.envelope import encode, new_event
-from shared.events import ORDER_PLACED
 
 
 class UnknownDeliveryTag(Exception):

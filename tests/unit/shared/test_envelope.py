@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from shared import envelope, events
-from shared.envelope import BadEvent
+from shared.backbone import envelope, events
+from shared.backbone.envelope import BadEvent
 
 CUSTOMER = {"external_id": "c-1", "name": "Asha Rao", "email": "asha@example.com",
             "city": "Pune", "tags": ["vip"], "visits": 3}

@@ -1,7 +1,7 @@
 """Log documents of big events keep `data` as one JSON string (cheap for FerretDB)."""
 from __future__ import annotations
 
-from shared import envelope, events
+from shared.backbone import envelope, events
 
 FIELDS = {"name": "Asha Rao", "first_name": "Asha", "email": "asha@example.com", "phone": None,
           "city": "Mysuru", "tags": ["vip"], "order_count": 2, "signed_up_at": None,

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from shared import envelope, events
+from shared.backbone import envelope, events
 
 RECIPIENT = {"external_id": "c-1", "name": "Asha Rao", "first_name": "Asha",
              "email": "asha@example.com", "phone": None, "city": "Mysuru", "tags": ["vip"],

@@ -6,8 +6,8 @@ import json
 import pytest
 from marshmallow import fields
 
-from shared import envelope, events
-from shared.envelope import BadEvent
+from shared.backbone import envelope, events
+from shared.backbone.envelope import BadEvent
 
 TYPE = "test.loyalty_earned"
 

@@ -1,5 +1,5 @@
 """CRM_QUEUE_EXPIRES_MS: queues of test and bench runs expire; production's never do."""
-from shared.broker import expiry
+from shared.backbone.broker import expiry
 from shared.config import Settings
 
 

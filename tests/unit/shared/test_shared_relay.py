@@ -1,4 +1,4 @@
-"""shared.relay: the one outbox relay loop, its error policy and its backoff, with fakes."""
+"""shared.backbone.relay: the one outbox relay loop, its error policy and its backoff, with fakes."""
 from __future__ import annotations
 
 import threading
@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from pymongo.errors import AutoReconnect
 
-from shared import relay
-from shared.publisher import PublishError
+from shared.backbone import relay
+from shared.backbone.publisher import PublishError
 
 
 class FakeEventLog:

@@ -9,9 +9,10 @@ import pytest
 from segments.projection.profile_store import ProfileStore
 from segments.saved.store import AudienceStore
 
-from shared import broker, mongo
-from shared.envelope import new_event
-from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, AUDIENCE_REQUESTED
+from shared import mongo
+from shared.backbone import broker
+from shared.backbone.envelope import new_event
+from shared.backbone.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, AUDIENCE_REQUESTED
 from tests.support.audiences import EventWatcher, PausingDatabase, running_index
 from tests.support.profiles import BASE, customer_upserted, iso, running_projector, wait_for
 

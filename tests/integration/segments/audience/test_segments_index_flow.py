@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from shared.events import PROFILE_UPDATED
+from shared.backbone.events import PROFILE_UPDATED
 from tests.support.audiences import (
     RULES,
     EventWatcher,

@@ -13,8 +13,9 @@ from segments.audience.holder import AudienceHolder
 from segments.database import SegmentsDatabase
 from segments.projection.profile_store import ProfileStore
 
-from shared import broker, mongo
-from shared.publisher import Publisher
+from shared import mongo
+from shared.backbone import broker
+from shared.backbone.publisher import Publisher
 from tests.support.audiences import running_index, waiting
 from tests.support.faultproxy import FaultProxy
 from tests.support.profiles import customer_upserted, running_projector, through, wait_for

@@ -25,8 +25,9 @@ from segments.projection.profile_store import ProfilesGeneration, ProfileStore
 from segments.projection.replay import replay
 
 from crm.stack import free_service_ports
-from shared import broker, mongo
-from shared.outbox import EventLog
+from shared import mongo
+from shared.backbone import broker
+from shared.backbone.outbox import EventLog
 from tests.support.audiences import (
     clean_up_segments,
     count,

@@ -13,8 +13,8 @@ from segments.projection.profile_store import ProfileStore
 from segments.projection.profiles import BOOKKEEPING, parse_time
 from segments.projection.replay import replay
 
-from shared.outbox import EventLog
-from shared.publisher import Publisher
+from shared.backbone.outbox import EventLog
+from shared.backbone.publisher import Publisher
 from tests.support.profiles import (
     BASE,
     customer_upserted,

@@ -9,7 +9,7 @@ import pytest
 from segments.app import create_app
 from segments.projection.profile_store import ProfileStore
 
-from shared.outbox import EventLog
+from shared.backbone.outbox import EventLog
 from tests.support.profiles import (
     BASE,
     customer_upserted,

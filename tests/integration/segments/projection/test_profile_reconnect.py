@@ -13,7 +13,7 @@ from segments.projection.profile_store import ProfileStore
 from segments.projection.profiles import apply_event
 
 from shared import mongo
-from shared.publisher import Publisher
+from shared.backbone.publisher import Publisher
 from tests.support.faultproxy import FaultProxy
 from tests.support.profiles import (
     BASE,

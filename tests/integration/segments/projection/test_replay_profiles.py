@@ -11,8 +11,8 @@ from segments.projection.profiles import version_of
 from segments.projection.replay import replay
 
 from shared import mongo
-from shared.outbox import EventLog
-from shared.publisher import Publisher
+from shared.backbone.outbox import EventLog
+from shared.backbone.publisher import Publisher
 from tests.support.profiles import (
     BASE,
     comparable,

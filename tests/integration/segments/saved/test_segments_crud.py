@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.publisher import Publisher
+from shared.backbone.publisher import Publisher
 from tests.support.audiences import running_index
 from tests.support.profiles import customer_upserted, running_projector, wait_for
 

@@ -9,7 +9,7 @@ from segments.audience.index import AudienceIndex
 from segments.audience.stream import answer_request, chunk_event_id, recipient
 from segments.projection.profiles import announced, apply_event
 
-from shared.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, upcast
+from shared.backbone.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, upcast
 from tests.support.fakes import FakeEventLog
 from tests.support.profile_events import customer_event, order_event
 

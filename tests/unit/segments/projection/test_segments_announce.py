@@ -6,8 +6,8 @@ from segments.bootstrap import DirectAnnouncer, SegmentsPublisher
 from segments.projection.handlers import ProfileCache, project_and_announce
 from segments.projection.profiles import apply_event, profile_updated_event, version_of
 
-from shared.events import PROFILE_UPDATED, upcast
-from shared.publisher import PublishError, Unroutable
+from shared.backbone.events import PROFILE_UPDATED, upcast
+from shared.backbone.publisher import PublishError, Unroutable
 from tests.support.fakes import FakeEventLog, FakeProfileStore, batch_for_two_customers
 from tests.support.profile_events import customer_event, order_event
 

@@ -9,9 +9,10 @@ from datetime import datetime, timezone
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing
 
-from shared import events
+from shared.backbone import events
+
 # Defined where upcasting raises it; consumers know it as envelope.BadEvent.
-from shared.events import BadEvent
+from shared.backbone.events import BadEvent
 
 
 class EnvelopeSchema(Schema):

@@ -36,7 +36,8 @@ from pika.exceptions import (
 from pymongo.errors import ConnectionFailure
 from tenacity import Retrying, retry_if_exception
 
-from shared import broker, envelope, metrics, readiness
+from shared import metrics, readiness
+from shared.backbone import broker, envelope
 from shared.config import Settings
 from shared.logs import log_context
 
@@ -49,7 +50,7 @@ DEPTH_EVERY_SECONDS = 10.0
 
 def is_outage(error: BaseException | None) -> bool:
     """A dependency is down: wait for it instead of blaming (and dead-lettering) the events."""
-    from shared.publisher import PublishError
+    from shared.backbone.publisher import PublishError
 
     return isinstance(error, (ConnectionFailure, PublishError, *broker.CONNECTION_ERRORS))
 

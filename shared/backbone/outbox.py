@@ -29,10 +29,10 @@ from datetime import datetime, timedelta, timezone
 from pika.exceptions import AMQPError
 from pymongo.database import Database
 
-from shared import envelope as envelopes_module
 from shared import metrics
+from shared.backbone import envelope as envelopes_module
+from shared.backbone.publisher import PublishError, Unroutable
 from shared.mongo import insert_many_new
-from shared.publisher import PublishError, Unroutable
 
 log = logging.getLogger(__name__)
 

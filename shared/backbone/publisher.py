@@ -16,7 +16,8 @@ import pika
 from pika.exceptions import AMQPError
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from shared import broker, envelope, metrics
+from shared import metrics
+from shared.backbone import broker, envelope
 from shared.config import Settings
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The outbox relay: publishes the event batches a producer logged but could not publish.
 
-Every service with an event log (shared.outbox.EventLog) runs this loop: ingest
+Every service with an event log (shared.backbone.outbox.EventLog) runs this loop: ingest
 as a process of its own (`python -m ingest.relay`), campaigns, receipts and
 segments as a thread of a worker. A pass is `EventLog.relay_pending(older_than)`;
 a batch younger than `older_than` is left to the producer still publishing it.
@@ -29,8 +29,8 @@ from datetime import timedelta
 from pymongo.errors import PyMongoError
 
 from shared import metrics
-from shared.broker import CONNECTION_ERRORS
-from shared.publisher import PublishError
+from shared.backbone.broker import CONNECTION_ERRORS
+from shared.backbone.publisher import PublishError
 
 log = logging.getLogger(__name__)
 
