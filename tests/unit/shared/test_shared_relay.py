@@ -1,4 +1,4 @@
-"""shared.backbone.relay: the one outbox relay loop, its error policy and its backoff, with fakes."""
+"""shared.backbone.relay: the one outbox relay loop, its error policy and backoff, with fakes."""
 from __future__ import annotations
 
 import threading
