@@ -34,20 +34,27 @@ def _unavailable(name: str, error: Exception) -> click.Command:
 
 
 class LazyGroup(click.Group):
+    """A group whose commands (`table`: name -> (module, attribute)) are imported only
+    when used, so one that is broken does not take the others down."""
+
+    def __init__(self, *args, table: dict[str, tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._table = table
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(self._table)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS:
+        if name not in self._table:
             return None
-        module_name, attribute = COMMANDS[name]
+        module_name, attribute = self._table[name]
         try:
             return getattr(importlib.import_module(module_name), attribute)
         except (ImportError, AttributeError) as error:
             return _unavailable(name, error)
 
 
-@click.group(cls=LazyGroup)
+@click.group(cls=LazyGroup, table=COMMANDS)
 def main() -> None:
     """Event-sourced CRM and campaign engine: run it, seed it, manage its keys."""
 

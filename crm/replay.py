@@ -5,9 +5,9 @@ only when used, so one that is broken does not take the others down.
 """
 from __future__ import annotations
 
-import importlib
-
 import click
+
+from crm.cli import LazyGroup
 
 # name -> (module, attribute)
 REPLAYS = {
@@ -16,22 +16,6 @@ REPLAYS = {
 }
 
 
-class _Replays(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(REPLAYS)
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in REPLAYS:
-            return None
-        module_name, attribute = REPLAYS[name]
-        try:
-            return getattr(importlib.import_module(module_name), attribute)
-        except (ImportError, AttributeError) as error:
-            from crm.cli import _unavailable
-
-            return _unavailable(name, error)
-
-
-@click.group(cls=_Replays)
+@click.group(cls=LazyGroup, table=REPLAYS)
 def replay() -> None:
     """Rebuild read models from the event log (profiles, deliveries)."""
