@@ -86,3 +86,26 @@ def find_by_ids(find: Callable[[str], dict | None], external_ids: list[str],
         return {external_id: find(external_id) for external_id in external_ids}
     with ThreadPoolExecutor(READ_THREADS, thread_name_prefix=thread_name_prefix) as pool:
         return dict(zip(external_ids, pool.map(find, external_ids), strict=True))
+
+
+class DocumentsById:
+    """A collection read by `_id` only (the one lookup FerretDB does fast), the base
+    of the stores that hold one document per customer, order or the like."""
+
+    thread_name_prefix = "read"
+
+    def __init__(self, db, collection: str):
+        self._db = db
+        self._documents = db[collection]
+
+    def find(self, document_id: str) -> dict | None:
+        return self._documents.find_one({"_id": document_id})
+
+    def find_many(self, document_ids: list[str]) -> dict[str, dict | None]:
+        """Documents by `_id` (None where there is none), read in parallel."""
+        return find_by_ids(self.find, document_ids, self.thread_name_prefix)
+
+    def recreate(self) -> None:
+        """Start from an empty collection that exists (so it can be renamed even if empty)."""
+        self._documents.drop()
+        self._db.create_collection(self._documents.name)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from ingest import api
+from ingest import api, consent_api
 from ingest.bootstrap import Dependencies
 from ingest.config import IngestConfig
 from ingest.schemas import record_schemas
@@ -46,5 +46,6 @@ def create_app(config: IngestConfig | None = None, *, dependencies=None) -> Flas
 
     app.register_blueprint(health_blueprint(dependencies.readiness))
     app.register_blueprint(api.blueprint)
-    app.register_blueprint(openapi_blueprint("Ingest", api.OPERATIONS))
+    app.register_blueprint(consent_api.blueprint)
+    app.register_blueprint(openapi_blueprint("Ingest", api.OPERATIONS + consent_api.OPERATIONS))
     return app

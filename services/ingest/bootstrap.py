@@ -6,15 +6,15 @@ never at import time (shared.wiring).
 from __future__ import annotations
 
 from ingest.publishing import prompt_publisher
-from ingest.store import IngestStore
-
+from ingest.store import IngestStore, SegmentsProfiles
 from shared.backbone.outbox import EventLog
 from shared.mongo import connect
 from shared.wiring import Built, ServiceDependencies
 
 
 class Dependencies(ServiceDependencies):
-    """What the routes need: `store`, `event_log` and `readiness()` (shared.wiring)."""
+    """What the routes need: `store`, `event_log`, `profiles` (segments' profiles,
+    read-only) and `readiness()` (shared.wiring)."""
 
     def _build(self) -> Built:
         config = self.config
@@ -26,4 +26,5 @@ class Dependencies(ServiceDependencies):
         publisher = prompt_publisher(config.settings, config.publish_retry_seconds,
                                      config.publish_holdoff_seconds)
         event_log = EventLog(client[config.database_name], publisher)
-        return {"client": client, "store": store, "event_log": event_log}
+        profiles = SegmentsProfiles(client, config.settings.database_name("segments"))
+        return {"client": client, "store": store, "event_log": event_log, "profiles": profiles}

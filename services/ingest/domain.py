@@ -57,5 +57,19 @@ def _envelope(event_type: str, correlation_id: str) -> dict:
     return new_event(event_type, {}, producer=PRODUCER, correlation_id=correlation_id)
 
 
+def consent_changed(external_id: str, consent: str, source: str, campaign_id: str | None,
+                    correlation_id: str) -> dict:
+    """Each change is a new fact (uuid4): unsubscribing twice is two events, the later wins."""
+    return new_event(events.CUSTOMER_CONSENT_CHANGED,
+                     {"external_id": external_id, "marketing_consent": consent,
+                      "source": source, "campaign_id": campaign_id},
+                     producer=PRODUCER, correlation_id=correlation_id)
+
+
+def suppression_lifted(external_id: str, correlation_id: str) -> dict:
+    return new_event(events.CUSTOMER_SUPPRESSION_LIFTED, {"external_id": external_id},
+                     producer=PRODUCER, correlation_id=correlation_id)
+
+
 def unknown_customer(index: int) -> dict:
     return {"index": index, "errors": {"customer_external_id": [UNKNOWN_CUSTOMER]}}

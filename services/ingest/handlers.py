@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 from ingest import domain
 
 
+class CustomerNotFound(Exception):
+    """No customer with this external_id was ever accepted."""
+
+
+class NotSuppressed(Exception):
+    """The customer is not on the suppression list."""
+
+
 @dataclass
 class Outcome:
     accepted: int = 0
@@ -53,3 +61,26 @@ def ingest_orders(records: list[tuple[int, dict]], *, store, event_log,
         event_log.append(batch)
     store.remember_orders(to_emit)
     return Outcome(accepted=len(placeable), rejected=rejected)
+
+
+def change_consent(external_id: str, consent: str, *, source: str, campaign_id: str | None,
+                   store, event_log, profiles, correlation_id: str) -> dict:
+    """Log `customer.consent_changed`; the profile as it is with the change applied (the
+    projection follows within a second; the change is durable once this returns)."""
+    if not store.known_customers({external_id}):
+        raise CustomerNotFound(external_id)
+    event = domain.consent_changed(external_id, consent, source, campaign_id, correlation_id)
+    event_log.append([event])
+    profile = profiles.find(external_id) or {"external_id": external_id}
+    return {**profile, "marketing_consent": consent, "marketing_consent_at": event["occurred_at"]}
+
+
+def lift_suppression(external_id: str, *, store, event_log, profiles,
+                     correlation_id: str) -> None:
+    """Log `customer.suppression_lifted` for a customer the profiles show suppressed."""
+    profile = profiles.find(external_id) if store.known_customers({external_id}) else None
+    if profile is None:
+        raise CustomerNotFound(external_id)
+    if not profile.get("suppressed"):
+        raise NotSuppressed(external_id)
+    event_log.append([domain.suppression_lifted(external_id, correlation_id)])

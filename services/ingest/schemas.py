@@ -17,6 +17,8 @@ from typing import ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from shared.backbone.events import CONSENT_VALUES
+
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 MAX_ID_LENGTH = 200
 MAX_TEXT_LENGTH = 200
@@ -35,7 +37,9 @@ def _text(required: bool, max_length: int = MAX_TEXT_LENGTH, **kwargs) -> fields
     if required:
         checks.append(_not_blank)
         return fields.String(required=True, validate=checks, **kwargs)
-    return fields.String(load_default=None, allow_none=True, validate=checks, **kwargs)
+    # No load_default: an omitted optional field stays out of the record, so an
+    # update keeps what the customer had (API.md); an explicit null clears it.
+    return fields.String(allow_none=True, validate=checks, **kwargs)
 
 
 class PastTime(fields.String):
@@ -100,7 +104,8 @@ class _RecordSchema(Schema):
 
 
 class CustomerRecordSchema(_RecordSchema):
-    """A customer as the client's own systems know it (API.md, Ingestion)."""
+    """A customer as the client's own systems know it (API.md, Ingestion). Optional
+    fields a record omits are not in the loaded record: an update keeps them."""
 
     external_id = _text(True, MAX_ID_LENGTH, metadata={"description": "The client's own id."})
     name = _text(True)
@@ -108,13 +113,17 @@ class CustomerRecordSchema(_RecordSchema):
     phone = _text(False, 40)
     city = _text(False)
     tags = fields.List(fields.String(validate=validate.Length(min=1, max=MAX_TAG_LENGTH)),
-                       load_default=list, validate=validate.Length(max=MAX_TAGS))
-    signed_up_at = PastTime(load_default=None, allow_none=True, metadata={"format": "date-time"})
-    visits = Count(load_default=None, allow_none=True,
+                       allow_none=True, validate=validate.Length(max=MAX_TAGS))
+    signed_up_at = PastTime(allow_none=True)
+    visits = Count(allow_none=True,
                    validate=validate.Range(min=0, max=10**9,
                                            error="Must be a whole number from 0 to 1,000,000,000."),
                    metadata={"description": "Visits as counted by the client's systems."})
-    last_visit_at = PastTime(load_default=None, allow_none=True, metadata={"format": "date-time"})
+    last_visit_at = PastTime(allow_none=True)
+    marketing_consent = fields.String(
+        validate=validate.OneOf(CONSENT_VALUES),
+        metadata={"description": "subscribed (the default for a new customer) or "
+                                 "unsubscribed; kept as it was when omitted."})
 
 
 class OrderRecordSchema(_RecordSchema):

@@ -44,6 +44,17 @@ class KnownIds:
         return len(self._ids)
 
 
+class SegmentsProfiles:
+    """Segments' `profiles`, read-only and by `_id`: what a consent change answers with
+    and whether a customer is suppressed (segments' projector is their only writer)."""
+
+    def __init__(self, client: MongoClient, database_name: str):
+        self._profiles = client[database_name]["profiles"]
+
+    def find(self, external_id: str) -> dict | None:
+        return self._profiles.find_one({"_id": external_id}, {"projection": False})
+
+
 class IngestStore:
     def __init__(self, client: MongoClient, database_name: str, *, preload_misses: int = 100,
                  preload_interval: float = 60.0, cache_limit: int = 2_000_000):

@@ -22,18 +22,44 @@ class _EventData(Schema):
         unknown = EXCLUDE
 
 
+CONSENT_VALUES = ("subscribed", "unsubscribed")
+
+
 class CustomerUpsertedV1(_EventData):
-    """A customer record was accepted (created or updated) by ingest."""
+    """A customer record was accepted (created or updated) by ingest. It carries
+    the fields the record carried: an absent optional field is left as it was
+    (API.md, an update keeps the fields it omits), an explicit null clears it.
+    Events logged before that rule carry every field (null for unknown)."""
 
     external_id = fields.String(required=True)
     name = fields.String(required=True)
     email = fields.String(required=True)
-    phone = fields.String(allow_none=True, load_default=None)
-    city = fields.String(allow_none=True, load_default=None)
-    tags = fields.List(fields.String(), load_default=list)
-    signed_up_at = fields.String(allow_none=True, load_default=None)
-    visits = fields.Integer(allow_none=True, load_default=None)
-    last_visit_at = fields.String(allow_none=True, load_default=None)
+    phone = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    tags = fields.List(fields.String(), allow_none=True)
+    signed_up_at = fields.String(allow_none=True)
+    visits = fields.Integer(allow_none=True)
+    last_visit_at = fields.String(allow_none=True)
+    marketing_consent = fields.String(validate=validate.OneOf(CONSENT_VALUES))
+
+
+class CustomerConsentChangedV1(_EventData):
+    """A customer subscribed or unsubscribed outside a customer record: through
+    `POST /api/v1/customers/<id>/(un)subscribe` (`source` "api") or the
+    unsubscribe link of a message (`source` "link", with the message's
+    `campaign_id`). The event's `occurred_at` is when."""
+
+    external_id = fields.String(required=True)
+    marketing_consent = fields.String(required=True, validate=validate.OneOf(CONSENT_VALUES))
+    source = fields.String(required=True, validate=validate.OneOf(["api", "link"]))
+    campaign_id = fields.String(allow_none=True, load_default=None)
+
+
+class CustomerSuppressionLiftedV1(_EventData):
+    """`DELETE /api/v1/suppressions/<id>`: the customer may be messaged again
+    (until the vendor reports another permanent failure)."""
+
+    external_id = fields.String(required=True)
 
 
 class OrderPlacedV1(_EventData):
@@ -68,6 +94,12 @@ class ProfileUpdatedV1(_EventData):
     order_count = fields.Integer(load_default=0)
     last_order_at = fields.String(allow_none=True, load_default=None)
     last_active_at = fields.String(allow_none=True, load_default=None)
+    marketing_consent = fields.String(load_default="subscribed")
+    marketing_consent_at = fields.String(allow_none=True, load_default=None)
+    suppressed = fields.Boolean(load_default=False)
+    suppression_reason = fields.String(allow_none=True, load_default=None)
+    suppressed_since = fields.String(allow_none=True, load_default=None)
+    suppression_campaign_id = fields.String(allow_none=True, load_default=None)
 
 
 class AudienceRequestedV1(_EventData):
@@ -99,6 +131,8 @@ class RecipientV1(_EventData):
     last_visit_at = fields.String(allow_none=True, load_default=None)
     last_active_at = fields.String(allow_none=True, load_default=None)
     signed_up_at = fields.String(allow_none=True, load_default=None)
+    marketing_consent = fields.String(load_default="subscribed")
+    suppressed = fields.Boolean(load_default=False)
 
 
 class AudienceChunkV1(_EventData):
@@ -127,6 +161,8 @@ class AudienceFailedV1(_EventData):
 
 
 CUSTOMER_UPSERTED = "customer.upserted"
+CUSTOMER_CONSENT_CHANGED = "customer.consent_changed"
+CUSTOMER_SUPPRESSION_LIFTED = "customer.suppression_lifted"
 ORDER_PLACED = "order.placed"
 PROFILE_UPDATED = "profile.updated"
 AUDIENCE_REQUESTED = "audience.requested"
@@ -135,6 +171,8 @@ AUDIENCE_FAILED = "audience.failed"
 
 SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     (CUSTOMER_UPSERTED, 1): CustomerUpsertedV1,
+    (CUSTOMER_CONSENT_CHANGED, 1): CustomerConsentChangedV1,
+    (CUSTOMER_SUPPRESSION_LIFTED, 1): CustomerSuppressionLiftedV1,
     (ORDER_PLACED, 1): OrderPlacedV1,
     (PROFILE_UPDATED, 1): ProfileUpdatedV1,
     (AUDIENCE_REQUESTED, 1): AudienceRequestedV1,
@@ -209,6 +247,9 @@ class DeliveryReportedV1(_EventData):
     status = fields.String(required=True, validate=validate.OneOf(["SENT", "FAILED"]))
     reported_at = fields.String(required=True)
     reason = fields.String(allow_none=True, load_default=None)
+    # The vendor says the address will never take a message (INVALID_NUMBER):
+    # the customer goes on the suppression list (segments projection).
+    permanent = fields.Boolean(load_default=False)
 
 
 DELIVERY_REPORTED = "delivery.reported"

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pymongo.database import Database
 
 from segments.projection.profiles import parse_time
-from shared.mongo import find_by_ids, insert_many_new
+from shared.mongo import DocumentsById, insert_many_new
 
 ORDERS = "orders"
 ORDERS_REBUILD = "orders_rebuild"
@@ -35,17 +35,12 @@ def order_document(order: dict) -> dict:
             "placed_at": parse_time(order["placed_at"])}
 
 
-class OrderStore:
+class OrderStore(DocumentsById):
+    thread_name_prefix = "order-read"
+
     def __init__(self, db: Database, collection: str = ORDERS):
-        self._db = db
-        self._orders = db[collection]
-
-    def find(self, external_id: str) -> dict | None:
-        return self._orders.find_one({"_id": external_id})
-
-    def find_many(self, external_ids: list[str]) -> dict[str, dict | None]:
-        """Orders by external_id (None where there is none), read by `_id` in parallel."""
-        return find_by_ids(self.find, external_ids, "order-read")
+        super().__init__(db, collection)
+        self._orders = self._documents
 
     def insert_new(self, orders: list[dict]) -> int:
         """Insert order documents in one request, skipping `_id`s that exist;
@@ -55,10 +50,6 @@ class OrderStore:
     def all_orders(self) -> Iterable[dict]:
         return self._orders.find({})
 
-    def recreate(self) -> None:
-        """Start from an empty collection that exists (so it can be renamed even if empty)."""
-        self._orders.drop()
-        self._db.create_collection(self._orders.name)
 
 
 class OrderRebuild:

@@ -20,7 +20,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from segments.projection.profiles import BOOKKEEPING
-from shared.mongo import UPDATE_CHUNK, bulk_write_chunked, find_by_ids, insert_many_new
+from shared.mongo import UPDATE_CHUNK, DocumentsById, bulk_write_chunked, insert_many_new
 
 PROFILES = "profiles"
 REBUILD = "profiles_rebuild"
@@ -35,18 +35,14 @@ WRITE_THREADS = 2
 _SHOWN = {f"{BOOKKEEPING}.customer_event": {"$ne": None}}
 
 
-class ProfileStore:
+class ProfileStore(DocumentsById):
+    """Profiles (stubs too) by external_id."""
+
+    thread_name_prefix = "profile-read"
+
     def __init__(self, db: Database, collection: str = PROFILES):
-        self._db = db
-        self._profiles = db[collection]
-
-    def find(self, external_id: str) -> dict | None:
-        """One profile (stub or not) by external_id: the fast `_id` lookup."""
-        return self._profiles.find_one({"_id": external_id})
-
-    def find_many(self, external_ids: list[str]) -> dict[str, dict | None]:
-        """Profiles by external_id (None where there is none), read by `_id` in parallel."""
-        return find_by_ids(self.find, external_ids, "profile-read")
+        super().__init__(db, collection)
+        self._profiles = self._documents
 
     def insert_new(self, profiles: list[dict]) -> list[dict]:
         """Insert profiles; returns those whose `_id` already existed (not written)."""
@@ -123,10 +119,6 @@ class ProfileStore:
     def drop(self) -> None:
         self._profiles.drop()
 
-    def recreate(self) -> None:
-        """Start from an empty collection that exists (so it can be renamed even if empty)."""
-        self._profiles.drop()
-        self._db.create_collection(self._profiles.name)
 
 
 class ProfilesGeneration:
