@@ -14,6 +14,8 @@ a replay rebuilds every consent change with the customer records.
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, current_app, g, jsonify
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
@@ -21,9 +23,21 @@ from ingest import handlers
 from ingest.schemas import MAX_ID_LENGTH
 from shared.http import ApiError, json_body
 from shared.openapi import Operation
-from shared.times import UtcDateTime
+
 
 blueprint = Blueprint("ingest_consent", __name__)
+
+
+class UtcDateTime(fields.DateTime):
+    """`2024-03-01T10:00:00.000Z`, as every answer of the API writes a time."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+                f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond // 1000:03d}Z")
 
 
 class ConsentProfileSchema(Schema):

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify
 from pymongo.errors import ConnectionFailure
+
 from segments.audience import describe_api
 from segments.audience.describe_model import model_reader
 from segments.audience.holder import AudienceHolder
 from segments.config import SegmentsConfig
 from segments.customers import api as customers_api
+from segments.customers import suppressions as suppressions_api
 from segments.database import SegmentsDatabase
 from segments.saved import api as saved_api
-
 from shared.backbone.broker import broker_reachable
 from shared.http import error_response, install_correlation_id, register_error_handlers
 from shared.logs import configure_logging
@@ -74,9 +75,11 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
 
     app.register_blueprint(health_blueprint(database, audience, config))
     app.register_blueprint(customers_api.customers)
+    app.register_blueprint(suppressions_api.suppressions)
     app.register_blueprint(saved_api.segments)
     app.register_blueprint(describe_api.audience_words)
-    operations = customers_api.OPERATIONS + saved_api.OPERATIONS + describe_api.OPERATIONS
+    operations = (customers_api.OPERATIONS + suppressions_api.OPERATIONS + saved_api.OPERATIONS
+                  + describe_api.OPERATIONS)
     app.register_blueprint(openapi_blueprint("Segments", operations))
     if config.index_autostart:
         # Once per process: also after a fork (gunicorn --preload), on the first request.

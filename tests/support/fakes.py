@@ -86,10 +86,21 @@ class FakeIngestStore:
         self.logged_orders.update(order_ids)
 
 
+class FakeProfiles:
+    """ingest.store.SegmentsProfiles over a dict of profile documents."""
+
+    def __init__(self, documents=None):
+        self.documents = dict(documents or {})
+
+    def find(self, external_id):
+        return self.documents.get(external_id)
+
+
 class FakeIngestDependencies:
-    def __init__(self, store=None, event_log=None, ready=True):
+    def __init__(self, store=None, event_log=None, ready=True, profiles=None):
         self.store = store or FakeIngestStore()
         self.event_log = event_log or FakeEventLog()
+        self.profiles = profiles or FakeProfiles()
         self.ready = ready
 
     def readiness(self):

@@ -30,6 +30,11 @@ def matches(profile: dict, rule: dict, now: datetime) -> bool:
         return tags_match(profile.get("tags") or [], op, value)
     if field in TIME_FIELDS:
         return time_matches(as_utc(profile.get(field)), op, value, now)
+    if field == "marketing_consent":  # a profile that never stated it is subscribed
+        consent = profile.get("marketing_consent") or "subscribed"
+        return (consent == value) == (op == "eq")
+    if field == "suppressed":  # eq only; a profile never suppressed is not
+        return bool(profile.get("suppressed")) == value
     raise AssertionError(f"not a valid rule: {rule}")
 
 

@@ -39,7 +39,15 @@ from typing import Any
 
 import numpy as np
 
-from segments.audience.rule_values import NUMBER, TAGS, TEXT, epoch_us
+from segments.audience.rule_values import (
+    CONSENT,
+    CONSENT_VALUES,
+    FLAG,
+    NUMBER,
+    TAGS,
+    TEXT,
+    epoch_us,
+)
 from segments.audience.rules import FIELDS, Condition
 from segments.audience.text_columns import TagsColumn, TextColumn, grown
 
@@ -133,9 +141,60 @@ class _ShownOnlyColumn:
         return [self.values[row] for row in rows.tolist()]
 
 
-_COLUMN_KINDS = {NUMBER: _NumberColumn, TEXT: TextColumn, TAGS: TagsColumn}
+class _ConsentColumn:
+    """marketing_consent as an int8 index into CONSENT_VALUES; missing is the default,
+    subscribed (a profile from before consent existed)."""
+
+    def __init__(self) -> None:
+        self.codes = np.zeros(0, dtype=np.int8)
+
+    def resize(self, capacity: int) -> None:
+        self.codes = grown(self.codes, capacity, 0)
+
+    def prepare(self, values: list) -> np.ndarray:
+        return np.array([CONSENT_VALUES.index(value) if value in CONSENT_VALUES else 0
+                         for value in values], dtype=np.int8)
+
+    def store(self, rows: np.ndarray, prepared: np.ndarray) -> None:
+        self.codes[rows] = prepared
+
+    def shown(self, rows: np.ndarray) -> list[str]:
+        return [CONSENT_VALUES[code] for code in self.codes[rows].tolist()]
+
+    def match(self, rule: Condition, now_us: int, n: int) -> np.ndarray:
+        hit = self.codes[:n] == CONSENT_VALUES.index(rule.operand)
+        return hit if rule.op == "eq" else ~hit
+
+
+class _FlagColumn:
+    """A bool per row (suppressed); missing is False."""
+
+    def __init__(self) -> None:
+        self.values = np.zeros(0, dtype=bool)
+
+    def resize(self, capacity: int) -> None:
+        self.values = grown(self.values, capacity, False)
+
+    def prepare(self, values: list) -> np.ndarray:
+        return np.array([bool(value) for value in values], dtype=bool)
+
+    def store(self, rows: np.ndarray, prepared: np.ndarray) -> None:
+        self.values[rows] = prepared
+
+    def shown(self, rows: np.ndarray) -> list[bool]:
+        return self.values[rows].tolist()
+
+    def match(self, rule: Condition, now_us: int, n: int) -> np.ndarray:
+        hit = self.values[:n].copy()
+        return hit if rule.operand else ~hit
+
+
+_COLUMN_KINDS = {NUMBER: _NumberColumn, TEXT: TextColumn, TAGS: TagsColumn,
+                 CONSENT: _ConsentColumn, FLAG: _FlagColumn}
 COUNTS = ("visits", "order_count")  # numbers shown as ints
-SHOWN_ONLY = ("phone",)  # profile fields kept to be shown, never matched
+SHOWN_ONLY = ("phone", "suppression_reason", "suppression_campaign_id")  # shown, never matched
+# Times kept to be shown (the suppression list, audience recipients), never matched.
+SHOWN_TIMES = ("marketing_consent_at", "suppressed_since")
 
 
 def new_columns() -> dict[str, Any]:
@@ -145,4 +204,5 @@ def new_columns() -> dict[str, Any]:
     for name in COUNTS:
         columns[name] = _NumberColumn(counts=True)
     columns.update((name, _ShownOnlyColumn()) for name in SHOWN_ONLY)
+    columns.update((name, _TimeColumn()) for name in SHOWN_TIMES)
     return columns

@@ -21,6 +21,8 @@ that snapshot of rows; an id removed meanwhile is skipped.
 """
 from __future__ import annotations
 
+import bisect
+
 import pickle
 import threading
 from collections.abc import Iterable, Iterator
@@ -82,6 +84,9 @@ class AudienceIndex:
         return state
 
     def __setstate__(self, state: dict) -> None:
+        if set(state["_columns"]) != set(new_columns()):
+            # A snapshot from before a column was added: the caller reads the profiles instead.
+            raise TypeError("an audience index snapshot with other columns")
         self.__dict__.update(state)
         self._lock = threading.Lock()
         self._row_of = {external_id: row for row, external_id in enumerate(self._ids)
@@ -201,6 +206,17 @@ class AudienceIndex:
         return [None if row is None else
                 {"external_id": external_id, **dict(zip(names, next(found), strict=True))}
                 for external_id, row in zip(external_ids, rows, strict=True)]
+
+    def suppressed_page(self, after: str | None, limit: int) -> list[dict]:
+        """The suppressed customers (API.md, the suppression list) by external_id,
+        the first `limit` after `after`, as `shown` gives them."""
+        with self._lock:
+            rows = np.flatnonzero(self._columns["suppressed"].values[: len(self._ids)]
+                                  & self._alive[: len(self._ids)])
+            ids = sorted(self._ids[row] for row in rows.tolist())
+        if after is not None:
+            ids = ids[bisect.bisect_right(ids, after):]
+        return [shown for shown in self.shown(ids[:limit]) if shown is not None]
 
     def sample(self, rule: Rule, now: datetime, k: int = 10) -> list[str]:
         """Up to k matching ids spread evenly over the audience in row order:

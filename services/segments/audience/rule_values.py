@@ -16,6 +16,8 @@ MAX_TEXT_LENGTH = 1_000
 MAX_DURATION_DAYS = 36_500
 
 NUMBER, TEXT, TAGS, TIME = "number", "text", "tags", "time"
+CONSENT, FLAG = "consent", "flag"  # marketing_consent (one of CONSENT_VALUES), suppressed (bool)
+CONSENT_VALUES = ("subscribed", "unsubscribed")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -111,6 +113,12 @@ def _flag(raw: Any, path: str) -> tuple[bool, bool]:
     return raw, raw
 
 
+def _consent(raw: Any, path: str) -> tuple[str, str]:
+    if raw not in CONSENT_VALUES:
+        raise Invalid(path, f"must be one of {', '.join(CONSENT_VALUES)}")
+    return raw, raw
+
+
 def _non_empty_text(raw: Any, path: str) -> tuple[str, str]:
     return _text(raw, path, non_empty=True)
 
@@ -126,4 +134,6 @@ VALUE_PARSERS = {
     (TIME, "before"): _instant, (TIME, "after"): _instant,
     (TIME, "older_than"): _duration, (TIME, "within"): _duration,
     (TIME, "exists"): _flag,
+    (CONSENT, "eq"): _consent, (CONSENT, "ne"): _consent,
+    (FLAG, "eq"): _flag,
 }

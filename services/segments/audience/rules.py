@@ -53,7 +53,16 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields
 
-from segments.audience.rule_values import NUMBER, TAGS, TEXT, TIME, VALUE_PARSERS, Invalid
+from segments.audience.rule_values import (
+    CONSENT,
+    FLAG,
+    NUMBER,
+    TAGS,
+    TEXT,
+    TIME,
+    VALUE_PARSERS,
+    Invalid,
+)
 
 MAX_DEPTH = 8
 MAX_CONDITIONS = 100
@@ -76,6 +85,9 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "last_visit_at": (TIME, TIME_OPS),
     "last_active_at": (TIME, TIME_OPS),
     "signed_up_at": (TIME, TIME_OPS),
+    # API.md, Consent and suppression: a profile without them is subscribed, not suppressed.
+    "marketing_consent": (CONSENT, ("eq", "ne")),
+    "suppressed": (FLAG, ("eq",)),
 }
 
 # Negative string operators are evaluated as the negation of these.

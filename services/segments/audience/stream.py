@@ -28,7 +28,6 @@ import uuid
 from datetime import UTC, datetime
 
 from segments.audience.rules import RuleError, parse_rules
-
 from shared.backbone.envelope import new_event
 from shared.backbone.events import AUDIENCE_CHUNK, AUDIENCE_FAILED
 from shared.backbone.publisher import PublishError
@@ -69,6 +68,9 @@ def _entry(profile: dict, times: dict) -> dict:
              "tags": list(profile.get("tags") or [])}
     entry.update((field, profile.get(field)) for field in RECIPIENT_NUMBERS)
     entry.update(times)
+    # What campaigns' exclusions decide on (a profile from before them: subscribed, not suppressed).
+    entry["marketing_consent"] = profile.get("marketing_consent") or "subscribed"
+    entry["suppressed"] = bool(profile.get("suppressed"))
     return entry
 
 

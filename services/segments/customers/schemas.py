@@ -37,6 +37,30 @@ class CustomerProfileSchema(Schema):
     last_order_at = UtcDateTime(allow_none=True)
     last_active_at = UtcDateTime(allow_none=True, metadata={
         "description": "The later of last_visit_at and last_order_at."})
+    marketing_consent = fields.String(metadata={
+        "enum": ["subscribed", "unsubscribed"],
+        "description": "Whether the customer may get campaigns (API.md, Consent)."})
+    marketing_consent_at = UtcDateTime(allow_none=True, metadata={
+        "description": "When the consent last changed (null: never stated, subscribed by "
+                       "default)."})
+    suppressed = fields.Boolean(metadata={
+        "description": "On the suppression list: the vendor reported a permanent failure."})
+    suppression_reason = fields.String(allow_none=True, metadata={"example": "INVALID_NUMBER"})
+    suppressed_since = UtcDateTime(allow_none=True)
+    suppression_campaign_id = fields.String(allow_none=True)
+
+
+# Unpadded base64url of any length base64 can have (never one more than a multiple of 4).
+CURSOR_PATTERN = r"^([A-Za-z0-9_-]{4})*([A-Za-z0-9_-]{2,3})?$"
+# "<sort time>.<base64url of the external_id>" of a customer's last order on the page.
+ORDER_CURSOR_PATTERN = r"^(-?[0-9]{1,19}\.([A-Za-z0-9_-]{4})*([A-Za-z0-9_-]{2,3})?)?$"
+
+
+def cursor_field(pattern: str) -> fields.String:
+    return fields.String(load_default=None, allow_none=True, metadata={
+        "description": "The previous page's `next_cursor` (empty: the first page); any value "
+                       "of this pattern is a place in the list, another is a 400 INVALID_CURSOR.",
+        "pattern": pattern})
 
 
 class CustomerPageQuerySchema(PageQuerySchema):

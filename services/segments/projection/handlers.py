@@ -17,11 +17,11 @@ from segments.projection.profile_store import ProfileStore
 from segments.projection.profiles import (
     apply_event,
     customer_id_of,
+    profile_events,
     profile_updated_event,
     version_of,
     with_version,
 )
-
 from shared.backbone.events import ORDER_PLACED
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,9 @@ def project_batch(envelopes: list[dict], *, store: ProfileStore, cache: ProfileC
     after writing its orders to `orders` (None: profiles only, for tests of the fold).
 
     Idempotent: a redelivered batch changes nothing (and writes nothing new). Every
-    change bumps the profile's version by one."""
+    change bumps the profile's version by one. A `deliveries.reported` counts only
+    for its permanent failures (profiles.profile_events)."""
+    envelopes = [event for envelope in envelopes for event in profile_events(envelope)]
     events_by_customer = _group_by_customer(envelopes)
     generation = cache.generation
     try:

@@ -9,9 +9,15 @@ the same profile:
   (`projection.order_ids`), so an order is counted once; spend is summed as an
   exact decimal (`projection.spend_exact`) so the float `total_spend` does not
   depend on the order of additions;
-- the customer's own fields are last-writer-wins by `(occurred_at, event_id)`
-  of the customer event (`projection.customer_event`); an older or equal one
-  is ignored;
+- the customer's own fields are last-writer-wins by `(occurred_at, event_id)`,
+  field by field (field_versions.py): a record writes only the fields it
+  carries, so an update keeps what it omits; `marketing_consent` also changes
+  through `customer.consent_changed` (the API, the unsubscribe link), and
+  `marketing_consent_at` is when the winning change happened;
+- `suppressed` (with `suppression_reason`, `suppressed_since`,
+  `suppression_campaign_id`) is last-writer-wins between the vendor's
+  permanent failures (receipts' `deliveries.reported`, by `reported_at`) and
+  `customer.suppression_lifted`;
 - `last_order_at` is a max, `last_active_at` = max(last_visit_at, last_order_at).
 
 An order that arrives before its customer creates a *stub* profile (no
@@ -36,18 +42,32 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from segments.audience.rule_values import epoch_us
-
+from segments.projection import field_versions
 from shared.backbone.envelope import new_event
-from shared.backbone.events import CUSTOMER_UPSERTED, ORDER_PLACED, PROFILE_UPDATED
+from shared.backbone.events import (
+    CUSTOMER_CONSENT_CHANGED,
+    CUSTOMER_SUPPRESSION_LIFTED,
+    CUSTOMER_UPSERTED,
+    DELIVERIES_REPORTED,
+    ORDER_PLACED,
+    PROFILE_UPDATED,
+)
 
 BOOKKEEPING = "projection"
 CUSTOMER_FIELDS = ("name", "email", "phone", "city", "tags", "signed_up_at", "visits",
-                   "last_visit_at")
+                   "last_visit_at", "marketing_consent")
 TIME_FIELDS = ("signed_up_at", "last_visit_at")
-PROJECTED_EVENT_TYPES = (CUSTOMER_UPSERTED, ORDER_PLACED)
-PUBLIC_FIELDS = ("external_id", *CUSTOMER_FIELDS, "total_spend", "order_count", "last_order_at",
-                 "last_active_at")
-PUBLIC_TIME_FIELDS = ("signed_up_at", "last_visit_at", "last_order_at", "last_active_at")
+SUPPRESSION_FIELDS = ("suppressed", "suppression_reason", "suppressed_since",
+                      "suppression_campaign_id")
+# The events the projector's queue is bound to; deliveries.reported is read only for
+# its permanent failures (profile_events), which become PERMANENT_FAILURE events.
+PROJECTED_EVENT_TYPES = (CUSTOMER_UPSERTED, ORDER_PLACED, CUSTOMER_CONSENT_CHANGED,
+                         CUSTOMER_SUPPRESSION_LIFTED, DELIVERIES_REPORTED)
+PERMANENT_FAILURE = "delivery.failed_permanently"  # internal to the fold, never published
+PUBLIC_FIELDS = ("external_id", *CUSTOMER_FIELDS, "marketing_consent_at", *SUPPRESSION_FIELDS,
+                 "total_spend", "order_count", "last_order_at", "last_active_at")
+PUBLIC_TIME_FIELDS = ("signed_up_at", "last_visit_at", "last_order_at", "last_active_at",
+                      "marketing_consent_at", "suppressed_since")
 PRODUCER = "segments"
 # profile.updated event ids are uuid5(this, "<external_id>\n<version>"): the same
 # state announced twice (a redelivered batch) is the same event.
@@ -81,11 +101,24 @@ def parse_time(value) -> datetime | None:
 def customer_id_of(envelope: dict) -> str:
     """The external_id of the customer whose profile an event changes."""
     event_type, data = envelope["event_type"], envelope["data"]
-    if event_type == CUSTOMER_UPSERTED:
+    if event_type in (CUSTOMER_UPSERTED, CUSTOMER_CONSENT_CHANGED, CUSTOMER_SUPPRESSION_LIFTED):
         return data["external_id"]
-    if event_type == ORDER_PLACED:
+    if event_type in (ORDER_PLACED, PERMANENT_FAILURE):
         return data["customer_external_id"]
     raise UnknownEvent(f"the profile projection does not handle {event_type!r}")
+
+
+def profile_events(envelope: dict) -> list[dict]:
+    """The events the fold takes from one logged or delivered event: itself, or for
+    `deliveries.reported` one PERMANENT_FAILURE per permanently failed receipt
+    that names its customer (versioned by `reported_at` and message id), or none."""
+    if envelope["event_type"] != DELIVERIES_REPORTED:
+        return [envelope] if envelope["event_type"] in PROJECTED_EVENT_TYPES else []
+    return [{**envelope, "event_type": PERMANENT_FAILURE, "event_id": receipt["message_id"],
+             "occurred_at": receipt["reported_at"], "data": receipt}
+            for receipt in envelope["data"]["receipts"]
+            if receipt.get("permanent") and receipt["status"] == "FAILED"
+            and receipt.get("customer_external_id")]
 
 
 def new_profile(external_id: str) -> dict:
@@ -95,9 +128,22 @@ def new_profile(external_id: str) -> dict:
         "external_id": external_id,
         "name": None, "email": None, "phone": None, "city": None, "tags": [],
         "signed_up_at": None, "visits": None, "last_visit_at": None,
+        "marketing_consent": "subscribed", "marketing_consent_at": None,
+        "suppressed": False, "suppression_reason": None, "suppressed_since": None,
+        "suppression_campaign_id": None,
         "total_spend": 0.0, "order_count": 0, "last_order_at": None, "last_active_at": None,
         BOOKKEEPING: {"customer_event": None, "order_ids": [], "spend_exact": "0", "version": 0},
     }
+
+
+def _with_defaults(profile: dict) -> dict:
+    """A profile written before consent and suppression existed reads as subscribed
+    and not suppressed."""
+    if "marketing_consent" in profile and "suppressed" in profile:
+        return profile
+    return {**{name: value for name, value in new_profile(profile["_id"]).items()
+               if name in ("marketing_consent", "marketing_consent_at", *SUPPRESSION_FIELDS)},
+            **profile}
 
 
 def is_stub(profile: dict) -> bool:
@@ -108,9 +154,14 @@ def apply_event(profile: dict | None, envelope: dict) -> dict:
     """The profile after `envelope`. Returns `profile` itself (same object) when the
     event changes nothing, otherwise a new dict; the input is never mutated."""
     customer_id = customer_id_of(envelope)
-    current = profile if profile is not None else new_profile(customer_id)
-    if envelope["event_type"] == CUSTOMER_UPSERTED:
+    current = _with_defaults(profile) if profile is not None else new_profile(customer_id)
+    event_type = envelope["event_type"]
+    if event_type == CUSTOMER_UPSERTED:
         updated = _apply_customer(current, envelope)
+    elif event_type == CUSTOMER_CONSENT_CHANGED:
+        updated = _apply_consent(current, envelope)
+    elif event_type in (PERMANENT_FAILURE, CUSTOMER_SUPPRESSION_LIFTED):
+        updated = _apply_suppression(current, envelope)
     else:
         updated = _apply_order(current, envelope["data"])
     if updated is current:
@@ -119,28 +170,59 @@ def apply_event(profile: dict | None, envelope: dict) -> dict:
     return updated
 
 
-def _event_version(occurred_at, event_id: str) -> tuple[datetime, str]:
-    # Full precision here (not parse_time): two updates within a millisecond still order.
-    moment = datetime.fromisoformat(str(occurred_at).replace("z", "Z"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment, event_id
-
-
 def _apply_customer(profile: dict, envelope: dict) -> dict:
-    applied = profile[BOOKKEEPING]["customer_event"]
-    incoming = _event_version(envelope["occurred_at"], envelope["event_id"])
-    if applied is not None and incoming <= _event_version(applied["occurred_at"],
-                                                          applied["event_id"]):
+    """The fields the record carries, each where this event is newer than its writer."""
+    bookkeeping, data = profile[BOOKKEEPING], envelope["data"]
+    incoming = field_versions.event_version(envelope["occurred_at"], envelope["event_id"])
+    applied = bookkeeping["customer_event"]
+    newest = applied is None or incoming > field_versions.event_version(
+        applied["occurred_at"], applied["event_id"])
+    carried = [name for name in CUSTOMER_FIELDS if name in data]
+    written = field_versions.newer_fields(bookkeeping, carried, incoming)
+    if not written and not newest:
+        return profile
+    updated = copy.deepcopy(profile)
+    for name in written:
+        value = data[name]
+        updated[name] = parse_time(value) if name in TIME_FIELDS else value
+    if "tags" in written:
+        updated["tags"] = list(data["tags"] or [])
+    if "marketing_consent" in written:
+        updated["marketing_consent_at"] = parse_time(envelope["occurred_at"])
+    updated[BOOKKEEPING] = field_versions.record_fields(
+        bookkeeping, written, CUSTOMER_FIELDS, incoming, envelope["occurred_at"],
+        becomes_customer_event=newest)
+    return updated
+
+
+def _apply_consent(profile: dict, envelope: dict) -> dict:
+    incoming = field_versions.event_version(envelope["occurred_at"], envelope["event_id"])
+    if not field_versions.newer_fields(profile[BOOKKEEPING], ["marketing_consent"], incoming):
+        return profile
+    updated = {**profile, "marketing_consent": envelope["data"]["marketing_consent"],
+               "marketing_consent_at": parse_time(envelope["occurred_at"])}
+    updated[BOOKKEEPING] = field_versions.record_fields(
+        profile[BOOKKEEPING], ["marketing_consent"], CUSTOMER_FIELDS, incoming,
+        envelope["occurred_at"], becomes_customer_event=False)
+    return updated
+
+
+def _apply_suppression(profile: dict, envelope: dict) -> dict:
+    """A permanent failure suppresses, a lift clears; the later of them wins."""
+    bookkeeping = profile[BOOKKEEPING]
+    incoming = field_versions.event_version(envelope["occurred_at"], envelope["event_id"])
+    applied = bookkeeping.get("suppression_event")
+    if applied is not None and incoming <= field_versions.event_version(
+            applied["occurred_at"], applied["event_id"]):
         return profile
     data = envelope["data"]
-    updated = copy.deepcopy(profile)
-    for name in CUSTOMER_FIELDS:
-        value = data.get(name)
-        updated[name] = parse_time(value) if name in TIME_FIELDS else value
-    updated["tags"] = list(data.get("tags") or [])
-    updated[BOOKKEEPING]["customer_event"] = {"occurred_at": str(envelope["occurred_at"]),
-                                              "event_id": envelope["event_id"]}
+    failure = envelope["event_type"] == PERMANENT_FAILURE
+    updated = {**profile, "suppressed": failure,
+               "suppression_reason": data.get("reason") if failure else None,
+               "suppressed_since": parse_time(envelope["occurred_at"]) if failure else None,
+               "suppression_campaign_id": data.get("campaign_id") if failure else None}
+    updated[BOOKKEEPING] = {**bookkeeping, "suppression_event": field_versions.stamp(
+        incoming, envelope["occurred_at"])}
     return updated
 
 
@@ -167,7 +249,7 @@ def _latest(*moments: datetime | None) -> datetime | None:
 
 def public_view(profile: dict) -> dict:
     """The profile as API clients see it: no `_id`, no bookkeeping."""
-    return {k: v for k, v in profile.items() if k not in ("_id", BOOKKEEPING)}
+    return {k: v for k, v in _with_defaults(profile).items() if k not in ("_id", BOOKKEEPING)}
 
 
 def version_of(profile: dict | None) -> int:
@@ -201,6 +283,7 @@ def epoch_ms(moment: datetime | None) -> int:
 def announced(profile: dict) -> dict:
     """The data of `profile.updated`: the public fields as the customer GET shows
     them (times ISO), the version, and whether it is still a stub."""
+    profile = _with_defaults(profile)
     data = {name: profile.get(name) for name in PUBLIC_FIELDS}
     for name in PUBLIC_TIME_FIELDS:
         data[name] = iso_utc(data[name])

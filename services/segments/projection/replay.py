@@ -1,11 +1,14 @@
-"""`crm replay profiles`: rebuild the customer profiles from ingest's event log.
+"""`crm replay profiles`: rebuild the customer profiles from ingest's and receipts' event logs.
 
-The rebuild folds every logged `customer.upserted` / `order.placed` event with
-the same `apply_event` the live projector uses, in memory, bulk-inserts the
-result into `profiles_rebuild`, and swaps it in for `profiles`. The `orders`
-collection is rebuilt from the same read of the log (`orders_rebuild`, inserted
-a chunk at a time while reading) and swapped in first, so no profile lists an
-order without a document.
+The rebuild folds every logged `customer.upserted` / `order.placed` /
+`customer.consent_changed` / `customer.suppression_lifted` event of ingest's
+log, and the permanent failures of receipts' `deliveries.reported` (which
+suppress), with the same `apply_event` the live projector uses (the fold does
+not depend on the order of events, so the two logs are read one after the
+other), in memory, bulk-inserts the result into `profiles_rebuild`, and swaps
+it in for `profiles`. The `orders` collection is rebuilt from the same read of
+ingest's log (`orders_rebuild`, inserted a chunk at a time while reading) and
+swapped in first, so no profile lists an order without a document.
 
 Each rebuilt profile gets the version after the one it replaces; running
 audience indexes (the segments API) keep their pre-replay copies until they
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 
 import click
 from pymongo.database import Database
+
 from segments.config import SegmentsConfig
 from segments.projection.order_store import ORDERS, ORDERS_REBUILD, ORDERS_RETIRED, OrderRebuild
 from segments.projection.profile_store import (
@@ -36,20 +40,20 @@ from segments.projection.profile_store import (
     swap_in_rebuild,
 )
 from segments.projection.profiles import (
-    PROJECTED_EVENT_TYPES,
     apply_event,
     customer_id_of,
     is_stub,
+    profile_events,
     version_of,
     with_version,
 )
-
 from shared import mongo
 from shared.backbone import broker
 from shared.backbone.events import ORDER_PLACED
 from shared.backbone.outbox import read_log
 
 LOG_SERVICE = "ingest"
+SUPPRESSIONS_LOG_SERVICE = "receipts"  # its deliveries.reported carry the permanent failures
 
 
 @dataclass
@@ -64,14 +68,16 @@ class ReplaySummary:
 
 
 def fold_log(log_db: Database, summary: ReplaySummary, *, progress_every: int,
-             echo, orders: OrderRebuild | None = None) -> dict[str, dict]:
-    """Every profile, folded from the log in memory; returns them by external_id.
-    Each order event's document also goes to `orders` when given."""
-    profiles: dict[str, dict] = {}
+             echo, orders: OrderRebuild | None = None,
+             profiles: dict[str, dict] | None = None) -> dict[str, dict]:
+    """Every profile, folded from the log in memory (into `profiles` when given, to
+    fold a second log on top); returns them by external_id. Each order event's
+    document also goes to `orders` when given."""
+    profiles = {} if profiles is None else profiles
     started = time.monotonic()
-    for envelope in read_log(log_db):
+    for logged in read_log(log_db):
         summary.events_read += 1
-        if envelope["event_type"] in PROJECTED_EVENT_TYPES:
+        for envelope in profile_events(logged):
             customer_id = customer_id_of(envelope)
             profiles[customer_id] = apply_event(profiles.get(customer_id), envelope)
             summary.events_projected += 1
@@ -81,13 +87,15 @@ def fold_log(log_db: Database, summary: ReplaySummary, *, progress_every: int,
             elapsed = time.monotonic() - started
             echo(f"  {summary.events_read:,} events read "
                  f"({summary.events_read / max(elapsed, 1e-9):,.0f} events/s)")
-    summary.fold_seconds = time.monotonic() - started
+    summary.fold_seconds += time.monotonic() - started
     return profiles
 
 
 def rebuild_profiles(log_db: Database, segments_db: Database, *, progress_every: int = 10_000,
-                     echo=print, allow_empty: bool = False) -> ReplaySummary:
-    """Rebuild `profiles` in `segments_db` from the event log in `log_db`.
+                     echo=print, allow_empty: bool = False,
+                     suppressions_db: Database | None = None) -> ReplaySummary:
+    """Rebuild `profiles` in `segments_db` from the event log in `log_db` (and the
+    suppressions from receipts' log in `suppressions_db`, when given).
 
     An empty log would wipe every profile; that is refused unless `allow_empty`,
     as it more likely means the wrong database (prefix) than an empty shop."""
@@ -100,6 +108,9 @@ def rebuild_profiles(log_db: Database, segments_db: Database, *, progress_every:
     orders = OrderRebuild(segments_db)
     profiles = fold_log(log_db, summary, progress_every=progress_every, echo=echo,
                         orders=orders)
+    if suppressions_db is not None:
+        fold_log(suppressions_db, summary, progress_every=progress_every, echo=echo,
+                 profiles=profiles)
     orders.flush()
     summary.orders = orders.written
     if not profiles and not allow_empty and ProfileStore(segments_db).find_any() is not None:
@@ -145,7 +156,7 @@ def replay() -> None:
               help="Run even while a live projector consumes its queue (it should be stopped), "
                    "or when the log is empty but profiles exist.")
 def profiles_command(progress_every: int, force: bool) -> None:
-    """Rebuild customer profiles from ingest's event log and swap them in."""
+    """Rebuild customer profiles from ingest's (and receipts') event logs and swap them in."""
     config = SegmentsConfig.from_env()
     consumers = broker.consumer_count(config.settings, config.profiles_queue)
     if consumers is None:
@@ -160,9 +171,10 @@ def profiles_command(progress_every: int, force: bool) -> None:
         log_db = client[config.settings.database_name(LOG_SERVICE)]
         click.echo(f"replay profiles: {log_db.name} -> {config.database_name}.profiles "
                    "(reading the whole event log first)")
-        summary = rebuild_profiles(log_db, client[config.database_name],
-                                   progress_every=progress_every, echo=click.echo,
-                                   allow_empty=force)
+        summary = rebuild_profiles(
+            log_db, client[config.database_name], progress_every=progress_every,
+            echo=click.echo, allow_empty=force,
+            suppressions_db=client[config.settings.database_name(SUPPRESSIONS_LOG_SERVICE)])
     finally:
         client.close()
     rate = summary.events_read / max(summary.fold_seconds, 1e-9)

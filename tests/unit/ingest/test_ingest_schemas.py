@@ -22,12 +22,28 @@ def errors_of(schema, record) -> dict:
     return rejected[0]["errors"]
 
 
-def test_minimal_customer_gets_defaults_for_optional_fields():
+def test_minimal_customer_carries_only_what_it_gave():
+    # An omitted optional field stays out, so an update keeps it (API.md, Ingestion).
     [(index, loaded)] = load_each(CUSTOMERS, [customer()])[0]
     assert index == 0
-    assert loaded == {"external_id": "c-1", "name": "Asha Rao", "email": "asha@example.com",
-                      "phone": None, "city": None, "tags": [], "signed_up_at": None,
-                      "visits": None, "last_visit_at": None}
+    assert loaded == {"external_id": "c-1", "name": "Asha Rao", "email": "asha@example.com"}
+
+
+def test_explicit_null_is_kept_to_clear_the_field():
+    [(_, loaded)] = load_each(CUSTOMERS, [customer(city=None, tags=None, visits=None)])[0]
+    assert loaded["city"] is None and loaded["tags"] is None and loaded["visits"] is None
+    assert "phone" not in loaded
+
+
+@pytest.mark.parametrize("consent", ["subscribed", "unsubscribed"])
+def test_marketing_consent_is_taken(consent):
+    [(_, loaded)] = load_each(CUSTOMERS, [customer(marketing_consent=consent)])[0]
+    assert loaded["marketing_consent"] == consent
+
+
+@pytest.mark.parametrize("consent", [None, "no", "", 1, "UNSUBSCRIBED "])
+def test_marketing_consent_other_values_are_rejected(consent):
+    assert "marketing_consent" in errors_of(CUSTOMERS, customer(marketing_consent=consent))
 
 
 def test_full_customer_and_unknown_fields_ignored():

@@ -27,6 +27,7 @@ FIELD_OPS = (
     + [(f, op) for f in ("city", "email", "name", "tags") for op in TEXT_OPS]
     + [(f, op) for f in ("last_order_at", "last_visit_at", "last_active_at", "signed_up_at")
        for op in TIME_OPS]
+    + [("marketing_consent", "eq"), ("marketing_consent", "ne"), ("suppressed", "eq")]
 )
 
 CITIES = ["Mumbai", "mumbai", "MUMBAI", "Navi Mumbai", "Pune", "", "Straße", "STRASSE", "İzmir"]
@@ -66,6 +67,12 @@ profiles = st.fixed_dictionaries({
                              st.floats(0, 20000, allow_nan=False)),
     "signed_up_at": profile_time(), "last_visit_at": profile_time(),
     "last_order_at": profile_time(), "last_active_at": profile_time(),
+    # None: a profile written before consent and suppression existed.
+    "marketing_consent": st.sampled_from([None, "subscribed", "unsubscribed"]),
+    "suppressed": st.sampled_from([None, False, True]),
+    "suppression_reason": st.sampled_from([None, "INVALID_NUMBER"]),
+    "suppression_campaign_id": st.sampled_from([None, "cmp-1"]),
+    "marketing_consent_at": profile_time(), "suppressed_since": profile_time(),
 })
 
 
@@ -91,6 +98,10 @@ def value_for(field, op):
         if op in ("in", "not_in"):
             return st.lists(text, min_size=1, max_size=4)
         return text.filter(bool) if op in ("contains", "starts_with") else text
+    if field == "marketing_consent":
+        return st.sampled_from(["subscribed", "unsubscribed"])
+    if field == "suppressed":
+        return st.booleans()
     if op in ("before", "after"):
         return rule_instant()
     return st.booleans() if op == "exists" else st.sampled_from(sorted(DURATIONS))
@@ -115,8 +126,9 @@ rules = st.recursive(
 
 
 SHOWN_AS_GIVEN = ("external_id", "name", "email", "phone", "city", "visits", "total_spend",
-                  "order_count")
-TIMES = ("signed_up_at", "last_visit_at", "last_order_at", "last_active_at")
+                  "order_count", "suppression_reason", "suppression_campaign_id")
+TIMES = ("signed_up_at", "last_visit_at", "last_order_at", "last_active_at",
+         "marketing_consent_at", "suppressed_since")
 
 
 def shown_form(profile):
@@ -124,6 +136,8 @@ def shown_form(profile):
     shown = {name: profile[name] for name in SHOWN_AS_GIVEN}
     shown.update((name, iso_utc(profile[name])) for name in TIMES)
     shown["tags"] = list(profile["tags"] or [])
+    shown["marketing_consent"] = profile["marketing_consent"] or "subscribed"
+    shown["suppressed"] = bool(profile["suppressed"])
     return shown
 
 

@@ -196,7 +196,8 @@ def test_a_recipient_carries_the_template_fields():
         "email": "asha@example.com", "phone": None, "city": "Pune", "tags": ["vip"],
         "visits": 3, "total_spend": 99.5, "order_count": 1,
         "last_order_at": "2024-05-20T04:30:00.000Z", "last_visit_at": "2024-03-01T10:00:00.000Z",
-        "last_active_at": "2024-05-20T04:30:00.000Z", "signed_up_at": "2024-01-01T00:00:00.000Z"}
+        "last_active_at": "2024-05-20T04:30:00.000Z", "signed_up_at": "2024-01-01T00:00:00.000Z",
+        "marketing_consent": "subscribed", "suppressed": False}
     assert recipient({"external_id": "x", "name": "   "})["first_name"] is None
     assert datetime.fromisoformat(recipient(profile)["last_order_at"]).tzinfo == UTC
 

@@ -82,7 +82,9 @@ def test_a_profile_is_shown_with_utc_times_and_without_bookkeeping(http):
         "city": "Pune", "tags": ["vip"], "signed_up_at": "2024-01-01T00:00:00.000Z",
         "visits": 3, "last_visit_at": "2024-03-01T10:00:00.000Z", "total_spend": 99.5,
         "order_count": 1, "last_order_at": "2024-03-05T03:30:00.123Z",
-        "last_active_at": "2024-03-05T03:30:00.123Z"}
+        "last_active_at": "2024-03-05T03:30:00.123Z",
+        "marketing_consent": "subscribed", "marketing_consent_at": None, "suppressed": False,
+        "suppression_reason": None, "suppressed_since": None, "suppression_campaign_id": None}
 
 
 def test_unknown_customers_and_stubs_are_404_in_the_error_format(http):
@@ -96,7 +98,7 @@ def test_unknown_customers_and_stubs_are_404_in_the_error_format(http):
 
 
 @pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 501}, {"limit": "ten"},
-                                   {"cursor": "%%%"}, {"cursor": "abc"}])
+                                   {"cursor": "%%%"}, {"cursor": "abcde"}])  # 5: not base64
 def test_bad_list_queries_are_400(http, query):
     response = http(customers(2)).get("/api/v1/customers", query_string=query)
     assert response.status_code == 400

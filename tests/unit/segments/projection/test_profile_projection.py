@@ -35,6 +35,8 @@ def test_customer_event_creates_the_profile_with_its_fields():
         "visits": 3, "last_visit_at": at("2024-03-01T10:00:00"),
         "total_spend": 0.0, "order_count": 0, "last_order_at": None,
         "last_active_at": at("2024-03-01T10:00:00"),
+        "marketing_consent": "subscribed", "marketing_consent_at": None, "suppressed": False,
+        "suppression_reason": None, "suppressed_since": None, "suppression_campaign_id": None,
     }
     assert profile["_id"] == "c1" and not is_stub(profile)
 

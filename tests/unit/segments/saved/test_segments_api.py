@@ -134,7 +134,9 @@ def test_preview_counts_samples_and_breaks_the_count_down(http):
         "city": "Pune", "tags": ["vip"], "signed_up_at": "2024-01-01T00:00:00.000Z",
         "visits": 3, "last_visit_at": "2024-03-01T10:00:00.000Z", "total_spend": 500.0,
         "order_count": 1, "last_order_at": "2024-05-01T00:00:00.000Z",
-        "last_active_at": "2024-05-01T00:00:00.000Z"}]
+        "last_active_at": "2024-05-01T00:00:00.000Z",
+        "marketing_consent": "subscribed", "marketing_consent_at": None, "suppressed": False,
+        "suppression_reason": None, "suppressed_since": None, "suppression_campaign_id": None}]
 
 
 def test_the_sample_holds_at_most_ten_profiles_read_by_id(app_for):
