@@ -8,7 +8,8 @@
   var BATCH = 1000, RETRIES = 5, SHOWN_PROBLEMS = 200;
   var KINDS = {
     customers: { path: "/api/v1/customers", required: ["external_id", "name", "email"],
-                 optional: ["phone", "city", "tags", "signed_up_at", "visits", "last_visit_at"],
+                 optional: ["phone", "city", "tags", "signed_up_at", "visits", "last_visit_at",
+                            "marketing_consent"],
                  noun: "customers" },
     orders: { path: "/api/v1/orders", required: ["external_id", "customer_external_id", "amount", "placed_at"],
               optional: [], noun: "orders" }
