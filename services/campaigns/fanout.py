@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from campaigns import control, domain
+from campaigns import control, domain, groups
 from campaigns.deliveries import all_with_status
 from campaigns.handlers import PRODUCER, event_id
 from campaigns.message_log import SEQUENCE_STRIDE, customers_of
@@ -96,17 +96,28 @@ def prepare_chunk(envelope: dict, now: datetime, *, store) -> PreparedChunk | No
     if campaign.get("chunk_count") is None:
         store.update(cid, {"audience_size": data["audience_size"],
                            "chunk_count": data["chunk_count"], "audience_at": now})
-    parts = domain.parse_template(campaign["message"])
-    recipients = data["recipients"][:SEQUENCE_STRIDE]
-    entries = [_log_entry(cid, 1, index * SEQUENCE_STRIDE + n, recipient, parts, now)
-               for n, recipient in enumerate(recipients)]
+    templates = groups.templates(campaign)
+    # Held-out customers take no sequence number: the log's sequences stay dense.
+    messaged, held_out = groups.split(campaign, data["recipients"][:SEQUENCE_STRIDE])
+    _record_held_out(cid, index, held_out, now, store)
+    entries = [_log_entry(cid, 1, index * SEQUENCE_STRIDE + n, recipient,
+                          templates[variant], now, variant)
+               for n, (recipient, variant) in enumerate(messaged)]
     queued = _insert_new_or_ours(cid, entries, store)
     messages = [_queued_message(entry) for entry in queued]
     queued_ids = {entry["message_id"] for entry in queued}
     ids = [entry["_id"] if entry["message_id"] in queued_ids else "" for entry in entries]
     return PreparedChunk(cid, index, _queued_event(campaign, 1, index, messages, envelope),
-                         {"ids": ids, "lint": domain.lint(parts, recipients),
+                         {"ids": ids, "lint": groups.chunk_lint(templates, messaged),
+                          "held_out_ids": [r["external_id"] for r in held_out],
+                          "groups": groups.group_counts(messaged, len(held_out)),
                           "queued": len(messages), "queued_at": now})
+
+
+def _record_held_out(cid: str, index: int, held_out: list[dict], now, store) -> None:
+    if held_out:
+        store.insert_held_out(cid, [{"_id": recipient["external_id"], "chunk": index,
+                                     "held_out_at": now} for recipient in held_out])
 
 
 def commit_chunks(chunks: list[PreparedChunk], *, store, event_log) -> None:
@@ -117,10 +128,11 @@ def commit_chunks(chunks: list[PreparedChunk], *, store, event_log) -> None:
         store.insert_chunk(chunk.campaign_id, chunk.index, chunk.record)
 
 
-def _log_entry(cid: str, attempt: int, sequence: int, recipient: dict, parts, now) -> dict:
+def _log_entry(cid: str, attempt: int, sequence: int, recipient: dict, parts, now,
+               variant: str = groups.DEFAULT_VARIANT) -> dict:
     customer = recipient["external_id"]
     return {"_id": customer, "message_id": domain.message_id(cid, attempt, sequence),
-            "attempt": attempt,
+            "attempt": attempt, "variant": variant,
             # The vendor refuses an empty text or address; the lint shows who is affected.
             "text": domain.render(parts, recipient) or " ",
             "to": domain.recipient_address(recipient) or f"customer:{customer}",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from campaigns import domain
+from campaigns import domain, groups
 from campaigns.store import new_campaign_id
 
 from shared.backbone.envelope import new_event
@@ -60,13 +60,15 @@ def preview_message(body: dict) -> dict:
 def create_campaign(body: dict, now: datetime, *, store, segment_rules, event_log,
                     default_send_rate: float = 0.0, correlation_id: str | None = None) -> dict:
     """Save the campaign and ask segments for its audience; sending follows at once."""
-    domain.parse_template(body["message"])  # TemplateError -> 400 INVALID_TEMPLATE
+    groups.templates(body)  # TemplateError -> 400 INVALID_TEMPLATE, naming the variant
     rules = body.get("rules")
     if body.get("segment_id") is not None:
         rules = segment_rules.rules_of(body["segment_id"])
         if rules is None:
             raise SegmentNotFound(body["segment_id"])
-    campaign = {"_id": new_campaign_id(), "name": body["name"], "message": body["message"],
+    campaign = {"_id": new_campaign_id(), "name": body["name"], "message": body.get("message"),
+                "variants": body.get("variants"),
+                "holdout_percent": body.get("holdout_percent") or 0,
                 "segment_id": body.get("segment_id"), "rules": rules,
                 "send_rate": body.get("send_rate") or default_send_rate,
                 "status": "launching", "control": domain.ACTIVE, "attempt": 1,
@@ -96,8 +98,7 @@ def view(campaign: dict, *, store, deliveries) -> dict:
     else:
         counts = deliveries.counts(cid) if deliveries is not None else {"sent": 0, "failed": 0}
         retried = store.retried_count(cid) if attempt > 1 else 0
-        stats = domain.campaign_stats(campaign.get("audience_size"), counts["sent"],
-                                      counts["failed"], retried)
+        stats = _stats(campaign, counts, retried, store)
         queued = _fully_queued(campaign, store)
         if queued and stats["pending"] == 0 and campaign["status"] != "failed":
             # Every message of this attempt has its final status, and a final status
@@ -113,9 +114,22 @@ def view(campaign: dict, *, store, deliveries) -> dict:
             "status": status, "control": control, "control_changed_at": campaign.get("control_at"),
             "actions": domain.control_actions(status, control),
             "message": campaign["message"], "rules": campaign.get("rules"),
+            "variants": campaign.get("variants"),
+            "holdout_percent": campaign.get("holdout_percent") or 0,
             "segment_id": campaign.get("segment_id"), "send_rate": campaign.get("send_rate"),
             "attempt": attempt, "created_at": campaign["created_at"],
             "stats": stats, "lint": lint, "error": campaign.get("error")}
+
+
+def _stats(campaign: dict, counts: dict, retried: int, store) -> dict:
+    """The stored `audience_size` is what the rules matched; held-out customers are
+    never messaged, so the audience is matched minus them (counted as their chunks
+    arrive: sent + failed + pending == audience_size holds at every read)."""
+    matched = campaign.get("audience_size")
+    held_out = store.held_out_count(campaign["_id"]) if campaign.get("holdout_percent") else 0
+    size = None if matched is None else max(matched - held_out, 0)
+    stats = domain.campaign_stats(size, counts["sent"], counts["failed"], retried)
+    return {**stats, "matched": matched or 0, "excluded": {"held_out": held_out}}
 
 
 def _fully_queued(campaign: dict, store) -> bool:

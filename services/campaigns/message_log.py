@@ -11,6 +11,7 @@ Every customer appears once, with the status of their latest message.
 from __future__ import annotations
 
 from campaigns import domain
+from campaigns.groups import DEFAULT_VARIANT
 from campaigns.handlers import CampaignNotFound
 
 SEQUENCE_STRIDE = 10_000  # message sequence = chunk index * stride + position in the chunk
@@ -116,5 +117,6 @@ def _entry(customer: str, logged: dict, message_id: str, statuses: dict) -> dict
     return {"customer_external_id": customer, "message_id": message_id,
             "attempt": parsed[1] if parsed else logged.get("attempt", 1),
             "to": logged.get("to"), "text": logged["text"],
+            "variant": logged.get("variant", DEFAULT_VARIANT),
             "status": statuses.get(message_id, "PENDING"),
             "queued_at": logged.get("queued_at"), "reported_at": None}

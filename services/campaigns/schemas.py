@@ -12,6 +12,7 @@ from marshmallow import (
 )
 
 from campaigns.domain import MAX_TEMPLATE_LENGTH
+from campaigns.groups import MAX_HOLDOUT_PERCENT, MAX_VARIANTS, MIN_VARIANTS, variant_problems
 from shared.openapi import PageQuerySchema
 
 MAX_PREVIEW_RECIPIENTS = 20
@@ -24,6 +25,22 @@ MESSAGE_DESCRIPTION = (
     "An unknown placeholder is a 400 INVALID_TEMPLATE.")
 
 
+class VariantSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    # Letters, digits, space, _ and -: a name is a key of stored documents (no dots, no $).
+    name = fields.String(required=True, validate=[
+        validate.Length(min=1, max=40), validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9 _-]*$")],
+        metadata={"example": "B"})
+    message = fields.String(required=True,
+                            validate=validate.Length(min=1, max=MAX_TEMPLATE_LENGTH),
+                            metadata={"description": MESSAGE_DESCRIPTION})
+    weight = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=99),
+                            metadata={"description": "Share of the messaged customers, in "
+                                                     "percent; the weights sum to 100."})
+
+
 class NewCampaignSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -34,10 +51,20 @@ class NewCampaignSchema(Schema):
     rules = fields.Dict(load_default=None, allow_none=True,
                         metadata={"description": "Inline audience rules (API.md, Audience "
                                                  "rules), instead of `segment_id`."})
-    message = fields.String(required=True,
+    message = fields.String(load_default=None,
                             validate=validate.Length(min=1, max=MAX_TEMPLATE_LENGTH),
-                            metadata={"description": MESSAGE_DESCRIPTION,
+                            metadata={"description": MESSAGE_DESCRIPTION + " Or give `variants`.",
                                       "example": "Hi {first_name|there}, here's 10% off!"})
+    variants = fields.List(fields.Nested(VariantSchema), load_default=None,
+                           validate=validate.Length(min=MIN_VARIANTS, max=MAX_VARIANTS),
+                           metadata={"description": "Instead of `message`: 2 to 4 messages, "
+                                                    "each sent to `weight` percent of the "
+                                                    "messaged customers (weights sum to 100)."})
+    holdout_percent = fields.Float(load_default=0.0,
+                                   validate=validate.Range(min=0, max=MAX_HOLDOUT_PERCENT),
+                                   metadata={"description": "Percent of the audience held out: "
+                                                            "recorded, never messaged, compared "
+                                                            "with in the results (0 to 50)."})
     send_rate = fields.Float(load_default=None, allow_none=True,
                              validate=validate.Range(min=0, max=100_000),
                              metadata={"description": "Messages per second per sender "
@@ -52,6 +79,14 @@ class NewCampaignSchema(Schema):
     def _one_audience(self, data: dict, **_kwargs) -> None:
         if (data.get("segment_id") is None) == (data.get("rules") is None):
             raise ValidationError("give exactly one of segment_id and rules", "_schema")
+
+    @validates_schema
+    def _one_message(self, data: dict, **_kwargs) -> None:
+        if (data.get("message") is None) == (data.get("variants") is None):
+            raise ValidationError("give exactly one of message and variants", "_schema")
+        problems = variant_problems(data["variants"]) if data.get("variants") else {}
+        if problems:
+            raise ValidationError(problems, "variants")
 
 
 class MessagePreviewSchema(Schema):
@@ -78,6 +113,11 @@ class StatsSchema(Schema):
     sent = fields.Integer()
     failed = fields.Integer()
     pending = fields.Integer()
+    matched = fields.Integer(metadata={"description": "The rules' count at launch (so far, "
+                                                      "while the audience arrives)"})
+    excluded = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "Customers matched but not messaged, by reason (`held_out`); "
+                       "audience_size = matched minus every exclusion"})
 
 
 class LintEntrySchema(Schema):
@@ -106,7 +146,9 @@ class CampaignSchema(Schema):
     actions = fields.List(fields.String(), metadata={
         "description": "What POST .../pause, .../resume, .../cancel accept now "
                        "(a subset of pause, resume, cancel)"})
-    message = fields.String()
+    message = fields.String(allow_none=True, metadata={"description": "null with variants"})
+    variants = fields.List(fields.Nested(VariantSchema), allow_none=True)
+    holdout_percent = fields.Float()
     rules = fields.Dict(allow_none=True)
     segment_id = fields.String(allow_none=True)
     send_rate = fields.Float(allow_none=True)
@@ -129,6 +171,8 @@ class MessageEntrySchema(Schema):
     attempt = fields.Integer()
     to = fields.String(allow_none=True)
     text = fields.String()
+    variant = fields.String(metadata={"description": "The variant the customer got "
+                                                     "(`default` without variants)"})
     status = fields.String()
     queued_at = fields.DateTime()
     reported_at = fields.DateTime(allow_none=True)

@@ -15,6 +15,9 @@ written by the campaigns service alone, and the hot paths only insert and read b
 - `retry_chunks_<cid>`: the frozen recipients of each retry attempt ("<n>:<index>").
 - `retried_<cid>`: `_id` = a FAILED message id that a later attempt sent again
   ({attempt, message_id of the new message}); its count is subtracted from failed.
+- `holdout_<cid>`: the held-out customers (`_id` = external id, {chunk, held_out_at}),
+  insert-only; counted with collStats, read by `_id` (attribution). Their chunk
+  document lists them in order too (`held_out_ids`), which is what the listing pages.
 - `controls`: `_id` "<campaign_id>:<sequence>", one per pause/resume/cancel
   ({action, control, at, requeued_at}); its insert is what makes two concurrent
   changes of one campaign impossible (the campaign's `control_seq` is the last applied).
@@ -129,6 +132,19 @@ class CampaignStore:
                 found[customer_id] = entry
         return found
 
+    # -- the holdout ---------------------------------------------------------
+    def insert_held_out(self, campaign_id: str, entries: list[dict]) -> None:
+        insert_many_new(self._db[f"holdout_{campaign_id}"], entries)
+
+    def is_held_out(self, campaign_id: str, customer_id: str) -> bool:
+        return self._db[f"holdout_{campaign_id}"].find_one({"_id": customer_id}) is not None
+
+    def held_out_count(self, campaign_id: str) -> int:
+        return self._count(f"holdout_{campaign_id}")
+
+    def find_message(self, campaign_id: str, customer_id: str) -> dict | None:
+        return self._db[f"messages_{campaign_id}"].find_one({"_id": customer_id})
+
     # -- chunks -------------------------------------------------------------
     def insert_chunk(self, campaign_id: str, chunk_index: int, document: dict) -> None:
         insert_many_new(self._db[f"chunks_{campaign_id}"],
@@ -139,7 +155,7 @@ class CampaignStore:
 
     def all_chunks(self, campaign_id: str) -> list[dict]:
         """Every chunk document (one per <= 1,000 recipients: a small collection)."""
-        return list(self._db[f"chunks_{campaign_id}"].find({}, {"ids": 0}))
+        return list(self._db[f"chunks_{campaign_id}"].find({}, {"ids": 0, "held_out_ids": 0}))
 
     def queued_chunks(self, campaign_id: str) -> int:
         return self._count(f"chunks_{campaign_id}")

@@ -234,6 +234,18 @@ class FakeCampaignStore:
     def retried_count(self, cid):
         return len(self._c(f"retried_{cid}"))
 
+    def insert_held_out(self, cid, entries):
+        self._insert_new(f"holdout_{cid}", entries)
+
+    def is_held_out(self, cid, customer):
+        return customer in self._c(f"holdout_{cid}")
+
+    def held_out_count(self, cid):
+        return len(self._c(f"holdout_{cid}"))
+
+    def find_message(self, cid, customer):
+        return self._c(f"messages_{cid}").get(customer)
+
     def insert_control(self, cid, sequence, document):
         return bool(self._insert_new("controls", [
             {"_id": f"{cid}:{sequence}", "campaign_id": cid, "sequence": sequence,

@@ -101,7 +101,8 @@ def test_every_customer_gets_exactly_one_logged_and_queued_message(config, sandb
     assert db[f"messages_{cid}"].find_one({"_id": "c00010"})["text"] == "Hi there from Pune"
 
     shown = app.test_client().get(f"/api/v1/campaigns/{cid}").get_json()
-    assert shown["stats"] == {"audience_size": 2500, "sent": 0, "failed": 0, "pending": 2500}
+    assert shown["stats"] == {"audience_size": 2500, "sent": 0, "failed": 0, "pending": 2500,
+                              "matched": 2500, "excluded": {"held_out": 0}}
     assert shown["status"] == "sending"
     lint = {entry["placeholder"]: entry for entry in shown["lint"]["placeholders"]}
     assert lint["{first_name|there}"]["fallback_used"] == 250
@@ -185,7 +186,8 @@ def test_retry_failed_sends_again_to_the_failed_only_with_exact_stats(config, sa
     apply_deliveries(reported(cid, {f"{cid}.1.{n}": "SENT" if n < 7 else "FAILED"
                                     for n in range(10)}), store=receipts)
     done = api.get(f"/api/v1/campaigns/{cid}").get_json()
-    assert done["stats"] == {"audience_size": 10, "sent": 7, "failed": 3, "pending": 0}
+    assert done["stats"] == {"audience_size": 10, "sent": 7, "failed": 3, "pending": 0,
+                             "matched": 10, "excluded": {"held_out": 0}}
     assert done["status"] == "completed"
 
     assert api.post(f"/api/v1/campaigns/{cid}/retry-failed").status_code == 202
@@ -195,14 +197,16 @@ def test_retry_failed_sends_again_to_the_failed_only_with_exact_stats(config, sa
     assert sorted(m["customer_external_id"] for m in again) == ["c00007", "c00008", "c00009"]
     assert all(m["message_id"].startswith(f"{cid}.2.") for m in again)
     during = api.get(f"/api/v1/campaigns/{cid}").get_json()
-    assert during["stats"] == {"audience_size": 10, "sent": 7, "failed": 0, "pending": 3}
+    assert during["stats"] == {"audience_size": 10, "sent": 7, "failed": 0, "pending": 3,
+                               "matched": 10, "excluded": {"held_out": 0}}
     assert during["status"] == "sending" and during["attempt"] == 2
 
     by_customer = {m["customer_external_id"]: m["message_id"] for m in again}
     apply_deliveries(reported(cid, {by_customer["c00007"]: "SENT", by_customer["c00008"]: "SENT",
                                     by_customer["c00009"]: "FAILED"}), store=receipts)
     final = api.get(f"/api/v1/campaigns/{cid}").get_json()
-    assert final["stats"] == {"audience_size": 10, "sent": 9, "failed": 1, "pending": 0}
+    assert final["stats"] == {"audience_size": 10, "sent": 9, "failed": 1, "pending": 0,
+                              "matched": 10, "excluded": {"held_out": 0}}
     assert final["status"] == "completed"
     failed = api.get(f"/api/v1/campaigns/{cid}/messages?status=FAILED").get_json()["items"]
     assert [(e["customer_external_id"], e["attempt"]) for e in failed] == [("c00009", 2)]
@@ -231,7 +235,8 @@ def test_pause_then_resume_queues_the_unreported_messages_again_once(config, san
     paused = api.post(f"/api/v1/campaigns/{cid}/pause")
     assert paused.status_code == 200 and paused.get_json()["status"] == "paused"
     assert paused.get_json()["stats"] == {"audience_size": 10, "sent": 2, "failed": 1,
-                                          "pending": 7}
+                                          "pending": 7, "matched": 10,
+                                          "excluded": {"held_out": 0}}
     gate = SendGate(store.control_of)
     assert not gate.allows(cid) and gate.allows("not-a-campaign")
 

@@ -53,7 +53,8 @@ def test_launch_answers_201_and_requests_the_audience(client, deps):
     assert response.status_code == 201
     campaign = response.get_json()
     assert campaign["status"] == "launching" and campaign["lint"] is None
-    assert campaign["stats"] == {"audience_size": 0, "sent": 0, "failed": 0, "pending": 0}
+    assert campaign["stats"] == {"audience_size": 0, "sent": 0, "failed": 0, "pending": 0,
+                                 "matched": 0, "excluded": {"held_out": 0}}
     assert campaign["send_rate"] == 25.0 and campaign["rules"] == RULES
     (requested,) = deps.event_log.of_type(AUDIENCE_REQUESTED)
     assert requested["data"]["request_id"] == f"{campaign['id']}:1"
@@ -113,7 +114,8 @@ def test_one_campaign_with_stats_lint_and_messages(client, deps):
                        event_log=deps.event_log)
     deps.deliveries.reported.update({f"{cid}.1.0": "SENT", f"{cid}.1.1": "FAILED"})
     campaign = client.get(f"/api/v1/campaigns/{cid}").get_json()
-    assert campaign["stats"] == {"audience_size": 3, "sent": 1, "failed": 1, "pending": 1}
+    assert campaign["stats"] == {"audience_size": 3, "sent": 1, "failed": 1, "pending": 1,
+                                 "matched": 3, "excluded": {"held_out": 0}}
     assert campaign["status"] == "sending"
     assert campaign["lint"]["placeholders"][0]["fallback_used"] == 1
     pending = client.get(f"/api/v1/campaigns/{cid}/messages?status=PENDING").get_json()
@@ -152,6 +154,7 @@ def test_openapi_describes_every_route(client):
                           "/api/v1/campaigns/{campaign_id}",
                           "/api/v1/campaigns/{campaign_id}/messages",
                           "/api/v1/campaigns/{campaign_id}/retry-failed",
+                          "/api/v1/campaigns/{campaign_id}/holdout",
                           "/api/v1/campaigns/{campaign_id}/pause",
                           "/api/v1/campaigns/{campaign_id}/resume",
                           "/api/v1/campaigns/{campaign_id}/cancel"}
@@ -165,7 +168,8 @@ def test_completed_stats_are_kept_without_counting_again(client, deps):
     assert client.get(f"/api/v1/campaigns/{cid}").get_json()["status"] == "completed"
     deps.deliveries.counts = None  # counting again would now fail
     again = client.get(f"/api/v1/campaigns/{cid}").get_json()
-    assert again["stats"] == {"audience_size": 2, "sent": 1, "failed": 1, "pending": 0}
+    assert again["stats"] == {"audience_size": 2, "sent": 1, "failed": 1, "pending": 0,
+                              "matched": 2, "excluded": {"held_out": 0}}
 
 
 def test_preview_message_renders_for_the_given_customers_and_lints_fallbacks(client):
@@ -222,7 +226,8 @@ def test_pause_resume_and_cancel_move_the_status_and_keep_the_stats(client, deps
     assert (paused["status"], paused["control"]) == ("paused", "paused")
     assert paused["actions"] == ["resume", "cancel"] and paused["control_changed_at"]
     assert paused["stats"] == sending["stats"] == {"audience_size": 4, "sent": 1, "failed": 1,
-                                                   "pending": 2}
+                                                   "pending": 2, "matched": 4,
+                                                   "excluded": {"held_out": 0}}
     assert refused(control(client, cid, "pause"), "CAMPAIGN_ALREADY_PAUSED")
     assert refused(client.post(f"/api/v1/campaigns/{cid}/retry-failed"), "CAMPAIGN_PAUSED")
 
@@ -237,7 +242,8 @@ def test_pause_resume_and_cancel_move_the_status_and_keep_the_stats(client, deps
     # Receipts of messages already at the vendor still count; cancelled never completes.
     deps.deliveries.reported.update({f"{cid}.1.2": "SENT", f"{cid}.1.3": "SENT"})
     after = client.get(f"/api/v1/campaigns/{cid}").get_json()
-    assert after["stats"] == {"audience_size": 4, "sent": 3, "failed": 1, "pending": 0}
+    assert after["stats"] == {"audience_size": 4, "sent": 3, "failed": 1, "pending": 0,
+                              "matched": 4, "excluded": {"held_out": 0}}
     assert after["status"] == "cancelled"
     for action in ("pause", "resume", "cancel"):
         assert refused(control(client, cid, action), "CAMPAIGN_NOT_ACTIVE")

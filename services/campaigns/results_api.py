@@ -1,0 +1,56 @@
+"""Holdout, results and export routes (`/api/v1/campaigns/<id>/holdout|results|*.csv`)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from campaigns import handlers, holdout
+from campaigns.message_log import BadCursor
+from campaigns.results_schemas import HeldOutSchema, HoldoutQuerySchema
+from shared.http import ApiError
+from shared.openapi import Operation, page_schema
+
+blueprint = Blueprint("campaign_results", __name__)
+
+_ONE = "/api/v1/campaigns/{campaign_id}"
+_TAGS = ("campaigns",)
+OPERATIONS = [
+    Operation(_ONE + "/holdout", "get", "The campaign's held-out customers", tags=_TAGS,
+              query_schema=HoldoutQuerySchema, response_schema=page_schema(HeldOutSchema),
+              description="Customers the audience matched but the holdout kept from any "
+                          "message (`holdout_percent` at create), in audience order. A page "
+                          "may be short while the audience is still arriving.",
+              statuses={200: "A page", 400: "Bad query or cursor", 404: "No such campaign"}),
+]
+
+_holdout_query = HoldoutQuerySchema()
+_held_out = HeldOutSchema()
+
+
+def _deps():
+    return current_app.extensions["campaigns"]
+
+
+def _not_found(campaign_id: str) -> ApiError:
+    return ApiError(404, "NOT_FOUND", "No campaign has this id.", {"campaign_id": campaign_id})
+
+
+def iso_utc(moment) -> str | None:
+    """ISO-8601 UTC with milliseconds and Z (a naive time from the database is UTC)."""
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@blueprint.get("/api/v1/campaigns/<campaign_id>/holdout")
+def list_held_out(campaign_id: str):
+    query = _holdout_query.load(request.args)
+    try:
+        items, next_cursor = holdout.list_held_out(campaign_id, query["cursor"] or None,
+                                                   query["limit"], store=_deps().store)
+    except handlers.CampaignNotFound:
+        raise _not_found(campaign_id) from None
+    except BadCursor:
+        raise ApiError(400, "INVALID_CURSOR", "The cursor is not one this API gave out.",
+                       {"cursor": query["cursor"]}) from None
+    items = [{**item, "held_out_at": iso_utc(item["held_out_at"])} for item in items]
+    return jsonify({"items": _held_out.dump(items, many=True), "next_cursor": next_cursor})
