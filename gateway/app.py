@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from gateway import openapi, proxy, web
 from gateway.config import GatewayConfig
 from gateway.resources import install, resources
+from gateway.unsubscribe import install as install_unsubscribe_page
 from gateway.web.config import WebConfig
 from shared import mongo
 from shared.backbone.broker import broker_reachable
@@ -57,6 +58,7 @@ def create_app(config: GatewayConfig | None = None, web_config: WebConfig | None
     app.register_blueprint(proxy.blueprint)
     web.install(app, web_config)
     web.exempt(proxy.blueprint)
+    install_unsubscribe_page(app)  # /u/<token>, the link in every message (no sign-in)
     if config.trusted_proxies > 0:
         hops = config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)

@@ -136,7 +136,8 @@ def unsent_messages(campaign_id: str, *, store, deliveries) -> list[dict]:
             message_id = newer[message_id]
         if message_id not in final:
             unsent.append({"message_id": message_id, "customer_external_id": entry["_id"],
-                           "to": entry.get("to"), "text": entry["text"]})
+                           "to": entry.get("to"), "text": entry["text"],
+                           "unsubscribe_url": entry.get("unsubscribe_url")})
     return unsent
 
 

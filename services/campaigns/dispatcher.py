@@ -21,13 +21,20 @@ from campaigns.control import CONTROL_EVENTS
 from campaigns.fanout import handle_events
 
 from shared.backbone.consumer import Consumer, ConsumerOptions
-from shared.backbone.events import AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED
+from shared.backbone.events import (
+    AUDIENCE_CHUNK,
+    AUDIENCE_FAILED,
+    CAMPAIGN_LAUNCHED,
+    CUSTOMER_CONSENT_CHANGED,
+)
 from shared.backbone.relay import start_relay
 from shared.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
-ROUTING_KEYS = (AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED, *CONTROL_EVENTS)
+# customer.consent_changed: a message's unsubscribe link was used (campaigns.unsubscribes).
+ROUTING_KEYS = (AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED, *CONTROL_EVENTS,
+                CUSTOMER_CONSENT_CHANGED)
 
 
 def _handle_batch(envelopes: list[dict], *, dependencies) -> None:

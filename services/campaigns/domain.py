@@ -19,6 +19,7 @@ TEMPLATE_FIELDS = frozenset({
     "external_id", "name", "first_name", "email", "phone", "city", "tags", "visits",
     "total_spend", "order_count", "last_order_at", "last_visit_at", "last_active_at",
     "signed_up_at",
+    "unsubscribe_url",  # the message's own link (shared.unsubscribe), filled in at sending
 })
 MAX_TEMPLATE_LENGTH = 2000
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

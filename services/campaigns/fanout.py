@@ -20,12 +20,15 @@ from campaigns import control, domain, groups
 from campaigns.deliveries import all_with_status
 from campaigns.handlers import PRODUCER, event_id
 from campaigns.message_log import SEQUENCE_STRIDE, customers_of
+from campaigns.unsubscribes import note_unsubscribe
 
 from shared.backbone.envelope import new_event
+from shared.unsubscribe import links_from_env
 from shared.backbone.events import (
     AUDIENCE_CHUNK,
     AUDIENCE_FAILED,
     CAMPAIGN_LAUNCHED,
+    CUSTOMER_CONSENT_CHANGED,
     MESSAGES_QUEUED,
 )
 
@@ -55,6 +58,8 @@ def handle_events(envelopes: list[dict], now: datetime, *, store, event_log, del
         elif kind in control.CONTROL_EVENTS:
             control.handle_control_event(envelope, now, store=store, event_log=event_log,
                                          deliveries=deliveries)
+        elif kind == CUSTOMER_CONSENT_CHANGED:
+            note_unsubscribe(envelope, store=store)
     commit_chunks(list(prepared.values()), store=store, event_log=event_log)
 
 
@@ -131,7 +136,10 @@ def commit_chunks(chunks: list[PreparedChunk], *, store, event_log) -> None:
 def _log_entry(cid: str, attempt: int, sequence: int, recipient: dict, parts, now,
                variant: str = groups.DEFAULT_VARIANT) -> dict:
     customer = recipient["external_id"]
+    unsubscribe_url = links_from_env().url(cid, customer)
+    recipient = {**recipient, "unsubscribe_url": unsubscribe_url}
     return {"_id": customer, "message_id": domain.message_id(cid, attempt, sequence),
+            "unsubscribe_url": unsubscribe_url,
             "attempt": attempt, "variant": variant,
             # The vendor refuses an empty text or address; the lint shows who is affected.
             "text": domain.render(parts, recipient) or " ",
@@ -152,7 +160,8 @@ def _insert_new_or_ours(cid: str, entries: list[dict], store) -> list[dict]:
 
 def _queued_message(entry: dict) -> dict:
     return {"message_id": entry["message_id"], "customer_external_id": entry["_id"],
-            "to": entry["to"], "text": entry["text"]}
+            "to": entry["to"], "text": entry["text"],
+            "unsubscribe_url": entry.get("unsubscribe_url")}
 
 
 def _queued_event(campaign: dict, attempt: int, index: int, messages: list[dict],
@@ -196,7 +205,8 @@ def queue_retry(envelope: dict, now: datetime, *, store, event_log, deliveries) 
                                    for failed, new in zip(chunk["failed"], new_ids, strict=True)])
         logged = store.find_messages(cid, chunk["ids"])
         messages = [{"message_id": new, "customer_external_id": customer,
-                     "to": logged[customer]["to"], "text": logged[customer]["text"]}
+                     "to": logged[customer]["to"], "text": logged[customer]["text"],
+                     "unsubscribe_url": logged[customer].get("unsubscribe_url")}
                     for customer, new in zip(chunk["ids"], new_ids, strict=True)
                     if customer in logged]
         event = _queued_event(campaign, attempt, index, messages, envelope)

@@ -132,6 +132,9 @@ def vendor_batches(envelopes: list[dict], size: int) -> list[tuple[str, float, l
         data = envelope["data"]
         outgoing = [{"message_id": m["message_id"], "to": m["to"] or "unknown",
                      "text": m["text"],
+                     # API.md: every message handed to the vendor carries its unsubscribe link
+                     # (for a List-Unsubscribe header, or to show beside the text).
+                     "unsubscribe_url": m.get("unsubscribe_url"),
                      # echoed back in the receipt, as vendors do with callback data
                      "metadata": {"campaign_id": data["campaign_id"],
                                   "customer_external_id": m["customer_external_id"]}}

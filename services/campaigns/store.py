@@ -119,6 +119,12 @@ class CampaignStore:
         """Indexes of the entries inserted; the others existed already."""
         return insert_many_new(self._db[f"messages_{campaign_id}"], entries)
 
+    def mark_unsubscribed(self, campaign_id: str, customer_id: str, at) -> bool:
+        """The entry's `unsubscribed_at` (its unsubscribe link was used); False: no entry."""
+        result = self._db[f"messages_{campaign_id}"].update_one(
+            {"_id": customer_id}, {"$set": {"unsubscribed_at": at}})
+        return result.matched_count > 0
+
     def all_messages(self, campaign_id: str):
         """Every entry of the log (one read of the whole collection, streamed)."""
         return self._db[f"messages_{campaign_id}"].find({}, batch_size=2000)

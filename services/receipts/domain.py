@@ -74,7 +74,9 @@ def delivery_of(receipt: dict) -> dict:
             "provider_message_id": receipt.get("provider_message_id"),
             "status": receipt["status"],
             "reported_at": reported_at,
-            "reason": receipt.get("reason")}
+            "reason": receipt.get("reason"),
+            # segments suppresses the customer of a permanent failure (profiles.py)
+            "permanent": bool(receipt.get("permanent")) and receipt["status"] == FAILED}
 
 
 def deliveries_reported(receipts: list[dict], correlation_id: str) -> dict:

@@ -19,6 +19,8 @@ class ReceiptSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(FINAL_STATUSES))
     reported_at = fields.DateTime(required=True, format="iso")
     reason = fields.String(allow_none=True, load_default=None)
+    # The address will never take a message (INVALID_NUMBER): the customer is suppressed.
+    permanent = fields.Boolean(load_default=False)
     metadata = fields.Dict(keys=fields.String(), allow_none=True, load_default=None)
 
 
@@ -64,13 +66,14 @@ def _plain_receipt(receipt) -> dict | None:
             and isinstance(reported_at, str) and _PLAIN_TIME.fullmatch(reported_at)):
         return None
     optional = {name: receipt.get(name) for name in _OPTIONAL_STRINGS}
-    metadata = receipt.get("metadata")
+    metadata, permanent = receipt.get("metadata"), receipt.get("permanent", False)
     if not (all(value is None or isinstance(value, str) for value in optional.values())
-            and (metadata is None or isinstance(metadata, dict))):
+            and (metadata is None or isinstance(metadata, dict)) and isinstance(permanent, bool)):
         return None
     try:
         moment = datetime.fromisoformat(reported_at)
     except ValueError:  # e.g. February 30th: the schema says why
         return None
     return {"message_id": message_id, "status": status, "reported_at": moment,
-            **optional, "metadata": None if metadata is None else dict(metadata)}
+            **optional, "permanent": permanent,
+            "metadata": None if metadata is None else dict(metadata)}

@@ -14,6 +14,9 @@ class OutgoingMessageSchema(Schema):
     message_id = fields.String(required=True, validate=SAFE_ID)
     to = fields.String(required=True, validate=validate.Length(min=1, max=320))
     text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    # The recipient's one-click unsubscribe link (RFC 8058 List-Unsubscribe).
+    unsubscribe_url = fields.String(load_default=None, allow_none=True,
+                                    validate=validate.Length(max=2000))
     # Echoed back in the message's receipt, as vendors do with callback data.
     metadata = fields.Dict(keys=fields.String(), load_default=None, allow_none=True)
 

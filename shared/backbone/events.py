@@ -286,6 +286,8 @@ class QueuedMessageV1(_EventData):
     customer_external_id = fields.String(required=True)
     to = fields.String(allow_none=True, load_default=None)
     text = fields.String(required=True)
+    # `<CRM_PUBLIC_URL>/u/<token>` (shared.unsubscribe); absent in events from before it.
+    unsubscribe_url = fields.String(allow_none=True, load_default=None)
 
 
 class MessagesQueuedV1(_EventData):

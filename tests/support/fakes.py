@@ -198,6 +198,12 @@ class FakeCampaignStore:
     def insert_messages(self, cid, entries):
         return self._insert_new(f"messages_{cid}", entries)
 
+    def mark_unsubscribed(self, cid, customer, at):
+        entry = self._c(f"messages_{cid}").get(customer)
+        if entry is not None:
+            entry["unsubscribed_at"] = at
+        return entry is not None
+
     def find_messages(self, cid, ids):
         collection = self._c(f"messages_{cid}")
         return {i: collection[i] for i in ids if i in collection}

@@ -105,4 +105,5 @@ def test_a_plain_callback_loads_with_offsets_and_fractions():
     assert loaded["reported_at"] == datetime(2026, 3, 4, 5, 6, 7, 500000,
                                              tzinfo=timezone(timedelta(hours=5, minutes=30)))
     assert loaded["reported_at"].isoformat() == "2026-03-04T05:06:07.500000+05:30"
-    assert loaded == {**plain, "reported_at": loaded["reported_at"], "reason": None}
+    assert loaded == {**plain, "reported_at": loaded["reported_at"], "reason": None,
+                      "permanent": False}
