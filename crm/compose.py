@@ -64,9 +64,9 @@ def _common_env() -> dict[str, str]:
 
 
 # Each service is given only the secrets it uses.
+PUBLIC_URL = "${CRM_PUBLIC_URL:-http://localhost:8000}"
 GATEWAY_ENV = {
     "CRM_SECRET_KEY": "${CRM_SECRET_KEY:?" + NEEDED + "}",
-    "CRM_PUBLIC_URL": "${CRM_PUBLIC_URL:-http://localhost:8000}",
     # nginx in front sets X-Forwarded-*; one more hop if TLS ends before it.
     "CRM_TRUSTED_PROXIES": "${CRM_TRUSTED_PROXIES:-1}",
     "CRM_METRICS_TOKEN": "${CRM_METRICS_TOKEN:-}",
@@ -77,8 +77,12 @@ GATEWAY_ENV = {
     "CRM_DEFAULT_ROLE": "${CRM_DEFAULT_ROLE:-viewer}",
 }
 WEBHOOK_ENV = {"CRM_WEBHOOK_SECRET": "${CRM_WEBHOOK_SECRET:?" + NEEDED + "}"}
-SERVICE_ENV = {"gateway": GATEWAY_ENV, "receipts": WEBHOOK_ENV, "vendor_sim": WEBHOOK_ENV,
-               "segments": {"SEGMENTS_SNAPSHOT_DIR": SNAPSHOT_DIR}}
+# Campaigns signs each message's unsubscribe link (shared/unsubscribe.py), the gateway checks it.
+UNSUBSCRIBE_ENV = {"CRM_UNSUBSCRIBE_SECRET": "${CRM_UNSUBSCRIBE_SECRET:?" + NEEDED + "}",
+                   "CRM_PUBLIC_URL": PUBLIC_URL}
+SERVICE_ENV = {"gateway": {**GATEWAY_ENV, **UNSUBSCRIBE_ENV}, "campaigns": UNSUBSCRIBE_ENV,
+               "campaigns-dispatcher": UNSUBSCRIBE_ENV, "receipts": WEBHOOK_ENV,
+               "vendor_sim": WEBHOOK_ENV, "segments": {"SEGMENTS_SNAPSHOT_DIR": SNAPSHOT_DIR}}
 
 
 class Flow(list):

@@ -142,6 +142,9 @@ def test_production_secrets_come_from_the_environment_and_are_required():
     for name in ("receipts", "vendor-sim"):
         assert SERVICES[name]["environment"]["CRM_WEBHOOK_SECRET"].startswith(
             "${CRM_WEBHOOK_SECRET:?")
+    for name in ("gateway", "campaigns", "campaigns-dispatcher"):  # sign and check links
+        assert SERVICES[name]["environment"]["CRM_UNSUBSCRIBE_SECRET"].startswith(
+            "${CRM_UNSUBSCRIBE_SECRET:?")
     # Secrets reach only the services that use them.
     assert "CRM_SECRET_KEY" not in SERVICES["ingest"]["environment"]
     assert "CRM_WEBHOOK_SECRET" not in SERVICES["gateway"]["environment"]
@@ -153,7 +156,8 @@ def test_env_example_names_every_variable_the_compose_file_reads():
     listed = set(re.findall(r"^#?\s*(\w+)=", example, re.MULTILINE))
     assert used - listed == set()
     # An example never carries a real secret.
-    for name in ("CRM_SECRET_KEY", "CRM_WEBHOOK_SECRET", "GOOGLE_OAUTH_CLIENT_SECRET"):
+    for name in ("CRM_SECRET_KEY", "CRM_WEBHOOK_SECRET", "CRM_UNSUBSCRIBE_SECRET",
+                 "GOOGLE_OAUTH_CLIENT_SECRET"):
         assert re.search(rf"^{name}=$", example, re.MULTILINE), name
     assert ".env" in (DEPLOY / ".gitignore").read_text().split()
 
