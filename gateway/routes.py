@@ -40,6 +40,9 @@ ROUTES: tuple[Route, ...] = (
     Route(READ,      "/api/v1/suppressions",       "segments",  "customers:read"),
     Route(("DELETE",), "/api/v1/suppressions/*",   "ingest",    "customers:write"),
     Route(READ,      "/api/v1/overview",           "segments",  "customers:read"),
+    # Why a customer is in an audience shows the customer's values: customers:read.
+    Route(READ,      "/api/v1/segments/*/explain/*", "segments", "customers:read"),
+    Route(("POST",), "/api/v1/segments/explain",   "segments",  "customers:read"),
     Route(READ,      "/api/v1/segments/**",        "segments",  "segments:read"),
     Route(WRITE,     "/api/v1/segments/**",        "segments",  "segments:write"),
     Route(READ,      "/api/v1/campaigns/**",       "campaigns", "campaigns:read"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, jsonify
 from pymongo.errors import ConnectionFailure
 
-from segments.audience import describe_api
+from segments.audience import describe_api, membership_api
 from segments.audience.describe_model import model_reader
 from segments.audience.holder import AudienceHolder
 from segments.config import SegmentsConfig
@@ -78,8 +78,9 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
     app.register_blueprint(suppressions_api.suppressions)
     app.register_blueprint(saved_api.segments)
     app.register_blueprint(describe_api.audience_words)
+    app.register_blueprint(membership_api.membership)
     operations = (customers_api.OPERATIONS + suppressions_api.OPERATIONS + saved_api.OPERATIONS
-                  + describe_api.OPERATIONS)
+                  + describe_api.OPERATIONS + membership_api.OPERATIONS)
     app.register_blueprint(openapi_blueprint("Segments", operations))
     if config.index_autostart:
         # Once per process: also after a fork (gunicorn --preload), on the first request.

@@ -24,6 +24,10 @@ def owner(method, path):
     ("POST", "/api/v1/segments", "segments", "segments:write"),
     ("POST", "/api/v1/segments/preview", "segments", "segments:write"),
     ("DELETE", "/api/v1/segments/abc", "segments", "segments:write"),
+    ("POST", "/api/v1/segments/parse", "segments", "segments:write"),
+    ("GET", "/api/v1/segments/abc/explain/c-42", "segments", "customers:read"),
+    ("POST", "/api/v1/segments/explain", "segments", "customers:read"),
+    ("GET", "/api/v1/segments/explain", "segments", "segments:read"),  # the service's 404/405
     ("GET", "/api/v1/campaigns", "campaigns", "campaigns:read"),
     ("GET", "/api/v1/campaigns/abc/messages", "campaigns", "campaigns:read"),
     ("POST", "/api/v1/campaigns", "campaigns", "campaigns:write"),

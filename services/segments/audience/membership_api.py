@@ -1,0 +1,110 @@
+"""Why a customer is in an audience: `GET /api/v1/segments/<id>/explain/<external_id>`
+for a saved segment, `POST /api/v1/segments/explain {"rules", "external_id"}` for
+rules being built. Every node answers `matched`; every condition also the
+customer's value (membership.py). Read from the customer's stored profile, at
+the same `now` a preview would use."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, current_app, jsonify
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from segments.audience.membership import explain
+from segments.audience.rules import RuleError, parse_rules
+from segments.saved.schemas import flat_errors
+from shared.http import ApiError, json_body
+from shared.openapi import Operation
+from shared.times import UtcDateTime, iso_utc
+
+_NODE_DESCRIPTION = (
+    "The rule as saved or sent, each group and condition with `matched` (true or false "
+    "for this customer) and each condition with `customer_value` (the profile's value, as "
+    "GET /api/v1/customers/<external_id> shows it; null when the customer has none).")
+
+
+class ExplainRequestSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    rules = fields.Dict(required=True, metadata={"description": "An audience rule (API.md)."})
+    external_id = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                                metadata={"example": "cust-1001"})
+
+
+class ExplanationSchema(Schema):
+    external_id = fields.String(required=True)
+    segment_id = fields.String(metadata={"description": "Only for a saved segment."})
+    matched = fields.Boolean(required=True, metadata={"description": "In the audience now."})
+    rules = fields.Dict(required=True, metadata={"description": _NODE_DESCRIPTION, "example": {
+        "all": [{"field": "total_spend", "op": "gt", "value": 10000, "matched": True,
+                 "customer_value": 12500.0},
+                {"field": "visits", "op": "lte", "value": 3, "matched": False,
+                 "customer_value": 7}], "matched": False}})
+    evaluated_at = UtcDateTime(required=True, metadata={
+        "description": "The `now` of relative rules (older_than, within)."})
+
+
+_TAGS = ("segments",)
+_FOUND = {200: "Every node with matched, every condition with the customer's value"}
+OPERATIONS = [
+    Operation("/api/v1/segments/{segment_id}/explain/{external_id}", "get",
+              "Why a customer is in a saved segment, or not", tags=_TAGS,
+              response_schema=ExplanationSchema,
+              description="Evaluated now on the customer's profile with the audience "
+                          "index's semantics. Needs scope customers:read: it shows the "
+                          "customer's values.",
+              statuses={**_FOUND, 404: "No such segment (SEGMENT_NOT_FOUND) or customer "
+                                       "(CUSTOMER_NOT_FOUND)"}),
+    Operation("/api/v1/segments/explain", "post", "Why a customer matches rules, or not",
+              tags=_TAGS, request_schema=ExplainRequestSchema, response_schema=ExplanationSchema,
+              description="As the GET for a saved segment, for rules not saved (the builder). "
+                          "Needs scope customers:read.",
+              statuses={**_FOUND, 400: "Malformed body or invalid rules (INVALID_RULES)",
+                        404: "No such customer (CUSTOMER_NOT_FOUND)"}),
+]
+
+membership = Blueprint("audience_membership", __name__)
+
+
+@membership.get("/api/v1/segments/<segment_id>/explain/<external_id>")
+def explain_saved(segment_id: str, external_id: str):
+    segment = current_app.extensions["segments.database"].segments().find(segment_id)
+    if segment is None:
+        raise ApiError(404, "SEGMENT_NOT_FOUND", "No segment has this id.",
+                       {"segment_id": segment_id})
+    return _explained(parse_rules(segment["rules"]), external_id, {"segment_id": segment_id})
+
+
+@membership.post("/api/v1/segments/explain")
+def explain_rules():
+    raw = json_body()
+    if not isinstance(raw, dict):
+        raise ApiError(400, "INVALID_REQUEST", "The request body must be a JSON object.")
+    problems: dict[str, str] = {}
+    try:
+        ExplainRequestSchema().load(raw)
+    except ValidationError as error:
+        problems = flat_errors(error.messages)
+    rule = None
+    if isinstance(raw.get("rules"), dict):
+        try:
+            rule = parse_rules(raw["rules"])
+        except RuleError as error:
+            problems.update(error.details)
+    if problems:
+        code = "INVALID_RULES" if any(p.startswith("rules") for p in problems) else \
+            "INVALID_REQUEST"
+        raise ApiError(400, code, "The request body is not valid.", problems)
+    return _explained(rule, raw["external_id"], {})
+
+
+def _explained(rule, external_id: str, extra: dict):
+    profile = current_app.extensions["segments.database"].profiles().shown(external_id)
+    if profile is None:
+        raise ApiError(404, "CUSTOMER_NOT_FOUND", "No customer has this external_id (yet).",
+                       {"external_id": external_id})
+    now = current_app.extensions.get("segments.clock", lambda: datetime.now(UTC))()
+    tree = explain(rule, profile, now)
+    return jsonify({"external_id": external_id, **extra, "matched": tree["matched"],
+                    "rules": tree, "evaluated_at": iso_utc(now)})
