@@ -3,16 +3,13 @@ from __future__ import annotations
 
 from receipts.config import ReceiptsConfig
 from receipts.store import DeliveryStore
-
-from shared.backbone.outbox import EventLog
-from shared.backbone.publisher import ThreadLocalPublisher
+from shared.backbone.outbox import EventLog, service_event_log
 from shared.mongo import connect
 from shared.wiring import Built, ServiceDependencies
 
 
 def receipts_event_log(config: ReceiptsConfig, client, retry_for: float) -> EventLog:
-    publisher = ThreadLocalPublisher(config.settings, retry_for=retry_for)
-    return EventLog(client[config.database_name], publisher)
+    return service_event_log(config.settings, client[config.database_name], retry_for=retry_for)
 
 
 class Dependencies(ServiceDependencies):

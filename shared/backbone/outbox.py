@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from pika.exceptions import AMQPError
@@ -31,7 +32,8 @@ from pymongo.database import Database
 
 from shared import metrics
 from shared.backbone import envelope as envelopes_module
-from shared.backbone.publisher import PublishError, Unroutable
+from shared.backbone.publisher import PublishError, ThreadLocalPublisher, Unroutable
+from shared.config import Settings
 from shared.mongo import insert_many_new
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,15 @@ class EventLog:
             return error
         self._outbox.delete_one({"_id": outbox_id})
         return None
+
+
+def service_event_log(settings: Settings, db: Database, *, retry_for: float,
+                      wrap: Callable | None = None) -> EventLog:
+    """A service's event log (`events` + `outbox` of `db`), publishing with a publisher
+    per thread, created after any fork. `retry_for`: seconds publish() retries before
+    the batch is left to the relay; `wrap(publisher)`: a publisher around that one."""
+    publisher = ThreadLocalPublisher(settings, retry_for=retry_for)
+    return EventLog(db, wrap(publisher) if wrap else publisher)
 
 
 def read_log(db: Database, batch_size: int = 2000):
