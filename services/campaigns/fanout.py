@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from campaigns import control, domain, groups
+from campaigns import control, domain, exclusions, groups
 from campaigns.deliveries import all_with_status
 from campaigns.handlers import PRODUCER, event_id
 from campaigns.message_log import SEQUENCE_STRIDE, customers_of
@@ -102,8 +102,9 @@ def prepare_chunk(envelope: dict, now: datetime, *, store) -> PreparedChunk | No
         store.update(cid, {"audience_size": data["audience_size"],
                            "chunk_count": data["chunk_count"], "audience_at": now})
     templates = groups.templates(campaign)
-    # Held-out customers take no sequence number: the log's sequences stay dense.
-    messaged, held_out = groups.split(campaign, data["recipients"][:SEQUENCE_STRIDE])
+    # Excluded and held-out customers take no sequence number: the log's sequences stay dense.
+    decision = exclusions.decide(campaign, data["recipients"][:SEQUENCE_STRIDE])
+    messaged, held_out = decision.messaged, decision.held_out
     _record_held_out(cid, index, held_out, now, store)
     entries = [_log_entry(cid, 1, index * SEQUENCE_STRIDE + n, recipient,
                           templates[variant], now, variant)
@@ -116,6 +117,7 @@ def prepare_chunk(envelope: dict, now: datetime, *, store) -> PreparedChunk | No
                          {"ids": ids, "lint": groups.chunk_lint(templates, messaged),
                           "held_out_ids": [r["external_id"] for r in held_out],
                           "groups": groups.group_counts(messaged, len(held_out)),
+                          "excluded": decision.counts(),
                           "queued": len(messages), "queued_at": now})
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from campaigns import domain, groups
+from campaigns import domain, exclusions, groups
 from campaigns.store import new_campaign_id
 
 from shared.backbone.envelope import new_event
@@ -98,8 +98,8 @@ def view(campaign: dict, *, store, deliveries) -> dict:
     else:
         counts = deliveries.counts(cid) if deliveries is not None else {"sent": 0, "failed": 0}
         retried = store.retried_count(cid) if attempt > 1 else 0
-        stats = _stats(campaign, counts, retried, store)
         queued = _fully_queued(campaign, store)
+        stats = _stats(campaign, counts, retried, store, queued)
         if queued and stats["pending"] == 0 and campaign["status"] != "failed":
             # Every message of this attempt has its final status, and a final status
             # never changes: keep the stats instead of counting again at every read.
@@ -121,15 +121,29 @@ def view(campaign: dict, *, store, deliveries) -> dict:
             "stats": stats, "lint": lint, "error": campaign.get("error")}
 
 
-def _stats(campaign: dict, counts: dict, retried: int, store) -> dict:
-    """The stored `audience_size` is what the rules matched; held-out customers are
-    never messaged, so the audience is matched minus them (counted as their chunks
-    arrive: sent + failed + pending == audience_size holds at every read)."""
+def _stats(campaign: dict, counts: dict, retried: int, store, queued: bool) -> dict:
+    """The stored `audience_size` is what the rules matched; excluded customers
+    (exclusions.py: unsubscribed, suppressed, capped, held out) are never messaged,
+    so the audience is matched minus them (counted as their chunks arrive:
+    sent + failed + pending == audience_size holds at every read)."""
     matched = campaign.get("audience_size")
-    held_out = store.held_out_count(campaign["_id"]) if campaign.get("holdout_percent") else 0
-    size = None if matched is None else max(matched - held_out, 0)
+    excluded = _exclusions(campaign, store, queued)
+    size = None if matched is None else max(matched - exclusions.total(excluded), 0)
     stats = domain.campaign_stats(size, counts["sent"], counts["failed"], retried)
-    return {**stats, "matched": matched or 0, "excluded": {"held_out": held_out}}
+    return {**stats, "matched": matched or 0, "excluded": excluded}
+
+
+def _exclusions(campaign: dict, store, queued: bool) -> dict[str, int]:
+    """Per cause, from the chunks decided so far; kept on the campaign once every
+    chunk is (a decision never changes). Held out: the holdout's own count."""
+    cid = campaign["_id"]
+    excluded = campaign.get("excluded")
+    if excluded is None:
+        excluded = exclusions.summed([chunk.get("excluded") for chunk in store.all_chunks(cid)])
+        if queued:
+            store.update(cid, {"excluded": excluded})
+    held_out = store.held_out_count(cid) if campaign.get("holdout_percent") else 0
+    return {**excluded, "held_out": held_out}
 
 
 def _fully_queued(campaign: dict, store) -> bool:

@@ -108,6 +108,13 @@ class RenderedMessageSchema(Schema):
     text = fields.String()
 
 
+class ExcludedSchema(Schema):
+    unsubscribed = fields.Integer(metadata={"description": "marketing_consent unsubscribed"})
+    suppressed = fields.Integer(metadata={"description": "on the suppression list"})
+    capped = fields.Integer(metadata={"description": "at the frequency cap"})
+    held_out = fields.Integer(metadata={"description": "in the holdout group"})
+
+
 class StatsSchema(Schema):
     audience_size = fields.Integer()
     sent = fields.Integer()
@@ -115,9 +122,10 @@ class StatsSchema(Schema):
     pending = fields.Integer()
     matched = fields.Integer(metadata={"description": "The rules' count at launch (so far, "
                                                       "while the audience arrives)"})
-    excluded = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
-        "description": "Customers matched but not messaged, by reason (`held_out`); "
-                       "audience_size = matched minus every exclusion"})
+    excluded = fields.Nested(ExcludedSchema, metadata={
+        "description": "Customers matched but not messaged, by cause (each counted once, for "
+                       "the first cause in this order); audience_size = matched minus every "
+                       "exclusion"})
 
 
 class LintEntrySchema(Schema):

@@ -5,6 +5,7 @@ import pytest
 from campaigns import fanout
 from campaigns.app import create_app
 from campaigns.config import CampaignsConfig
+from campaigns.exclusions import no_exclusions
 
 from shared.backbone.events import AUDIENCE_REQUESTED, CAMPAIGN_LAUNCHED
 from tests.support.fakes import NOW, FakeDeliveries, FakeEventLog, chunk, people
@@ -54,7 +55,7 @@ def test_launch_answers_201_and_requests_the_audience(client, deps):
     campaign = response.get_json()
     assert campaign["status"] == "launching" and campaign["lint"] is None
     assert campaign["stats"] == {"audience_size": 0, "sent": 0, "failed": 0, "pending": 0,
-                                 "matched": 0, "excluded": {"held_out": 0}}
+                                 "matched": 0, "excluded": no_exclusions()}
     assert campaign["send_rate"] == 25.0 and campaign["rules"] == RULES
     (requested,) = deps.event_log.of_type(AUDIENCE_REQUESTED)
     assert requested["data"]["request_id"] == f"{campaign['id']}:1"
@@ -115,7 +116,7 @@ def test_one_campaign_with_stats_lint_and_messages(client, deps):
     deps.deliveries.reported.update({f"{cid}.1.0": "SENT", f"{cid}.1.1": "FAILED"})
     campaign = client.get(f"/api/v1/campaigns/{cid}").get_json()
     assert campaign["stats"] == {"audience_size": 3, "sent": 1, "failed": 1, "pending": 1,
-                                 "matched": 3, "excluded": {"held_out": 0}}
+                                 "matched": 3, "excluded": no_exclusions()}
     assert campaign["status"] == "sending"
     assert campaign["lint"]["placeholders"][0]["fallback_used"] == 1
     pending = client.get(f"/api/v1/campaigns/{cid}/messages?status=PENDING").get_json()
@@ -169,7 +170,7 @@ def test_completed_stats_are_kept_without_counting_again(client, deps):
     deps.deliveries.counts = None  # counting again would now fail
     again = client.get(f"/api/v1/campaigns/{cid}").get_json()
     assert again["stats"] == {"audience_size": 2, "sent": 1, "failed": 1, "pending": 0,
-                              "matched": 2, "excluded": {"held_out": 0}}
+                              "matched": 2, "excluded": no_exclusions()}
 
 
 def test_preview_message_renders_for_the_given_customers_and_lints_fallbacks(client):
@@ -227,7 +228,7 @@ def test_pause_resume_and_cancel_move_the_status_and_keep_the_stats(client, deps
     assert paused["actions"] == ["resume", "cancel"] and paused["control_changed_at"]
     assert paused["stats"] == sending["stats"] == {"audience_size": 4, "sent": 1, "failed": 1,
                                                    "pending": 2, "matched": 4,
-                                                   "excluded": {"held_out": 0}}
+                                                   "excluded": no_exclusions()}
     assert refused(control(client, cid, "pause"), "CAMPAIGN_ALREADY_PAUSED")
     assert refused(client.post(f"/api/v1/campaigns/{cid}/retry-failed"), "CAMPAIGN_PAUSED")
 
@@ -243,7 +244,7 @@ def test_pause_resume_and_cancel_move_the_status_and_keep_the_stats(client, deps
     deps.deliveries.reported.update({f"{cid}.1.2": "SENT", f"{cid}.1.3": "SENT"})
     after = client.get(f"/api/v1/campaigns/{cid}").get_json()
     assert after["stats"] == {"audience_size": 4, "sent": 3, "failed": 1, "pending": 0,
-                              "matched": 4, "excluded": {"held_out": 0}}
+                              "matched": 4, "excluded": no_exclusions()}
     assert after["status"] == "cancelled"
     for action in ("pause", "resume", "cancel"):
         assert refused(control(client, cid, action), "CAMPAIGN_NOT_ACTIVE")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from campaigns import control, fanout, handlers
+from campaigns.exclusions import no_exclusions
 from campaigns.message_log import list_messages
 
 from shared.backbone.envelope import new_event
@@ -58,7 +59,7 @@ def test_retry_goes_to_the_failed_recipients_only_and_stats_add_up():
                                 f"{cid}.1.2": "FAILED"})
     before = handlers.get_campaign(cid, store=store, deliveries=deliveries)
     assert before["stats"] == {"audience_size": 4, "sent": 1, "failed": 2, "pending": 1,
-                               "matched": 4, "excluded": {"held_out": 0}}
+                               "matched": 4, "excluded": no_exclusions()}
 
     attempt = handlers.retry_failed(cid, NOW, store=store, deliveries=deliveries, event_log=log)
     assert attempt["attempt"] == 2
@@ -72,14 +73,14 @@ def test_retry_goes_to_the_failed_recipients_only_and_stats_add_up():
     assert {m["text"] for m in second} == {"Hi P1", "Hi P2"}
     during = handlers.get_campaign(cid, store=store, deliveries=deliveries)
     assert during["stats"] == {"audience_size": 4, "sent": 1, "failed": 0, "pending": 3,
-                               "matched": 4, "excluded": {"held_out": 0}}
+                               "matched": 4, "excluded": no_exclusions()}
 
     new_ids = sorted(m["message_id"] for m in second)
     deliveries.reported.update({new_ids[0]: "SENT", new_ids[1]: "FAILED",
                                 f"{cid}.1.3": "SENT"})
     after = handlers.get_campaign(cid, store=store, deliveries=deliveries)
     assert after["stats"] == {"audience_size": 4, "sent": 3, "failed": 1, "pending": 0,
-                              "matched": 4, "excluded": {"held_out": 0}}
+                              "matched": 4, "excluded": no_exclusions()}
     assert after["status"] == "completed"
 
     failed, _ = list_messages(cid, "FAILED", None, 50, store=store, deliveries=deliveries)
@@ -147,7 +148,7 @@ def test_resume_requeues_the_latest_unreported_messages_with_their_ids_once():
     assert len(log.of_type(MESSAGES_QUEUED)) == before + 2
     stats = handlers.get_campaign(cid, store=store, deliveries=deliveries)["stats"]
     assert stats == {"audience_size": 5, "sent": 2, "failed": 0, "pending": 3,
-                     "matched": 5, "excluded": {"held_out": 0}}
+                     "matched": 5, "excluded": no_exclusions()}
 
 
 def test_a_resume_overtaken_by_a_later_change_queues_nothing():
