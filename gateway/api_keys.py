@@ -12,6 +12,9 @@ Scopes: `customers:write` (ingest customers and orders), `customers:read`,
 except `admin` (DEFAULT_SCOPES): that is what an integration needs, and nothing
 in the public API needs `admin` today, so it is never handed out by accident.
 
+A key may carry its own `rate_limit` (calls per window, gateway/rate_limit.py);
+without one the gateway's CRM_GATEWAY_RATE_LIMIT applies.
+
 Successful checks are cached in the process for `cache_seconds` (5 s by
 default). A revoke takes effect at once in the process that revoked the key
 and within `cache_seconds` everywhere else (other gateway workers, and the
@@ -52,6 +55,8 @@ class ApiKey:
     name: str
     scopes: frozenset[str]
     created_at: datetime | None = None
+    # Calls per rate window (gateway/rate_limit.py); None: the gateway's default.
+    rate_limit: int | None = None
 
     def allows(self, scope: str) -> bool:
         return ADMIN in self.scopes or scope in self.scopes
@@ -100,11 +105,14 @@ class ApiKeyStore:
         self._lock = threading.Lock()
         self._on_close = on_close
 
-    def create(self, name: str, scopes: Iterable[str] | None = None) -> str:
+    def create(self, name: str, scopes: Iterable[str] | None = None,
+               rate_limit: int | None = None) -> str:
         """Store a new key and return its plaintext (the only time it exists)."""
         if not name or not name.strip():
             raise ValueError("a key needs a name")
         chosen = validate_scopes(scopes)
+        if rate_limit is not None and (isinstance(rate_limit, bool) or rate_limit < 0):
+            raise ValueError("a rate limit is a whole number of calls, 0 for none")
         key_id = secrets.token_hex(8)
         secret = secrets.token_hex(32)
         self._collection.insert_one({
@@ -114,6 +122,7 @@ class ApiKeyStore:
             "secret_sha256": hash_secret(secret),
             "created_at": _now(),
             "revoked_at": None,
+            "rate_limit": rate_limit,
         })
         return f"{KEY_PREFIX}_{key_id}_{secret}"
 
@@ -127,6 +136,7 @@ class ApiKeyStore:
                 "created_at": doc.get("created_at"),
                 "revoked_at": doc.get("revoked_at"),
                 "active": doc.get("revoked_at") is None,
+                "rate_limit": doc.get("rate_limit"),
             }
             for doc in self._collection.find({}, {"secret_sha256": 0})
         ]
@@ -163,8 +173,10 @@ class ApiKeyStore:
             return None
         if not hmac.compare_digest(doc.get("secret_sha256", ""), hash_secret(secret)):
             return None
+        limit = doc.get("rate_limit")
         api_key = ApiKey(key_id=key_id, name=doc.get("name", ""),
-                         scopes=frozenset(doc.get("scopes", [])), created_at=doc.get("created_at"))
+                         scopes=frozenset(doc.get("scopes", [])), created_at=doc.get("created_at"),
+                         rate_limit=limit if isinstance(limit, int) else None)
         self._remember(cache_key, api_key)
         return api_key
 

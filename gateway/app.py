@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import openapi, proxy, web
+from gateway import openapi, outage, proxy, web
 from gateway.config import GatewayConfig
 from gateway.resources import install, resources
 from gateway.unsubscribe import install as install_unsubscribe_page
@@ -48,6 +48,7 @@ def create_app(config: GatewayConfig | None = None, web_config: WebConfig | None
     app.json.sort_keys = False
     install(app, config)
     register_error_handlers(app)
+    outage.install(app)  # the database down: 503 with Retry-After, never the 500 above
     install_correlation_id(app)
     # Public: /metrics only with CRM_METRICS_TOKEN, or outside production (shared.http).
     install_metrics(app, "gateway", public=True)

@@ -27,11 +27,14 @@ def api_keys() -> None:
 @click.argument("name")
 @click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES),
               help=f"Repeat for several. Default: {' '.join(DEFAULT_SCOPES)} (all but admin).")
-def create(name: str, scopes: tuple[str, ...]) -> None:
+@click.option("--rate-limit", type=click.IntRange(min=0), default=None,
+              help="Calls per rate window (a minute by default) for this key, 0 for no "
+                   "limit. Default: the gateway's CRM_GATEWAY_RATE_LIMIT.")
+def create(name: str, scopes: tuple[str, ...], rate_limit: int | None) -> None:
     """Create a key called NAME and print it (shown only this once)."""
     store = _store()
     try:
-        plaintext = store.create(name, list(scopes) or None)
+        plaintext = store.create(name, list(scopes) or None, rate_limit=rate_limit)
     except ValueError as error:
         raise click.UsageError(str(error)) from error
     finally:

@@ -11,6 +11,11 @@ Variables (default in brackets):
   gateway process other than the one that revoked it).
 - `CRM_GATEWAY_SPEC_CACHE_SECONDS` [60 s]: how long the merged OpenAPI document
   is reused when every service answered (5 s when one did not).
+- `CRM_GATEWAY_RATE_LIMIT` [1200]: calls each API key may make per window (a key's
+  own `rate_limit`, set with `crm api-keys create --rate-limit N`, wins); past it,
+  429 `RATE_LIMITED` with `Retry-After`. 0: no limit. Web UI (session) calls are
+  not limited by it. See gateway/rate_limit.py.
+- `CRM_GATEWAY_RATE_WINDOW_SECONDS` [60]: the window of that limit.
 - `CRM_TRUSTED_PROXIES` [0]: how many proxies in front of the gateway set
   `X-Forwarded-For/-Proto/-Host/-Port`; their values are believed only from
   that many hops (Werkzeug's ProxyFix), so URLs built for Google sign-in say
@@ -28,6 +33,9 @@ from typing import Any
 from shared.config import Settings, env_float, env_int
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+# 20 calls a second, sustained: far above what an integration syncing 1,000-record
+# batches needs, low enough that one runaway client cannot starve the others.
+DEFAULT_RATE_LIMIT = 1200
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,8 @@ class GatewayConfig:
     # Fetching one service's fragment for /openapi.json must not hold the page up.
     spec_fetch_timeout: float = 2.0
     trusted_proxies: int = 0
+    rate_limit: int = DEFAULT_RATE_LIMIT
+    rate_window_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> GatewayConfig:
@@ -53,6 +63,8 @@ class GatewayConfig:
             "key_cache_seconds": env_float("CRM_GATEWAY_KEY_CACHE_SECONDS", 5.0, env),
             "spec_cache_seconds": env_float("CRM_GATEWAY_SPEC_CACHE_SECONDS", 60.0, env),
             "trusted_proxies": env_int("CRM_TRUSTED_PROXIES", 0, env),
+            "rate_limit": env_int("CRM_GATEWAY_RATE_LIMIT", DEFAULT_RATE_LIMIT, env),
+            "rate_window_seconds": env_float("CRM_GATEWAY_RATE_WINDOW_SECONDS", 60.0, env),
         }
         values.update(overrides)
         return cls(**values)

@@ -4,10 +4,11 @@
 gateway's own paths (health, this document), the bearer security scheme and
 the error schema, merged with every routed service's `/openapi.json` (see
 shared/openapi.py). Only operations the routing table really sends to that
-service are kept, each marked with the scope it needs and the 401/403/503 the
-gateway itself may answer. A service that does not answer is left out and
-named in the description; the merged document is cached for
-`spec_cache_seconds` (5 s while a service is missing, so it comes back soon).
+service are kept, each marked with the scope it needs and the 401/403/429/503
+the gateway itself may answer (429 and 503 with `Retry-After`). A service that
+does not answer is left out and named in the description; the merged document
+is cached for `spec_cache_seconds` (5 s while a service is missing, so it
+comes back soon).
 """
 from __future__ import annotations
 
@@ -34,7 +35,13 @@ SECURITY_SCHEME = {"bearerAuth": {
     "description": "An API key, `crm_<key_id>_<secret>`, as printed by `crm api-keys create`."}}
 GATEWAY_ERRORS = {401: "Missing, unknown or revoked API key",
                   403: "The API key lacks the scope this call needs",
-                  503: "The service behind this path is not answering"}
+                  429: "`RATE_LIMITED`: the API key made all the calls its rate limit allows in "
+                       "this window (CRM_GATEWAY_RATE_LIMIT, 1,200 a minute by default); "
+                       "`Retry-After` says when it may call again",
+                  503: "`DEPENDENCY_UNAVAILABLE`: the database, or the service behind this "
+                       "path, is not reachable; `Retry-After` says when to try again"}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before calling again",
+                               "schema": {"type": "integer", "minimum": 1}}}
 INCOMPLETE_TTL = 5.0
 
 
@@ -100,8 +107,10 @@ def _add_operations(merged_paths: dict, fragment: dict, service: str) -> None:
             operation["description"] = (operation.get("description", "") + "\n\n" + note).strip()
             responses = operation.setdefault("responses", {})
             for status, description in GATEWAY_ERRORS.items():
-                responses.setdefault(str(status), {"description": description, "content": {
+                answer = responses.setdefault(str(status), {"description": description, "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+                if status in (429, 503):
+                    answer.setdefault("headers", copy.deepcopy(RETRY_AFTER))
             merged_paths.setdefault(path, {})[method] = operation
             if "parameters" in item:
                 merged_paths[path].setdefault("parameters", item["parameters"])

@@ -2,17 +2,20 @@
 
 Checks run in this order, each with an API.md error body: unknown path 404,
 method 405 (with `Allow`), missing/unknown/revoked key 401 (with
-`WWW-Authenticate`), missing scope 403, body over the limit 413. The call is
+`WWW-Authenticate`), missing scope 403, the key's rate limit spent 429 (with
+`Retry-After`; gateway/rate_limit.py), body over the limit 413. The call is
 then forwarded with its method, path (unchanged, still percent-encoded),
 query string, body and content headers, plus `X-Correlation-Id` and
 `X-Api-Key-Id` (services trust the latter because only the gateway reaches
 them). The service's answer is passed through untouched; a service that is
-down or too slow becomes 503 `SERVICE_UNAVAILABLE`, and one that answers
-something other than JSON becomes 502 `BAD_GATEWAY` (never HTML on `/api`).
+down or too slow becomes 503 `DEPENDENCY_UNAVAILABLE` with `Retry-After` (as
+does a service's own 503 that lacks one), and one that answers something
+other than JSON becomes 502 `BAD_GATEWAY` (never HTML on `/api`).
 """
 from __future__ import annotations
 
 import logging
+import math
 import time
 from urllib.parse import quote, unquote
 
@@ -21,7 +24,7 @@ from flask import Blueprint, Response, g, request
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from gateway import routes
+from gateway import outage, rate_limit, routes
 from gateway.api_keys import ApiKey
 from gateway.resources import resources
 from gateway.web.auth import session_principal
@@ -66,6 +69,8 @@ def forward(rest: str):
     if not api_key.allows(scope):
         raise Refusal(403, "FORBIDDEN", f"This API key lacks the scope '{scope}' this call needs.",
                       {"required_scope": scope, "key_id": api_key.key_id})
+    if request.headers.get("Authorization"):  # an API key; the web UI's session is not limited
+        check_rate(api_key)
     check_body_size(request.content_length)
     body = read_body(resources().config.max_body_bytes)
     return send_to_service(route, path, api_key, body)
@@ -143,6 +148,18 @@ def authenticate(authorization: str) -> ApiKey:
     return api_key
 
 
+def check_rate(api_key: ApiKey) -> None:
+    config = resources().config
+    limit = config.rate_limit if api_key.rate_limit is None else api_key.rate_limit
+    wait = rate_limit.limiter().admit(api_key.key_id, limit)
+    if wait is not None:
+        seconds = math.ceil(wait)
+        details = {"limit": limit, "window_seconds": config.rate_window_seconds,
+                   "retry_after_seconds": seconds}
+        raise Refusal(429, "RATE_LIMITED", f"This API key made its {limit} calls of this "
+                      f"window; try again in {seconds} s.", details, {"Retry-After": str(seconds)})
+
+
 def check_body_size(content_length: int | None) -> None:
     limit = resources().config.max_body_bytes
     if content_length is not None and content_length > limit:
@@ -193,9 +210,10 @@ def send_to_service(route: routes.Route, path: str, api_key: ApiKey, body: bytes
         log.warning("service unavailable", extra={
             "service": route.service, "path": path, "error": type(error).__name__,
             "correlation_id": g.get("correlation_id")})
-        raise Refusal(503, "SERVICE_UNAVAILABLE",
+        raise Refusal(503, "DEPENDENCY_UNAVAILABLE",
                       f"The {route.service} service is not answering; try again shortly.",
-                      {"service": route.service}, {"Retry-After": "5"}) from None
+                      {"service": route.service},
+                      {"Retry-After": str(outage.RETRY_AFTER_SECONDS)}) from None
     log.info("proxied", extra={
         "service": route.service, "method": request.method, "path": path,
         "status": answer.status_code, "key_id": api_key.key_id,
@@ -214,4 +232,7 @@ def passed_through(answer: requests.Response, service: str) -> Response:
     for name, value in answer.headers.items():
         if name.lower() not in DROPPED_RESPONSE_HEADERS and name.lower() != "content-type":
             response.headers[name] = value
+    if answer.status_code == 503 and "Retry-After" not in response.headers:
+        # A service whose database is down says so; the client still needs to know when to retry.
+        response.headers["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
     return response

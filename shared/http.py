@@ -115,13 +115,20 @@ def install_correlation_id(app: Flask) -> None:
         return response
 
 
+# What a 503 for a dependency outage tells the client: a database restart takes a few seconds.
+RETRY_AFTER_SECONDS = 5
+
+
 def answer_database_down(app: Flask) -> None:
-    """A request that could not reach the database answers 503, not 500."""
+    """A request that could not reach the database answers 503 with `Retry-After`, not 500."""
     from pymongo.errors import ConnectionFailure
 
     @app.errorhandler(ConnectionFailure)
     def _database_down(_error):
-        return error_response(503, "DEPENDENCY_UNAVAILABLE", "The database is not reachable.")
+        response, status = error_response(503, "DEPENDENCY_UNAVAILABLE",
+                                          "The database is not reachable.")
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response, status
 
 
 def service_app(import_name: str, service: str,

@@ -202,18 +202,18 @@ def test_chunked_body_within_the_limit_arrives_whole(gateway, keys):
 
 def test_service_down_is_503(gateway, keys):
     response = call(gateway, "GET", "/api/v1/campaigns", keys["all"])
-    assert error_of(response, 503, "SERVICE_UNAVAILABLE")["details"] == {"service": "campaigns"}
+    assert error_of(response, 503, "DEPENDENCY_UNAVAILABLE")["details"] == {"service": "campaigns"}
 
 
 def test_service_too_slow_is_503(gateway, keys):
     response = call(gateway, "GET", "/api/v1/segments/slow", keys["all"])
-    assert error_of(response, 503, "SERVICE_UNAVAILABLE")["details"] == {"service": "segments"}
+    assert error_of(response, 503, "DEPENDENCY_UNAVAILABLE")["details"] == {"service": "segments"}
 
 
 def test_service_stopped_after_start_is_503(gateway, backend, keys):
     assert call(gateway, "GET", "/api/v1/segments", keys["all"]).status_code == 200
     backend.stop()
-    error_of(call(gateway, "GET", "/api/v1/segments", keys["all"]), 503, "SERVICE_UNAVAILABLE")
+    error_of(call(gateway, "GET", "/api/v1/segments", keys["all"]), 503, "DEPENDENCY_UNAVAILABLE")
 
 
 def test_merged_openapi_has_routed_service_paths_and_names_the_missing(gateway):

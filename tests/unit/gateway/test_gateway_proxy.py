@@ -56,7 +56,7 @@ def http():
 @pytest.fixture
 def client(http):
     settings = Settings(db_prefix="unit_gateway_unused", service_urls=dict(SERVICE_URLS))
-    app = create_app(GatewayConfig(settings=settings, max_body_bytes=1000,
+    app = create_app(GatewayConfig(settings=settings, max_body_bytes=1000, rate_limit=0,
                                    connect_timeout=1.5, read_timeout=7.0))
     with app.app_context():
         resources().provide(key_store=FakeKeyStore(), http=http)
@@ -189,9 +189,18 @@ def test_service_created_answer_keeps_its_status(client, http):
 def test_service_down_or_slow_is_503(client, http, failure):
     http.answer = failure
     response = client.get("/api/v1/campaigns", headers=auth())
-    error = assert_error(response, 503, "SERVICE_UNAVAILABLE")
+    error = assert_error(response, 503, "DEPENDENCY_UNAVAILABLE")
     assert error["details"] == {"service": "campaigns"}
+    assert response.headers["Retry-After"] == "5"
     assert b"Traceback" not in response.data
+
+
+def test_a_services_own_503_gains_a_retry_after(client, http):
+    http.answer = (503, {"Content-Type": "application/json"},
+                   b'{"error": {"code": "DEPENDENCY_UNAVAILABLE", "message": "m", "details": {}}}')
+    response = client.get("/api/v1/campaigns", headers=auth())
+    assert_error(response, 503, "DEPENDENCY_UNAVAILABLE")
+    assert response.headers["Retry-After"] == "5"
 
 
 def test_a_non_json_answer_never_reaches_the_client_as_html(client, http):
