@@ -34,6 +34,8 @@ def negate(rule: dict) -> dict:
     opposite (rules.py: `ne` is exactly not `eq`, `older_than` not `within`)."""
     if "not" in rule:
         return rule["not"]
+    if rule.get("field") == "suppressed":  # a flag: only eq, so not is the other value
+        return condition("suppressed", "eq", not rule["value"])
     if rule.get("op") in _FOLDS and not (rule["field"] in _NUMBER_FIELDS and rule["op"] == "in"):
         return condition(rule["field"], _FOLDS[rule["op"]], rule["value"])
     return {"not": rule}
@@ -184,10 +186,27 @@ def _event_time(reader, field: str, negated: bool, start: int, hint: str) -> dic
     return _when_rule(reader, field, when, negated, start)
 
 
+_CONSENT = {("unsubscribed",): ("marketing_consent", "unsubscribed"),
+            ("opted", "out"): ("marketing_consent", "unsubscribed"),
+            ("subscribed",): ("marketing_consent", "subscribed"),
+            ("opted", "in"): ("marketing_consent", "subscribed"),
+            ("suppressed",): ("suppressed", True),
+            ("on", "the", "suppression", "list"): ("suppressed", True)}
+
+
+def read_consent(reader, negated: bool) -> dict | None:
+    """"unsubscribed", "not suppressed", "opted in"."""
+    phrase = reader.cursor.accept(*_CONSENT)
+    if phrase is None:
+        return None
+    rule = condition(_CONSENT[phrase][0], "eq", _CONSENT[phrase][1])
+    return negate(rule) if negated else rule
+
+
 def reserved_words() -> set[str]:
     """Words that end a city, tag or name written without quotes."""
     phrases = [*_COUNT_FIELDS, *_UNIT_NOUNS, *_NOUNS, *_ACTIVE, *_INACTIVE, *_LAST_EVENT,
-               *_SIGNED_UP]
+               *_SIGNED_UP, *_CONSENT]
     return ({word for phrase in phrases for word in phrase} | COMPARISON_WORDS
             | set(MONTHS) | set(NUMBER_WORDS)
             | {"since", "before", "after", "within", "for", "ago", "during", "until", "the",

@@ -34,7 +34,7 @@ _OR = (("or",), (",", "or"), ("or", "else"))
 _JOINING = {"and", "or", ",", "but", "&", "(", ")", "nor", "while", "plus"}
 _READERS = (texts.read_email, texts.read_tags, texts.read_name, counted.read_last_event,
             counted.read_activity, counted.read_counted, counted.read_amount_first,
-            texts.read_city)
+            counted.read_consent, texts.read_city)
 RESERVED = (counted.reserved_words() | texts.TEXT_WORDS | FILLERS | NOT_WORDS | _JOINING
             | {"neither", "nor", "else"})
 

@@ -41,6 +41,10 @@ def _condition(field: str, op: str, value) -> str:
         if op == "eq" and value == 0:
             return f"no {many}"
         return f"{_COUNT_OPS[op]} {_count(value)} {one if value == 1 else many}"
+    if field == "suppressed":
+        return "suppressed" if value else "not suppressed"
+    if field == "marketing_consent":
+        return value if op == "eq" else f"not {value}"
     if field in _TIME_LABELS:
         return _time(_TIME_LABELS[field], op, value)
     label = "a tag" if field == "tags" else field

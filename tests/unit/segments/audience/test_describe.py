@@ -139,6 +139,11 @@ PHRASINGS = [
     ("named Priya Sharma", c("name", "eq", "Priya Sharma")),
     ("name starts with A", c("name", "starts_with", "A")),
     ("name contains Kumar", c("name", "contains", "Kumar")),
+    # Consent and suppression.
+    ("unsubscribed customers", c("marketing_consent", "eq", "unsubscribed")),
+    ("not opted out", c("marketing_consent", "ne", "unsubscribed")),
+    ("subscribed and not suppressed", all_of(c("marketing_consent", "eq", "subscribed"),
+                                             c("suppressed", "eq", False))),
     # And, or, not, commas, parentheses, precedence.
     ("spent over ₹10,000 or ordered at least twice",
      any_of(SPEND_10K, c("order_count", "gte", 2))),
