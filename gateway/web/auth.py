@@ -7,15 +7,26 @@ WebConfig refuses in production). Either way the session holds
 
 Google's answer is checked here, not by Google: the `hd` parameter sent with
 the authorisation request is only a hint for the account chooser, so the
-verified email (and its domain) from the ID token decide. The ID token comes
-straight from Google's token endpoint over TLS, which OpenID Connect (Core
-3.1.3.7) accepts in place of checking its signature.
+verified email (and its domain) from the ID token decide. Before that, the ID
+token itself must be Google's, for us, and current (OpenID Connect Core
+3.1.3.7): `iss` is Google, `aud` holds our client id (and `azp` is ours when
+there are several audiences), `exp` has not passed and `iat` is not in the
+future (both give CLOCK_SKEW_SECONDS of slack for clocks that differ), and
+`email_verified` is true; otherwise nobody is signed in.
+
+The token's signature is not checked, on purpose: flask-dance receives the
+token straight from Google's token endpoint over TLS (certificate verified) in
+exchange for our client secret, and Core 3.1.3.7 step 6 allows TLS server
+validation in place of the signature check in exactly that case. Checking it
+would also need Google's signing keys, fetched from Google at run time.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import logging
+import time
 from functools import wraps
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
@@ -25,6 +36,7 @@ from flask_dance.contrib.google import make_google_blueprint
 from gateway.api_keys import DEFAULT_SCOPES, ApiKey
 from gateway.web.config import ROLES, WebConfig
 
+log = logging.getLogger(__name__)
 blueprint = Blueprint("auth", __name__)
 
 READ_SCOPES = frozenset({"customers:read", "segments:read", "campaigns:read"})
@@ -35,6 +47,8 @@ ROLE_SCOPES = {
 }
 GOOGLE_SCOPES = ["openid", "https://www.googleapis.com/auth/userinfo.email",
                  "https://www.googleapis.com/auth/userinfo.profile"]
+GOOGLE_ISSUERS = frozenset({"accounts.google.com", "https://accounts.google.com"})
+CLOCK_SKEW_SECONDS = 60
 
 
 def web_config() -> WebConfig:
@@ -121,11 +135,15 @@ def google_done():
     if google is not None:
         del google.token  # the UI never calls Google again; keep no token in the cookie
     claims = id_token_claims((token or {}).get("id_token", ""))
-    email = str(claims.get("email", "")).strip().lower()
-    verified = claims.get("email_verified") in (True, "true")
     config = web_config()
+    problem = token_problem(claims, config.google_client_id, time.time())
+    email = str(claims.get("email", "")).strip().lower()
     hosted = str(claims.get("hd", "")).lower()
-    if not email or not verified:
+    if problem is not None:
+        log.warning("google sign-in refused", extra={"reason": problem})
+        flash("Google's answer could not be confirmed, so you cannot sign in. Try again.",
+              "error")
+    elif not email or claims.get("email_verified") not in (True, "true"):
         flash("Google did not confirm an email address for this account, so you cannot sign in.",
               "error")
     elif not config.may_sign_in(email) or (hosted and hosted != email.rpartition("@")[2]):
@@ -134,6 +152,28 @@ def google_done():
         _start_session(email, str(claims.get("name", "")), config.role_of(email), "google")
         return redirect(url_for("pages.dashboard"))
     return redirect(url_for("auth.sign_in"))
+
+
+def token_problem(claims: dict, client_id: str, now: float) -> str | None:
+    """Why this ID token signs nobody in (a short reason for the log), or None."""
+    if claims.get("iss") not in GOOGLE_ISSUERS:
+        return "issuer is not Google"
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if not client_id or client_id not in audiences:
+        return "audience is not our client id"
+    if len(audiences) > 1 and claims.get("azp") != client_id:
+        return "authorized party is not our client id"
+    expires, issued = claims.get("exp"), claims.get("iat", now)
+    if not _is_time(expires) or expires + CLOCK_SKEW_SECONDS < now:
+        return "expired"
+    if not _is_time(issued) or issued - CLOCK_SKEW_SECONDS > now:
+        return "issued in the future"
+    return None
+
+
+def _is_time(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def id_token_claims(id_token: str) -> dict:

@@ -5,6 +5,7 @@ token Google would have returned), so nothing calls Google."""
 import base64
 import json
 import re
+import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -178,6 +179,13 @@ def test_behind_a_tls_proxy_google_is_asked_to_return_over_https(trusted_proxies
     assert parse_qs(urlparse(response.headers["Location"]).query)["redirect_uri"] == [expected]
 
 
+def google_claims(**claims):
+    """The claims of a current ID token Google issued to our client id, plus `claims`."""
+    now = int(time.time())
+    return {"iss": "https://accounts.google.com", "aud": "client-123", "azp": "client-123",
+            "iat": now - 5, "exp": now + 3600, **claims}
+
+
 def google_return(claims, env=GOOGLE_ENV):
     """What happens after Google sent back a token for an account with these claims."""
     app, _ = make_app(env)
@@ -193,19 +201,34 @@ def google_return(claims, env=GOOGLE_ENV):
                                          ("boss@shop.example", "admin"),
                                          ("friend@gmail.com", "marketer")])
 def test_google_accounts_that_are_allowed_get_in_with_their_role(email, role):
-    client, response, storage = google_return({"email": email, "email_verified": True,
-                                               "name": "Ann Example"})
+    client, response, storage = google_return(google_claims(email=email, email_verified=True,
+                                                            name="Ann Example"))
     assert response.headers["Location"] == "/"
     page = client.get("/")
     assert page.status_code == 200 and f"role-{role}".encode() in page.data
     assert storage.get(None) is None  # the token is not kept
 
 
+ANN = {"email": "ann@shop.example", "email_verified": True}
+
+
 @pytest.mark.parametrize("claims", [
-    {"email": "eve@elsewhere.example", "email_verified": True},
-    {"email": "ann@shop.example", "email_verified": False},
-    {"email": "ann@shop.example", "email_verified": True, "hd": "elsewhere.example"},
+    google_claims(email="eve@elsewhere.example", email_verified=True),
+    google_claims(email="ann@shop.example", email_verified=False),
+    google_claims(email="ann@shop.example"),  # email_verified missing
+    google_claims(email="ann@shop.example", email_verified=True, hd="elsewhere.example"),
+    google_claims(),
     {},
+    # The token must be Google's, for us, and current (OpenID Connect Core 3.1.3.7).
+    {**ANN},
+    google_claims(**ANN, iss="https://accounts.google.com.evil.example"),
+    google_claims(**ANN, iss="http://accounts.google.com"),
+    google_claims(**ANN, aud="someone-elses-client"),
+    google_claims(**ANN, aud=["client-123", "other"], azp="other"),
+    google_claims(**ANN, exp=int(time.time()) - 120),
+    google_claims(**ANN, exp="tomorrow"),
+    google_claims(**ANN, exp=None),
+    google_claims(**ANN, iat=int(time.time()) + 600),
 ])
 def test_google_accounts_that_are_not_allowed_stay_out(claims):
     client, response, _ = google_return(claims)
@@ -213,3 +236,15 @@ def test_google_accounts_that_are_not_allowed_stay_out(claims):
     assert client.get("/").status_code == 302
     notice = client.get("/signin").data  # the flashed sentence, shown once
     assert b"cannot sign in" in notice or b"is not allowed to use this CRM" in notice
+
+
+@pytest.mark.parametrize("claims", [
+    google_claims(**ANN, iss="accounts.google.com"),  # Google uses both spellings
+    google_claims(**ANN, aud=["other", "client-123"], azp="client-123"),
+    google_claims(**ANN, exp=int(time.time()) - 20),  # within the clock skew allowed
+    google_claims(email="ann@shop.example", email_verified="true"),
+])
+def test_a_token_google_issued_to_us_signs_in(claims):
+    client, response, _ = google_return(claims)
+    assert response.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
