@@ -17,7 +17,13 @@ from segments.customers import suppressions as suppressions_api
 from segments.database import SegmentsDatabase
 from segments.saved import api as saved_api
 from shared.backbone.broker import broker_reachable
-from shared.http import error_response, install_correlation_id, register_error_handlers
+from shared.http import (
+    error_response,
+    install_correlation_id,
+    install_metrics,
+    register_error_handlers,
+)
+from shared.metrics import AUDIENCE_INDEX_SIZE
 from shared.logs import configure_logging
 from shared.openapi import openapi_blueprint
 
@@ -68,6 +74,14 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
         config.audience_llm_url, config.audience_llm_timeout_seconds)
     register_error_handlers(app)
     install_correlation_id(app)
+    install_metrics(app, "segments")
+
+    @app.before_request
+    def _index_size():
+        # At every request, so a scrape of /metrics reads this replica's index as it is now.
+        index = getattr(audience, "index", None)
+        if index is not None:
+            AUDIENCE_INDEX_SIZE.set(len(index))
 
     @app.errorhandler(ConnectionFailure)
     def _database_down(_error):

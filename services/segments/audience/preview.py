@@ -10,6 +10,7 @@ from datetime import datetime
 
 from segments.audience.rules import Rule
 from segments.projection.profiles import is_stub, public_view
+from shared.metrics import PREVIEW_LATENCY
 
 SAMPLE_SIZE = 10
 
@@ -33,7 +34,9 @@ def ready_index(audience):
 
 def preview(rule: Rule, now: datetime, *, audience, profiles) -> dict:
     """Count, sample profiles and breakdown of `rule` at `now`."""
-    result = ready_index(audience).preview(rule, now, SAMPLE_SIZE)
+    index = ready_index(audience)
+    with PREVIEW_LATENCY.time():
+        result = index.preview(rule, now, SAMPLE_SIZE)
     found = profiles.find_many(result.sample)
     sample = [public_view(profile) for profile in map(found.get, result.sample)
               if profile is not None and not is_stub(profile)]
