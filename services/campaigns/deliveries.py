@@ -28,6 +28,10 @@ class Deliveries:
         """message_id -> "SENT" | "FAILED" for those already reported."""
         return self._view.statuses_for(self._db, campaign_id, message_ids)
 
+    def reasons(self, campaign_id: str, message_ids: list[str]) -> dict[str, str]:
+        """message_id -> the vendor's reason, for those that failed with one."""
+        return self._view.reasons_for(self._db, campaign_id, message_ids)
+
     def page(self, campaign_id: str, status: str, after: str | None, limit: int) -> list[str]:
         """Message ids with that final status, in id order, after `after`."""
         return self._view.page_by_status(self._db, campaign_id, status, after, limit)

@@ -108,7 +108,11 @@ def _entries(campaign_id: str, customer_ids: list[str], store, deliveries) -> li
             if mid in newer:
                 latest[customer] = newer[mid]
         pending_lookup = set(newer.values())
-    return [_entry(customer, logged[customer], latest[customer], statuses)
+    failed = [mid for mid in latest.values() if statuses.get(mid) == "FAILED"]
+    reasons = deliveries.reasons(campaign_id, failed) if failed else {}
+    return [{**_entry(customer, logged[customer], latest[customer], statuses),
+             "reason": reasons.get(latest[customer]),
+             "unsubscribed_at": logged[customer].get("unsubscribed_at")}
             for customer in customer_ids if customer in logged]
 
 

@@ -182,8 +182,13 @@ class MessageEntrySchema(Schema):
     variant = fields.String(metadata={"description": "The variant the customer got "
                                                      "(`default` without variants)"})
     status = fields.String()
+    reason = fields.String(allow_none=True, metadata={
+        "description": "The vendor's reason for a FAILED message (INVALID_NUMBER is permanent: "
+                       "the customer is suppressed)", "example": "INVALID_NUMBER"})
     queued_at = fields.DateTime()
     reported_at = fields.DateTime(allow_none=True)
+    unsubscribed_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When the customer used this message's unsubscribe link"})
 
 
 class RetryAttemptSchema(Schema):

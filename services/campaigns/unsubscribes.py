@@ -8,6 +8,7 @@ the profile's (segments); later campaigns leave the customer out from there.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from shared.backbone.events import CUSTOMER_CONSENT_CHANGED
 
@@ -21,5 +22,5 @@ def note_unsubscribe(envelope: dict, *, store) -> bool:
             or data.get("marketing_consent") != "unsubscribed"
             or not CAMPAIGN_ID.match(data.get("campaign_id") or "")):
         return False
-    return store.mark_unsubscribed(data["campaign_id"], data["external_id"],
-                                   envelope["occurred_at"])
+    at = datetime.fromisoformat(str(envelope["occurred_at"]).replace("Z", "+00:00"))
+    return store.mark_unsubscribed(data["campaign_id"], data["external_id"], at)

@@ -9,6 +9,8 @@ collection keeps exactly one writer (receipts' consumer, receipts/store.py).
   (exact, ~0.1 s on FerretDB, where count_documents scans the collection).
 - `statuses_for(db, cid, message_ids)` -> {message_id: "SENT"|"FAILED"} for
   those that have a final status (missing ones are still pending).
+- `reasons_for(db, cid, message_ids)` -> {message_id: the vendor's reason} for
+  those that have one (failed messages: INVALID_NUMBER, UNREACHABLE, ...).
 - `page_by_status(db, cid, status, after, limit)` -> up to `limit` message
   ids with that final status, in id order, after `after` (None for the first page).
 """
@@ -48,6 +50,17 @@ def statuses_for(db: Database, campaign_id: str, message_ids: list[str]) -> dict
         document = collection.find_one({"_id": message_id}, {"status": 1})
         if document is not None:
             found[message_id] = document["status"]
+    return found
+
+
+def reasons_for(db: Database, campaign_id: str, message_ids: list[str]) -> dict[str, str]:
+    """The vendor's reason of each of those messages that has one (FAILED ones)."""
+    collection = db[statuses(campaign_id)]
+    found = {}
+    for message_id in message_ids:
+        document = collection.find_one({"_id": message_id}, {"reason": 1})
+        if document is not None and document.get("reason"):
+            found[message_id] = document["reason"]
     return found
 
 

@@ -278,6 +278,7 @@ class FakeDeliveries:
 
     def __init__(self):
         self.reported: dict[str, str] = {}
+        self.failure_reasons: dict[str, str] = {}  # message_id -> reason (default UNREACHABLE)
 
     def counts(self, cid):
         mine = [s for m, s in self.reported.items() if m.startswith(cid + ".")]
@@ -285,6 +286,10 @@ class FakeDeliveries:
 
     def statuses(self, cid, message_ids):
         return {m: self.reported[m] for m in message_ids if m in self.reported}
+
+    def reasons(self, cid, message_ids):
+        return {m: self.failure_reasons.get(m, "UNREACHABLE") for m in message_ids
+                if self.reported.get(m) == "FAILED"}
 
     def page(self, cid, status, after, limit):
         ids = sorted(m for m, s in self.reported.items()

@@ -2,12 +2,15 @@
 renders it, the vendor gets it, and using it marks the message's log entry."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from campaigns import fanout, handlers, sender
+from campaigns.message_log import list_messages
 
 from shared.backbone.envelope import new_event
 from shared.backbone.events import CUSTOMER_CONSENT_CHANGED, MESSAGES_QUEUED, upcast
 from shared.unsubscribe import links_from_env
-from tests.support.fakes import NOW, FakeEventLog, chunk, people
+from tests.support.fakes import NOW, FakeDeliveries, FakeEventLog, chunk, people
 from tests.support.fakes import FakeCampaignStore as FakeStore
 
 
@@ -53,5 +56,19 @@ def test_using_the_link_marks_the_log_entry_once_and_nothing_else_does():
                   consent(cid, "nobody")):
         fanout.handle_events([event], NOW, store=store, event_log=log, deliveries=None)
     entries = store.collections[f"messages_{cid}"]
-    assert entries["c1"]["unsubscribed_at"] == used["occurred_at"]
+    assert entries["c1"]["unsubscribed_at"] == datetime.fromisoformat(used["occurred_at"])
     assert [c for c, e in entries.items() if "unsubscribed_at" in e] == ["c1"]
+
+
+def test_the_messages_show_the_vendors_reason_and_when_the_link_was_used():
+    store, log, deliveries = FakeStore(), FakeEventLog(), FakeDeliveries()
+    cid = launch(store, log, "Hi")
+    deliveries.reported.update({f"{cid}.1.0": "FAILED", f"{cid}.1.1": "SENT"})
+    deliveries.failure_reasons[f"{cid}.1.0"] = "INVALID_NUMBER"
+    fanout.handle_events([consent(cid, "c1")], NOW, store=store, event_log=log,
+                         deliveries=deliveries)
+    entries, _ = list_messages(cid, None, None, 10, store=store, deliveries=deliveries)
+    shown = {entry["customer_external_id"]: entry for entry in entries}
+    assert shown["c0"]["reason"] == "INVALID_NUMBER" and shown["c0"]["unsubscribed_at"] is None
+    assert shown["c1"]["reason"] is None and shown["c1"]["unsubscribed_at"] is not None
+    assert shown["c2"]["status"] == "PENDING" and shown["c2"]["reason"] is None
