@@ -39,6 +39,7 @@ WORKERS = {
     "campaigns-dispatcher": ("campaigns.dispatcher", 9103),  # audience chunks -> communications
     "campaigns-sender": ("campaigns.sender", 9104),  # queued messages -> the vendor (scales)
     "receipts-consumer": ("receipts.consumer", 9105),  # delivery receipts -> statuses, batched
+    "campaigns-attribution": ("campaigns.attribution_worker", 9106),  # orders -> campaign results
 }
 
 DEFAULT_THREADS = 4

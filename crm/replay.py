@@ -13,9 +13,10 @@ from crm.cli import LazyGroup
 REPLAYS = {
     "profiles": ("segments.projection.replay", "profiles_command"),
     "deliveries": ("receipts.commands", "deliveries_command"),
+    "attribution": ("campaigns.replay_attribution", "attribution_command"),
 }
 
 
 @click.group(cls=LazyGroup, table=REPLAYS)
 def replay() -> None:
-    """Rebuild read models from the event log (profiles, deliveries)."""
+    """Rebuild read models from the event log (profiles, deliveries, attribution)."""

@@ -2,11 +2,12 @@
 
 Clients are created on first use in each process (after gunicorn forks), never at
 import time (shared.wiring). `Dependencies` exposes what handlers take: `store`,
-`segment_rules`, `deliveries`, `event_log`, plus `config` and `readiness()`; tests
-pass fakes instead.
+`segment_rules`, `deliveries`, `event_log`, `attribution_store`, plus `config` and
+`readiness()`; tests pass fakes instead.
 """
 from __future__ import annotations
 
+from campaigns.attribution_store import AttributionStore
 from campaigns.config import CampaignsConfig
 from campaigns.deliveries import Deliveries
 from campaigns.store import CampaignStore, SegmentRules
@@ -23,6 +24,7 @@ class Dependencies(ServiceDependencies):
 
     segment_rules = property(lambda self: self._wiring["segment_rules"])
     deliveries = property(lambda self: self._wiring["deliveries"])
+    attribution_store = property(lambda self: self._wiring["attribution_store"])
 
     def _build(self) -> Built:
         config, settings = self.config, self.config.settings
@@ -32,6 +34,7 @@ class Dependencies(ServiceDependencies):
             "store": CampaignStore(client[config.database_name]),
             "segment_rules": SegmentRules(client[settings.database_name("segments")]),
             "deliveries": Deliveries(client[settings.database_name("receipts")]),
+            "attribution_store": AttributionStore(client[config.database_name]),
             "event_log": service_event_log(settings, client[config.database_name],
                                            retry_for=self._retry_for),
         }

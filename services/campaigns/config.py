@@ -11,7 +11,8 @@ from shared.config import Settings, numbers_from_env
 _FROM_ENV = ("send_batch_size", "send_rate", "vendor_timeout_seconds", "vendor_retry_seconds",
              "dispatcher_batch_size", "dispatcher_prefetch", "sender_batch_size",
              "sender_prefetch", "sender_threads", "publish_retry_seconds",
-             "relay_interval_seconds", "relay_older_than_seconds", "messages_scan_limit")
+             "relay_interval_seconds", "relay_older_than_seconds", "messages_scan_limit",
+             "attribution_batch_size", "attribution_tick_seconds")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ class CampaignsConfig:
     # A status-filtered page of the communications log stops after this many entries
     # looked at (a shorter page with a cursor): each costs a lookup by _id.
     messages_scan_limit: int = 2000
+    # order.placed events per attribution batch (one sums write per campaign per batch).
+    attribution_batch_size: int = 500
+    # How often the attribution worker looks for new campaigns and completed audiences.
+    attribution_tick_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CampaignsConfig:
@@ -55,6 +60,10 @@ class CampaignsConfig:
     @property
     def audience_queue(self) -> str:
         return self.settings.queue_name("campaigns", "audience")
+
+    @property
+    def attribution_queue(self) -> str:
+        return self.settings.queue_name("campaigns", "attribution")
 
     @property
     def sends_queue(self) -> str:

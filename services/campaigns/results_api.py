@@ -3,9 +3,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from campaigns import handlers, holdout
+from campaigns import handlers, holdout, results
 from campaigns.message_log import BadCursor
-from campaigns.results_schemas import HeldOutSchema, HoldoutQuerySchema
+from campaigns.results_schemas import (
+    CampaignResultsSchema,
+    HeldOutSchema,
+    HoldoutQuerySchema,
+    ResultsQuerySchema,
+)
 from shared.http import ApiError
 from shared.openapi import Operation, page_schema
 
@@ -20,10 +25,26 @@ OPERATIONS = [
                           "message (`holdout_percent` at create), in audience order. A page "
                           "may be short while the audience is still arriving.",
               statuses={200: "A page", 400: "Bad query or cursor", 404: "No such campaign"}),
+    Operation(_ONE + "/results", "get", "What the campaign caused: conversion and revenue "
+              "per group, lift over the holdout", tags=_TAGS,
+              query_schema=ResultsQuerySchema, response_schema=CampaignResultsSchema,
+              description="For the holdout and each variant: customers (everyone assigned, "
+                          "whatever their message's status), converted (customers with an "
+                          "order placed after launch and within `window_days`), orders, "
+                          "revenue and their rates per customer. For each variant "
+                          "`lift_vs_holdout`: the difference in conversion rate with a 95% "
+                          "Newcombe hybrid score interval and in revenue per customer with a "
+                          "95% Welch interval, and the relative lift. A group under 10 "
+                          "customers (or no holdout) gives `enough_data: false` and no "
+                          "interval. Orders are attributed within seconds of being accepted.",
+              statuses={200: "The results", 400: "window_days outside 1..90",
+                        404: "No such campaign", 409: "NOT_LAUNCHED"}),
 ]
 
 _holdout_query = HoldoutQuerySchema()
 _held_out = HeldOutSchema()
+_results_query = ResultsQuerySchema()
+_results = CampaignResultsSchema()
 
 
 def _deps():
@@ -54,3 +75,24 @@ def list_held_out(campaign_id: str):
                        {"cursor": query["cursor"]}) from None
     items = [{**item, "held_out_at": iso_utc(item["held_out_at"])} for item in items]
     return jsonify({"items": _held_out.dump(items, many=True), "next_cursor": next_cursor})
+
+
+@blueprint.get("/api/v1/campaigns/<campaign_id>/results")
+def get_results(campaign_id: str):
+    return jsonify(_results.dump(_read_results(campaign_id)))
+
+
+def _read_results(campaign_id: str) -> dict:
+    """The results with their times as the API writes them (404 / 409 as ApiError)."""
+    query = _results_query.load(request.args)
+    deps = _deps()
+    try:
+        answer = results.campaign_results(campaign_id, query["window_days"], store=deps.store,
+                                          attribution_store=deps.attribution_store)
+    except handlers.CampaignNotFound:
+        raise _not_found(campaign_id) from None
+    except results.NotLaunched as error:
+        raise ApiError(409, "NOT_LAUNCHED", "The campaign has not been launched, so nothing "
+                       "can be attributed to it.", {"status": str(error)}) from None
+    return {**answer, **{key: iso_utc(answer[key]) for key in
+                         ("launched_at", "window_ends_at", "orders_attributed_at")}}

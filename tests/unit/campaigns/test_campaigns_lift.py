@@ -49,7 +49,7 @@ def _outcome(revenues: np.ndarray) -> GroupOutcome:
                         revenue_squares=float((revenues ** 2).sum()))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(seed=st.integers(0, 2 ** 32 - 1), n1=st.integers(10, 3000), n0=st.integers(10, 3000))
 def test_welch_matches_scipy(seed, n1, n0):
     rng = np.random.default_rng(seed)
@@ -61,7 +61,11 @@ def test_welch_matches_scipy(seed, n1, n0):
     mine, base = _outcome(variant), _outcome(holdout)
     got = lift.welch_interval(mine.revenue_per_customer, mine.revenue_variance, mine.customers,
                               base.revenue_per_customer, base.revenue_variance, base.customers)
-    assert got == pytest.approx((expected.low, expected.high), rel=1e-6, abs=1e-6)
+    # Hill's t is within 1e-7 of scipy's at df >= 9: the bounds agree to a millionth of
+    # the interval's width (the sums of squares add a little float rounding).
+    width = expected.high - expected.low
+    assert abs(got[0] - expected.low) <= 1e-6 * width
+    assert abs(got[1] - expected.high) <= 1e-6 * width
 
 
 def test_lift_vs_holdout_reports_both_metrics():
