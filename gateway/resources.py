@@ -1,15 +1,13 @@
 """The gateway's per-process clients: MongoDB, the API key store, the HTTP pool.
 
 Nothing connects at import time or in `create_app`: each client is created on
-first use and remembered with the process id, so a process forked after the
+first use in each process (shared.wiring.Wiring), so a process forked after the
 app was built (gunicorn `--preload`) builds its own instead of sharing sockets
 with its parent.
 """
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from http.cookiejar import DefaultCookiePolicy
 
 import requests
@@ -20,6 +18,7 @@ from urllib3.util.retry import Retry
 from gateway.api_keys import ApiKeyStore, api_keys_collection
 from gateway.config import GatewayConfig
 from shared import mongo
+from shared.wiring import Wiring
 
 EXTENSION = "crm_gateway"
 # urllib3 logs each connect retry as a warning; the proxy logs the outcome once.
@@ -52,63 +51,44 @@ def new_http_session() -> requests.Session:
 
 
 class GatewayResources:
+    """The gateway's clients, each built on first use in each process (shared.wiring):
+    the database client with the API key store over it, and the HTTP pool."""
+
     def __init__(self, config: GatewayConfig):
         self.config = config
-        self._lock = threading.Lock()
-        self._pid: int | None = None
-        self._client = None
-        self._key_store: ApiKeyStore | None = None
-        self._http: requests.Session | None = None
+        self._database = Wiring(self._build_database)
+        self._pool = Wiring(lambda: {"http": new_http_session()},
+                            teardown=lambda built: built["http"].close())
+        self._provided: dict = {}
 
-    def _fresh(self) -> None:
-        """Drop clients inherited across a fork; call with the lock held."""
-        if self._pid != os.getpid():
-            self._pid = os.getpid()
-            self._client = None
-            self._key_store = None
-            self._http = None
+    def _build_database(self):
+        client = mongo.connect(self.config.settings)
+        store = ApiKeyStore(api_keys_collection(client, self.config.settings),
+                            cache_seconds=self.config.key_cache_seconds)
+        return {"client": client, "key_store": store}
 
     @property
     def mongo_client(self):
-        with self._lock:
-            self._fresh()
-            if self._client is None:
-                self._client = mongo.connect(self.config.settings)
-            return self._client
+        return self._database["client"]
 
     @property
     def key_store(self) -> ApiKeyStore:
-        client = self.mongo_client
-        with self._lock:
-            if self._key_store is None:
-                collection = api_keys_collection(client, self.config.settings)
-                self._key_store = ApiKeyStore(collection,
-                                              cache_seconds=self.config.key_cache_seconds)
-            return self._key_store
+        return self._provided.get("key_store") or self._database["key_store"]
 
     @property
     def http(self) -> requests.Session:
-        with self._lock:
-            self._fresh()
-            if self._http is None:
-                self._http = new_http_session()
-            return self._http
+        return self._provided.get("http") or self._pool["http"]
 
     def provide(self, *, key_store: ApiKeyStore | None = None,
                 http: requests.Session | None = None) -> None:
         """Use these instead of building real ones (tests hand in small fakes)."""
-        with self._lock:
-            self._fresh()
-            self._key_store = key_store or self._key_store
-            self._http = http or self._http
+        given = {"key_store": key_store, "http": http}
+        self._provided.update({name: value for name, value in given.items() if value is not None})
 
     def close(self) -> None:
-        with self._lock:
-            if self._client is not None and self._pid == os.getpid():
-                self._client.close()
-            if self._http is not None and self._pid == os.getpid():
-                self._http.close()
-            self._client = self._key_store = self._http = None
+        self._provided = {}
+        self._database.close()
+        self._pool.close()
 
 
 def install(app: Flask, config: GatewayConfig) -> GatewayResources:

@@ -52,8 +52,10 @@ class Wiring:
         # Closed outside the lock: a client's close() may wait on its network
         # threads, and no reader should queue behind that.
         with self._lock:
-            built, self._built, self._pid = self._built, {}, None
-        if built:
+            built, pid = self._built, self._pid
+            self._built, self._pid = {}, None
+        # What a parent built before the fork is the parent's to close, not this process's.
+        if built and pid == os.getpid():
             self._teardown(built)
 
 
