@@ -35,6 +35,15 @@ _JOINING = {"and", "or", ",", "but", "&", "(", ")", "nor", "while", "plus"}
 _READERS = (texts.read_email, texts.read_tags, texts.read_name, counted.read_last_event,
             counted.read_activity, counted.read_counted, counted.read_amount_first,
             counted.read_consent, texts.read_city)
+MAX_PARENTHESES = 16  # deeper than the rule language's 8 levels anyway
+
+
+class _TooDeep(Exception):
+    def __init__(self, opening: int):
+        super().__init__(opening)
+        self.opening = opening
+
+
 RESERVED = (counted.reserved_words() | texts.TEXT_WORDS | FILLERS | NOT_WORDS | _JOINING
             | {"neither", "nor", "else"})
 
@@ -45,8 +54,17 @@ class Grammar:
         self.cursor = Cursor(tokenize(text))
         self.reserved, self.joining = RESERVED, _JOINING
         self.unread: list[Unreadable] = []
+        self.depth = 0
 
     def read(self) -> dict | None:
+        try:
+            return self._read()
+        except _TooDeep as deep:
+            self.unread = [Unreadable(deep.opening, len(self.cursor.tokens) - 1,
+                                      f"parentheses nested deeper than {MAX_PARENTHESES}")]
+            return None
+
+    def _read(self) -> dict | None:
         parts = []
         while not self.cursor.done():
             parts.append(self._any_of())
@@ -95,7 +113,11 @@ class Grammar:
     def _parenthesised(self, negated: bool) -> dict | None:
         opening = self.cursor.mark()
         self.cursor.take()
+        self.depth += 1
+        if self.depth > MAX_PARENTHESES:
+            raise _TooDeep(opening)
         rule = self._any_of()
+        self.depth -= 1
         if not self.cursor.accept((")",)):
             self.unread.append(Unreadable(opening, opening, "this '(' is never closed"))
         return negate(rule) if rule and negated else rule

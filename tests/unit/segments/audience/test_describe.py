@@ -246,6 +246,12 @@ def test_unreadable_words_come_back_as_spans_of_the_text(text, unread):
         assert text[span["start"]:span["end"]] == span["text"] and span["reason"]
 
 
+@pytest.mark.parametrize("text", ["(" * 500, "(" * 300 + "from Pune" + ")" * 300])
+def test_parentheses_too_deep_are_unread_not_a_crash(text):
+    (span,) = describe(text, today=TODAY)["unparsed"]
+    assert "nested deeper than 16" in span["reason"] and span["end"] == len(text)
+
+
 def test_an_order_window_says_why_it_cannot_be_read():
     (span,) = describe("spent over 5,000 in the last 90 days", today=TODAY)["unparsed"]
     assert "order window" in span["reason"]
