@@ -9,8 +9,9 @@ never stored.
 Scopes: `customers:write` (ingest customers and orders), `customers:read`,
 `segments:read`, `segments:write`, `campaigns:read`, `campaigns:write`, and
 `admin`, which allows everything. A key created without scopes gets every scope
-except `admin` (DEFAULT_SCOPES): that is what an integration needs, and nothing
-in the public API needs `admin` today, so it is never handed out by accident.
+except `admin` (DEFAULT_SCOPES): that is what an integration needs; `admin` is
+needed only to change settings (`PUT /api/v1/settings/frequency-cap`), so it is
+never handed out by accident.
 
 A key may carry its own `rate_limit` (calls per window, gateway/rate_limit.py);
 without one the gateway's CRM_GATEWAY_RATE_LIMIT applies.

@@ -47,6 +47,8 @@ ROUTES: tuple[Route, ...] = (
     Route(WRITE,     "/api/v1/segments/**",        "segments",  "segments:write"),
     Route(READ,      "/api/v1/campaigns/**",       "campaigns", "campaigns:read"),
     Route(WRITE,     "/api/v1/campaigns/**",       "campaigns", "campaigns:write"),
+    Route(READ,      "/api/v1/settings/frequency-cap", "campaigns", "campaigns:read"),
+    Route(("PUT",),  "/api/v1/settings/frequency-cap", "campaigns", "admin"),
 )
 
 

@@ -8,6 +8,7 @@ import time (shared.wiring). `Dependencies` exposes what handlers take: `store`,
 from __future__ import annotations
 
 from campaigns.attribution_store import AttributionStore
+from campaigns.cap_store import CapStore
 from campaigns.config import CampaignsConfig
 from campaigns.deliveries import Deliveries
 from campaigns.store import CampaignStore, SegmentRules
@@ -24,6 +25,7 @@ class Dependencies(ServiceDependencies):
 
     segment_rules = property(lambda self: self._wiring["segment_rules"])
     deliveries = property(lambda self: self._wiring["deliveries"])
+    cap_store = property(lambda self: self._wiring["cap_store"])
     attribution_store = property(lambda self: self._wiring["attribution_store"])
 
     def _build(self) -> Built:
@@ -34,6 +36,7 @@ class Dependencies(ServiceDependencies):
             "store": CampaignStore(client[config.database_name]),
             "segment_rules": SegmentRules(client[settings.database_name("segments")]),
             "deliveries": Deliveries(client[settings.database_name("receipts")]),
+            "cap_store": CapStore(client[config.database_name]),
             "attribution_store": AttributionStore(client[config.database_name]),
             "event_log": service_event_log(settings, client[config.database_name],
                                            retry_for=self._retry_for),

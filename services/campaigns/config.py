@@ -59,7 +59,8 @@ class CampaignsConfig:
 
     @property
     def audience_queue(self) -> str:
-        return self.settings.queue_name("campaigns", "audience")
+        # single-active-consumer (dispatcher.py): not "audience", which had no such argument
+        return self.settings.queue_name("campaigns", "dispatch")
 
     @property
     def attribution_queue(self) -> str:

@@ -1,12 +1,18 @@
 """The dispatcher worker: `python -m campaigns.dispatcher`.
 
-Consumes `<prefix>campaigns.audience`, bound to `audience.chunk`, `audience.failed`
-(from segments), `campaign.launched` (ours: a retry attempt to queue) and
-`campaign.paused` / `.resumed` / `.cancelled` (ours: a resume to queue again), and runs
+Consumes `<prefix>campaigns.dispatch` (its only consumer at a time), bound to
+`audience.chunk`, `audience.failed` (from segments), `campaign.launched` (ours: a
+retry attempt to queue), `campaign.paused` / `.resumed` / `.cancelled` (ours: a resume
+to queue again) and `customer.consent_changed` (an unsubscribe link used), and runs
 fanout.handle_events on each batch: messages logged, then `messages.queued`
 appended to the campaigns event log, then the batch is acked. A thread of this
 process is the campaigns outbox relay: it publishes what a producer (this
 worker or the API) logged but could not publish (broker down, no queue yet).
+
+The queue is single-active-consumer: the dispatcher owns the frequency cap's send
+ledger, and the cap is exact because one process decides every launch. (It was
+`campaigns.audience` without that argument; RabbitMQ cannot change a queue's
+arguments, so the queue has a new name. Delete the old one once it is drained.)
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from campaigns.bootstrap import Dependencies
 from campaigns.config import CampaignsConfig
 from campaigns.control import CONTROL_EVENTS
 from campaigns.fanout import handle_events
+from campaigns.frequency_cap import LedgerOwner
 
 from shared.backbone.consumer import Consumer, ConsumerOptions
 from shared.backbone.events import (
@@ -37,19 +44,25 @@ ROUTING_KEYS = (AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED, *CONTROL_EVE
                 CUSTOMER_CONSENT_CHANGED)
 
 
-def _handle_batch(envelopes: list[dict], *, dependencies) -> None:
+def _handle_batch(envelopes: list[dict], *, dependencies, ledger: LedgerOwner) -> None:
     handle_events(envelopes, datetime.now(UTC), store=dependencies.store,
-                  event_log=dependencies.event_log, deliveries=dependencies.deliveries)
+                  event_log=dependencies.event_log, deliveries=dependencies.deliveries,
+                  ledger=ledger)
 
 
 def build_dispatcher(config: CampaignsConfig, dependencies=None) -> Consumer:
     # The worker may wait on the broker longer than a request would: it is not answering anyone.
     dependencies = dependencies or Dependencies(config, publish_retry_seconds=30.0)
+    # Single active consumer: this process is the one owner of the send ledger, so
+    # launches' cap decisions are serial (frequency_cap.py); extra replicas stand by.
     options = ConsumerOptions(queue=config.audience_queue, routing_keys=ROUTING_KEYS,
                               batch_size=config.dispatcher_batch_size, batch_wait=0.05,
-                              prefetch=config.dispatcher_prefetch)
+                              prefetch=config.dispatcher_prefetch, single_active_consumer=True)
+    ledger = LedgerOwner(dependencies.cap_store)
+    # A standby that was active meanwhile logged messages this ledger has not seen.
     return Consumer(config.settings, options,
-                    functools.partial(_handle_batch, dependencies=dependencies))
+                    functools.partial(_handle_batch, dependencies=dependencies, ledger=ledger),
+                    on_connect=ledger.clear)
 
 
 def main() -> None:

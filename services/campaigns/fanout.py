@@ -41,14 +41,15 @@ def parse_request_id(request_id: str) -> tuple[str, int] | None:
     return (campaign_id, int(attempt)) if campaign_id and attempt.isdigit() else None
 
 
-def handle_events(envelopes: list[dict], now: datetime, *, store, event_log, deliveries) -> None:
+def handle_events(envelopes: list[dict], now: datetime, *, store, event_log, deliveries,
+                  ledger=None) -> None:
     """One consumer batch. The chunks' `messages.queued` go out in ONE event-log append
     (one outbox write, one log insert, one confirmed publish) before their chunk records."""
     prepared: dict[tuple[str, int], PreparedChunk] = {}
     for envelope in envelopes:
         kind = envelope["event_type"]
         if kind == AUDIENCE_CHUNK:
-            chunk = prepare_chunk(envelope, now, store=store)
+            chunk = prepare_chunk(envelope, now, store=store, ledger=ledger)
             if chunk is not None:
                 prepared.setdefault((chunk.campaign_id, chunk.index), chunk)
         elif kind == AUDIENCE_FAILED:
@@ -89,8 +90,9 @@ def queue_chunk(envelope: dict, now: datetime, *, store, event_log) -> int:
     return chunk.record["queued"]
 
 
-def prepare_chunk(envelope: dict, now: datetime, *, store) -> PreparedChunk | None:
-    """Write the chunk's communications log entries; None if there is nothing to do."""
+def prepare_chunk(envelope: dict, now: datetime, *, store, ledger=None) -> PreparedChunk | None:
+    """Write the chunk's communications log entries; None if there is nothing to do.
+    `ledger`: frequency_cap.LedgerOwner (None: no cap is applied, as in tests)."""
     data = envelope["data"]
     campaign = _campaign_of(envelope, store)
     if campaign is None:
@@ -103,13 +105,16 @@ def prepare_chunk(envelope: dict, now: datetime, *, store) -> PreparedChunk | No
                            "chunk_count": data["chunk_count"], "audience_at": now})
     templates = groups.templates(campaign)
     # Excluded and held-out customers take no sequence number: the log's sequences stay dense.
-    decision = exclusions.decide(campaign, data["recipients"][:SEQUENCE_STRIDE])
+    at_cap = ledger.at_cap(campaign) if ledger is not None else None
+    decision = exclusions.decide(campaign, data["recipients"][:SEQUENCE_STRIDE], at_cap=at_cap)
     messaged, held_out = decision.messaged, decision.held_out
     _record_held_out(cid, index, held_out, now, store)
     entries = [_log_entry(cid, 1, index * SEQUENCE_STRIDE + n, recipient,
                           templates[variant], now, variant)
                for n, (recipient, variant) in enumerate(messaged)]
     queued = _insert_new_or_ours(cid, entries, store)
+    if ledger is not None:  # logged: these customers got this campaign's message
+        ledger.record(campaign, [entry["_id"] for entry in entries])
     messages = [_queued_message(entry) for entry in queued]
     queued_ids = {entry["message_id"] for entry in queued}
     ids = [entry["_id"] if entry["message_id"] in queued_ids else "" for entry in entries]

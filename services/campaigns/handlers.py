@@ -71,6 +71,7 @@ def create_campaign(body: dict, now: datetime, *, store, segment_rules, event_lo
                 "holdout_percent": body.get("holdout_percent") or 0,
                 "segment_id": body.get("segment_id"), "rules": rules,
                 "send_rate": body.get("send_rate") or default_send_rate,
+                "ignore_frequency_cap": bool(body.get("ignore_frequency_cap")),
                 "status": "launching", "control": domain.ACTIVE, "attempt": 1,
                 "audience_size": None,
                 "chunk_count": None, "lint": None, "error": None, "created_at": now}
@@ -117,6 +118,7 @@ def view(campaign: dict, *, store, deliveries) -> dict:
             "variants": campaign.get("variants"),
             "holdout_percent": campaign.get("holdout_percent") or 0,
             "segment_id": campaign.get("segment_id"), "send_rate": campaign.get("send_rate"),
+            "ignore_frequency_cap": bool(campaign.get("ignore_frequency_cap")),
             "attempt": attempt, "created_at": campaign["created_at"],
             "stats": stats, "lint": lint, "error": campaign.get("error")}
 

@@ -69,6 +69,8 @@ class NewCampaignSchema(Schema):
                              validate=validate.Range(min=0, max=100_000),
                              metadata={"description": "Messages per second per sender "
                                                       "process (0 or absent: the default)."})
+    ignore_frequency_cap = fields.Boolean(load_default=False, metadata={
+        "description": "Send to customers at the frequency cap too (their messages still count)."})
 
     @validates("name")
     def _not_blank(self, value: str, **_kwargs) -> None:
@@ -160,6 +162,7 @@ class CampaignSchema(Schema):
     rules = fields.Dict(allow_none=True)
     segment_id = fields.String(allow_none=True)
     send_rate = fields.Float(allow_none=True)
+    ignore_frequency_cap = fields.Boolean()
     attempt = fields.Integer(metadata={"description": "1, plus one per retry-failed"})
     created_at = fields.DateTime()
     stats = fields.Nested(StatsSchema)

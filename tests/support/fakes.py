@@ -273,6 +273,30 @@ class FakeCampaignStore:
         return True
 
 
+class FakeCapStore:
+    """campaigns.cap_store.CapStore over memory, reading the logs of a FakeCampaignStore."""
+
+    def __init__(self, campaigns: FakeCampaignStore, cap=None):
+        from campaigns.frequency_cap import Cap
+
+        self.campaigns, self.cap = campaigns, cap or Cap()
+        self.loads = 0
+
+    def frequency_cap(self):
+        return self.cap
+
+    def set_frequency_cap(self, cap, now):
+        self.cap = cap
+
+    def campaigns_launched_since(self, since):
+        self.loads += 1
+        return [(cid, c["created_at"]) for cid, c in self.campaigns.campaigns.items()
+                if c["created_at"] >= since]
+
+    def logged_customers(self, cid):
+        return list(self.campaigns.collections.get(f"messages_{cid}", {}))
+
+
 class FakeDeliveries:
     """Receipts' view: message_id -> final status, as reported."""
 

@@ -159,7 +159,8 @@ def test_openapi_describes_every_route(client):
                           "/api/v1/campaigns/{campaign_id}/holdout",
                           "/api/v1/campaigns/{campaign_id}/pause",
                           "/api/v1/campaigns/{campaign_id}/resume",
-                          "/api/v1/campaigns/{campaign_id}/cancel"}
+                          "/api/v1/campaigns/{campaign_id}/cancel",
+                          "/api/v1/settings/frequency-cap"}
 
 
 def test_completed_stats_are_kept_without_counting_again(client, deps):
