@@ -16,6 +16,8 @@ from segments.customers import api as customers_api
 from segments.customers import suppressions as suppressions_api
 from segments.database import SegmentsDatabase
 from segments.saved import api as saved_api
+from segments.saved import history_api
+from segments.saved.history import DailySizes
 from shared.backbone.broker import broker_reachable
 from shared.http import (
     error_response,
@@ -93,13 +95,17 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
     app.register_blueprint(saved_api.segments)
     app.register_blueprint(describe_api.audience_words)
     app.register_blueprint(membership_api.membership)
+    app.register_blueprint(history_api.sizes)
     operations = (customers_api.OPERATIONS + suppressions_api.OPERATIONS + saved_api.OPERATIONS
-                  + describe_api.OPERATIONS + membership_api.OPERATIONS)
+                  + describe_api.OPERATIONS + membership_api.OPERATIONS + history_api.OPERATIONS)
     app.register_blueprint(openapi_blueprint("Segments", operations))
     if config.index_autostart:
         # Once per process: also after a fork (gunicorn --preload), on the first request.
         audience.ensure_started()
         app.before_request(audience.ensure_started)
+        daily_sizes = DailySizes(database, audience, config.history_interval_seconds)
+        daily_sizes.ensure_started()
+        app.before_request(daily_sizes.ensure_started)
     return app
 
 

@@ -67,6 +67,8 @@ class SegmentsConfig:
     # (audience/describe_model.py): CRM_AUDIENCE_LLM_URL; empty (the default) is off.
     audience_llm_url: str = ""
     audience_llm_timeout_seconds: float = 10.0
+    # How often the API looks for saved segments without today's size (saved/history.py).
+    history_interval_seconds: float = 3600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SegmentsConfig:
@@ -93,6 +95,8 @@ class SegmentsConfig:
             audience_llm_url=env.get("CRM_AUDIENCE_LLM_URL", "").strip(),
             audience_llm_timeout_seconds=float(env.get("CRM_AUDIENCE_LLM_TIMEOUT_SECONDS")
                                                or cls.audience_llm_timeout_seconds),
+            history_interval_seconds=float(env.get("SEGMENTS_HISTORY_INTERVAL_SECONDS")
+                                           or cls.history_interval_seconds),
         )
 
     @property
