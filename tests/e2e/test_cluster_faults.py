@@ -91,6 +91,17 @@ def _wait_progress(api, campaign_id: str, beyond: int, timeout: float = 120) -> 
     raise AssertionError(f"no progress beyond {beyond} in {timeout}s: {stats}")
 
 
+def _done(api, campaign_id: str) -> int:
+    stats = read_riding_out(api, campaign_id)["stats"]
+    return stats["sent"] + stats["failed"]
+
+
+def _note(started: float, what: str) -> None:
+    """A timeline in the test's output (shown on failure, or with -s): what the
+    figures in docs/cluster.md are read from."""
+    print(f"[{time.monotonic() - started:6.1f} s] {what}", flush=True)
+
+
 def _until(condition, what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -101,23 +112,34 @@ def _until(condition, what: str, timeout: float = 30) -> None:
 def test_a_node_killed_and_another_restarted_mid_send_lose_and_duplicate_nothing(
         cluster, cluster_suite):
     _, settings, api = cluster_suite
+    started = time.monotonic()
     audience = _ingest(api)
+    _note(started, f"{SIZE} customers ingested and in the audience")
     campaign_id = _launch(api)
     done = _wait_progress(api, campaign_id, beyond=0)
+    _note(started, f"campaign sending: {done} done")
 
     cluster.kill(KILLED)
     _until(lambda: len(cluster.running_nodes(seen_by=RESTARTED)) == 2, "node 1 seen down")
-    # Sending goes on while a node is down: clients went to the other two.
-    done = _wait_progress(api, campaign_id, beyond=done + 50)
+    done = _done(api, campaign_id)
+    _note(started, f"node {KILLED} killed -9: {done} done")
+    # Sending goes on while a node is down (a tenth of the audience, some seconds of
+    # sending, more than what was in flight): clients went to the other two.
+    done = _wait_progress(api, campaign_id, beyond=done + SIZE // 10)
+    _note(started, f"sending went on without node {KILLED}: {done} done")
     cluster.start(KILLED)
     assert cluster.running_nodes(seen_by=KILLED) == sorted(cluster.nodes)
+    _note(started, f"node {KILLED} started again and back in the cluster")
 
     done = _wait_progress(api, campaign_id, beyond=done)
+    _note(started, f"{done} done; restarting node {RESTARTED}")
     cluster.restart(RESTARTED)
+    _note(started, f"node {RESTARTED} restarted: {read_riding_out(api, campaign_id)['stats']}")
 
     campaign = watch_until_completed(api, campaign_id, timeout=600, interval=1.0,
                                      read=read_riding_out)
     stats = campaign["stats"]
+    _note(started, f"completed: {stats}")
     assert stats["sent"] + stats["failed"] == SIZE, stats
     assert_exactly_once(api, settings, campaign, audience)
     assert cluster.running_nodes() == sorted(cluster.nodes)
