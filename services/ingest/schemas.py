@@ -4,7 +4,8 @@ Times: any ISO-8601 date or date-time is accepted and normalised to UTC as
 `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` (the envelope's own format, fixed width,
 so the strings also sort in time order). A time without an offset is taken
 as UTC; a bare date means midnight UTC. Times are facts that already
-happened, so a time more than the clock-skew allowance in the future is rejected.
+happened, so a time more than the clock-skew allowance in the future is rejected,
+and so is a year written before 1900 (API.md: times are real instants).
 
 Numbers must be JSON numbers: `true` is not 1 and `"12.5"` is not 12.5.
 Unknown fields are ignored, so clients may send more than we store.
@@ -25,6 +26,8 @@ MAX_TEXT_LENGTH = 200
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 100
 MAX_AMOUNT = 1e12  # far above any real order; keeps sums of spend finite and exact enough
+MIN_YEAR = 1900
+YEAR_PATTERN = r"^(19|[2-9][0-9])[0-9]{2}"  # the written year is MIN_YEAR or later
 
 
 def _not_blank(value: str) -> None:
@@ -43,18 +46,29 @@ def _text(required: bool, max_length: int = MAX_TEXT_LENGTH, **kwargs) -> fields
 
 
 class PastTime(fields.String):
-    """An ISO-8601 time, normalised to UTC, not later than now plus the allowed clock skew."""
+    """An ISO-8601 time, normalised to UTC, not later than now plus the allowed clock skew,
+    written with a year from 1900 on (earlier ones are typos or placeholders, not facts)."""
 
     default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "Not a valid ISO-8601 date-time.",
         "future": "Must not be in the future.",
+        "too_early": f"Must be in {MIN_YEAR} or later.",
     }
+
+    def __init__(self, **kwargs):
+        metadata = {"format": "date-time", "pattern": YEAR_PATTERN,
+                    "description": f"ISO-8601, from {MIN_YEAR} up to now (a few minutes of "
+                                   "clock skew allowed); without an offset it is UTC.",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         if not isinstance(value, str) or len(value) > 64:
             raise self.make_error("invalid")
         try:
             moment = datetime.fromisoformat(value)
+            if moment.year < MIN_YEAR:
+                raise self.make_error("too_early")
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
             moment = moment.astimezone(UTC)
@@ -135,15 +149,21 @@ class OrderRecordSchema(_RecordSchema):
                    validate=validate.Range(min=0, max=MAX_AMOUNT, min_inclusive=False,
                                            error="Must be more than 0 and at most "
                                                  "1,000,000,000,000 (INR)."))
-    placed_at = PastTime(required=True, metadata={"format": "date-time"})
+    placed_at = PastTime(required=True)
 
 
 class CustomerBatchSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # keys next to `records` are ignored, as in a record
+
     records = fields.List(fields.Nested(CustomerRecordSchema), required=True,
                           validate=validate.Length(min=1, max=1000))
 
 
 class OrderBatchSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
     records = fields.List(fields.Nested(OrderRecordSchema), required=True,
                           validate=validate.Length(min=1, max=1000))
 

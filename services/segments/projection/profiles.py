@@ -43,6 +43,7 @@ from decimal import Decimal
 
 from segments.audience.rule_values import epoch_us
 from segments.projection import field_versions
+from shared import times as shared_times
 from shared.backbone.envelope import new_event
 from shared.backbone.events import (
     CUSTOMER_CONSENT_CHANGED,
@@ -264,12 +265,7 @@ def with_version(profile: dict, version: int) -> dict:
 
 def iso_utc(moment: datetime | None) -> str | None:
     """`2024-03-01T10:00:00.000Z`: UTC, milliseconds, as the API shows times."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return shared_times.iso_utc(moment)  # four-digit years, which strftime("%Y") drops
 
 
 NO_TIME_MS = -(2 ** 62)  # sorts before every real time
