@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import openapi, outage, proxy, web
+from gateway import allow, openapi, outage, proxy, web
 from gateway.config import GatewayConfig
 from gateway.resources import install, resources
 from gateway.unsubscribe import install as install_unsubscribe_page
@@ -56,6 +56,7 @@ def create_app(config: GatewayConfig | None = None, web_config: WebConfig | None
     app.register_blueprint(health)
     app.register_blueprint(health, url_prefix="/api/v1", name="api_health")
     app.register_blueprint(openapi.blueprint)
+    allow.install(app)
     app.register_blueprint(proxy.blueprint)
     web.install(app, web_config)
     web.exempt(proxy.blueprint)

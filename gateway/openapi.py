@@ -180,12 +180,17 @@ blueprint = Blueprint("openapi_docs", __name__, template_folder="templates",
                       static_folder="static", static_url_path="/docs/static")
 
 
+def current_spec() -> dict:
+    """The merged document, from this app's cache (built again when it expires)."""
+    cache = current_app.extensions.setdefault(
+        "crm_gateway_spec", SpecCache(resources().config.spec_cache_seconds))
+    return cache.get(build_spec)
+
+
 @blueprint.get("/openapi.json")
 @blueprint.get("/api/v1/openapi.json")
 def openapi_json():
-    cache = current_app.extensions.setdefault(
-        "crm_gateway_spec", SpecCache(resources().config.spec_cache_seconds))
-    return jsonify(cache.get(build_spec))
+    return jsonify(current_spec())
 
 
 @blueprint.get("/docs")

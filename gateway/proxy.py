@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 blueprint = Blueprint("api_proxy", __name__)
 
-PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# TRACE is taken too (and never routed), so it gets this path's own Allow, not Flask's.
+PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 # The gateway's own GET routes under /api/v1, so other methods on them are a 405, not a 404.
 GATEWAY_PATHS = {"/api/v1/healthz", "/api/v1/readyz", "/api/v1/openapi.json"}
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Accept-Language", "If-Match",

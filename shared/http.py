@@ -10,7 +10,7 @@ from typing import Callable
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,10 @@ def register_error_handlers(app: Flask) -> None:
         status = error.code or 500
         code = STATUS_CODES.get(status, "HTTP_ERROR")
         message = error.description or code.replace("_", " ").capitalize()
-        return error_response(status, code, message)
+        response, status = error_response(status, code, message)
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)  # RFC 9110: a 405 has it
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

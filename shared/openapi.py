@@ -39,7 +39,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, jsonify
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
 OPENAPI_VERSION = "3.0.3"
 ERROR_COMPONENT = "Error"
@@ -58,12 +58,23 @@ class ErrorSchema(Schema):
 
 
 class PageQuerySchema(Schema):
-    """The query parameters every list endpoint takes (API.md, Lists)."""
+    """The query parameters every list endpoint takes (API.md, Lists). A parameter
+    it does not know is ignored, and an empty cursor is the first page."""
+
+    class Meta:
+        unknown = EXCLUDE
 
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500),
                            metadata={"description": "Items per page (at most 500)."})
     cursor = fields.String(load_default=None, allow_none=True,
-                           metadata={"description": "The previous page's `next_cursor`."})
+                           metadata={"description": "The previous page's `next_cursor` "
+                                                    "(empty: the first page)."})
+
+    @post_load
+    def _empty_cursor_is_first_page(self, data: dict, **_kwargs) -> dict:
+        if data.get("cursor") == "":
+            data["cursor"] = None
+        return data
 
 
 @functools.cache
@@ -89,6 +100,8 @@ class Operation:
     description: str = ""
     tags: tuple[str, ...] = ()
     parameters: tuple[dict, ...] = ()
+    # Plain JSON Schema components the operation's schemas `$ref` (e.g. a recursive rule).
+    components: Mapping[str, dict] = field(default_factory=dict)
 
 
 def _json(schema: Any) -> dict:
@@ -142,7 +155,12 @@ def spec_for(title: str, operations: Iterable[Operation], version: str = "1.0.0"
                    info={"description": description} if description else {})
     spec.components.schema(ERROR_COMPONENT, schema=ErrorSchema)
     by_path: dict[str, dict] = {}
+    added: set[str] = set()
     for operation in operations:
+        for name, component in operation.components.items():
+            if name not in added:
+                spec.components.schema(name, component=component)
+                added.add(name)
         method = operation.method.lower()
         by_path.setdefault(operation.path, {})[method] = _operation_dict(operation)
     for path, methods in by_path.items():

@@ -15,6 +15,7 @@ from campaigns.schemas import (
     MessagesQuerySchema,
     NewCampaignSchema,
     RetryAttemptSchema,
+    new_campaign_body,
 )
 from shared.http import ApiError, json_body
 from shared.openapi import Operation, PageQuerySchema, page_schema
@@ -25,7 +26,7 @@ _ONE = "/api/v1/campaigns/{campaign_id}"
 _TAGS = ("campaigns",)
 OPERATIONS = [
     Operation("/api/v1/campaigns", "post", "Launch a campaign", tags=_TAGS,
-              request_schema=NewCampaignSchema, response_schema=CampaignSchema,
+              request_schema=new_campaign_body(), response_schema=CampaignSchema,
               description="Saves the campaign and starts sending at once: the audience "
                           "(a saved segment's rules or inline rules) is snapshotted by the "
                           "segments service, every recipient gets one personalised message. "

@@ -10,11 +10,15 @@ Every customer appears once, with the status of their latest message.
 """
 from __future__ import annotations
 
+import re
+
 from campaigns import domain
 from campaigns.groups import DEFAULT_VARIANT
 from campaigns.handlers import CampaignNotFound
 
 SEQUENCE_STRIDE = 10_000  # message sequence = chunk index * stride + position in the chunk
+# Every cursor either listing gives out; any other is a BadCursor.
+CURSOR_PATTERN = r"^(c[0-9]{1,9}\.[0-9]{1,9}|m[0-9a-f]{1,64}\.[0-9]{1,9}\.[0-9]{1,9})?$"
 
 
 class BadCursor(ValueError):
@@ -26,6 +30,8 @@ def list_messages(campaign_id: str, status: str | None, cursor: str | None, limi
     campaign = store.find(campaign_id)
     if campaign is None:
         raise CampaignNotFound(campaign_id)
+    if cursor and re.fullmatch(CURSOR_PATTERN, cursor) is None:
+        raise BadCursor(cursor)
     if status in ("SENT", "FAILED"):
         return _by_outcome(campaign_id, status, cursor, limit, store, deliveries)
     chunk, position = _chunk_cursor(cursor)
@@ -47,8 +53,15 @@ def list_messages(campaign_id: str, status: str | None, cursor: str | None, limi
 
 
 def _chunk_cursor(cursor: str | None) -> tuple[int, int]:
-    if cursor is None:
+    """(chunk, position) of a cursor; an "m" cursor (from a SENT or FAILED listing)
+    continues after its message's place in the audience order."""
+    if not cursor:
         return 0, 0
+    if cursor[0] == "m":
+        parsed = domain.parse_message_id(cursor[1:])
+        if parsed is None:
+            raise BadCursor(cursor)
+        return parsed[2] // SEQUENCE_STRIDE, parsed[2] % SEQUENCE_STRIDE + 1
     try:
         chunk, position = cursor[1:].split(".")
         if cursor[0] != "c":
@@ -58,10 +71,19 @@ def _chunk_cursor(cursor: str | None) -> tuple[int, int]:
         raise BadCursor(cursor) from error
 
 
+def _message_cursor(campaign_id: str, cursor: str | None) -> str | None:
+    """The message id a SENT or FAILED page starts after; a "c" cursor (from the
+    unfiltered or PENDING listing) names the first attempt's message at its place."""
+    if not cursor:
+        return None
+    if cursor[0] == "m":
+        return cursor[1:]
+    chunk, position = _chunk_cursor(cursor)
+    return domain.message_id(campaign_id, 1, chunk * SEQUENCE_STRIDE + position)
+
+
 def _by_outcome(campaign_id, status, cursor, limit, store, deliveries):
-    if cursor is not None and not cursor.startswith("m"):
-        raise BadCursor(cursor)
-    message_ids = deliveries.page(campaign_id, status, cursor[1:] if cursor else None, limit)
+    message_ids = deliveries.page(campaign_id, status, _message_cursor(campaign_id, cursor), limit)
     if status == "FAILED":
         retried = store.find_retried(campaign_id, message_ids)
         shown = [mid for mid in message_ids if mid not in retried]

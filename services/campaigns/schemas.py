@@ -13,7 +13,9 @@ from marshmallow import (
 
 from campaigns.domain import MAX_TEMPLATE_LENGTH
 from campaigns.groups import MAX_HOLDOUT_PERCENT, MAX_VARIANTS, MIN_VARIANTS, variant_problems
+from campaigns.message_log import CURSOR_PATTERN
 from shared.openapi import PageQuerySchema
+from shared.times import UtcDateTime
 
 MAX_PREVIEW_RECIPIENTS = 20
 
@@ -91,6 +93,18 @@ class NewCampaignSchema(Schema):
             raise ValidationError(problems, "variants")
 
 
+def new_campaign_body() -> dict:
+    """The create body's JSON Schema: NewCampaignSchema and, as `_one_audience` checks,
+    exactly one of segment_id and rules given and not null."""
+    return {"allOf": [NewCampaignSchema, {"oneOf": [
+        {"required": ["segment_id"], "properties": {"segment_id": {"type": "string"}}},
+        {"required": ["rules"], "properties": {"rules": {"type": "object"}}},
+    ]}, {"oneOf": [
+        {"required": ["message"], "properties": {"message": {"type": "string"}}},
+        {"required": ["variants"], "properties": {"variants": {"type": "array"}}},
+    ]}]}
+
+
 class MessagePreviewSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -151,7 +165,7 @@ class CampaignSchema(Schema):
     control = fields.String(metadata={"description": "active, paused or cancelled: whether its "
                                                      "messages may be sent (pause, resume, "
                                                      "cancel change it)"})
-    control_changed_at = fields.DateTime(allow_none=True, metadata={
+    control_changed_at = UtcDateTime(allow_none=True, metadata={
         "description": "When control last changed (null: never)"})
     actions = fields.List(fields.String(), metadata={
         "description": "What POST .../pause, .../resume, .../cancel accept now "
@@ -164,7 +178,7 @@ class CampaignSchema(Schema):
     send_rate = fields.Float(allow_none=True)
     ignore_frequency_cap = fields.Boolean()
     attempt = fields.Integer(metadata={"description": "1, plus one per retry-failed"})
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     stats = fields.Nested(StatsSchema)
     lint = fields.Nested(LintSchema, allow_none=True,
                          metadata={"description": "null until the audience has arrived"})
@@ -172,6 +186,11 @@ class CampaignSchema(Schema):
 
 
 class MessagesQuerySchema(PageQuerySchema):
+    cursor = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "The previous page's `next_cursor` (empty: the first page). A cursor "
+                       "of a listing with another `status` starts at the same place in this "
+                       "one's order.",
+        "pattern": CURSOR_PATTERN})
     status = fields.String(load_default=None, validate=validate.OneOf(
         ["SENT", "FAILED", "PENDING"]))
 
@@ -188,8 +207,8 @@ class MessageEntrySchema(Schema):
     reason = fields.String(allow_none=True, metadata={
         "description": "The vendor's reason for a FAILED message (INVALID_NUMBER is permanent: "
                        "the customer is suppressed)", "example": "INVALID_NUMBER"})
-    queued_at = fields.DateTime()
-    reported_at = fields.DateTime(allow_none=True)
+    queued_at = UtcDateTime()
+    reported_at = UtcDateTime(allow_none=True)
     unsubscribed_at = fields.DateTime(allow_none=True, metadata={
         "description": "When the customer used this message's unsubscribe link"})
 

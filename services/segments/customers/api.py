@@ -15,6 +15,7 @@ from segments.customers.reads import (
 )
 from segments.customers.schemas import (
     BusinessOverviewSchema,
+    CustomerOrderPageQuerySchema,
     CustomerOrderSchema,
     CustomerPageQuerySchema,
     CustomerProfileSchema,
@@ -47,7 +48,7 @@ OPERATIONS = [
               description="Profiles in external_id order; follow `next_cursor` until null.",
               statuses={200: "One page of profiles", 400: "Bad limit or cursor"}),
     Operation("/api/v1/customers/{external_id}/orders", "get", "List one customer's orders",
-              query_schema=CustomerPageQuerySchema,
+              query_schema=CustomerOrderPageQuerySchema,
               response_schema=page_schema(CustomerOrderSchema), tags=_TAGS,
               description="The orders counted in the customer's profile, newest placed_at "
                           "first (ties by external_id); follow `next_cursor` until null.",

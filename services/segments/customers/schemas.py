@@ -2,21 +2,13 @@
 from __future__ import annotations
 
 import base64
-import binascii
-import json
+import re
 
 from marshmallow import EXCLUDE, Schema, fields
 
-from segments.projection.profiles import iso_utc
 from shared.http import ApiError
 from shared.openapi import PageQuerySchema
-
-
-class UtcDateTime(fields.DateTime):
-    """ISO-8601 in UTC with millisecond precision and a `Z`: `2024-03-01T10:00:00.000Z`."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return iso_utc(value)
+from shared.times import UtcDateTime
 
 
 class CustomerProfileSchema(Schema):
@@ -67,28 +59,51 @@ class CustomerPageQuerySchema(PageQuerySchema):
     class Meta:
         unknown = EXCLUDE
 
+    cursor = cursor_field(CURSOR_PATTERN)
+
+
+class CustomerOrderPageQuerySchema(PageQuerySchema):
+    """The spec of a customer's order list query (loaded as CustomerPageQuerySchema;
+    decode_order_cursor checks the cursor)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    cursor = cursor_field(ORDER_CURSOR_PATTERN)
+
 
 customer_profile_schema = CustomerProfileSchema()
 customer_page_query_schema = CustomerPageQuerySchema()
 
 
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> str:
+    """The text a CURSOR_PATTERN string encodes (bytes that are not UTF-8 become U+FFFD:
+    still a place in an ordered list, just not an id anyone has)."""
+    raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    return raw.decode("utf-8", "replace")
+
+
+def _bad_cursor(cursor: str) -> ApiError:
+    return ApiError(400, "INVALID_CURSOR", "The cursor is not one this API gave out.",
+                    {"cursor": cursor})
+
+
 def encode_cursor(external_id: str) -> str:
     """Opaque to clients; today the base64url of the last external_id of the page."""
-    return base64.urlsafe_b64encode(external_id.encode()).decode().rstrip("=")
+    return _b64(external_id.encode())
 
 
 def decode_cursor(cursor: str | None) -> str | None:
-    if cursor is None or cursor == "":
+    """The external_id to list after: None for no (or an empty) cursor."""
+    if not cursor:
         return None
-    try:
-        external_id = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_",
-                                       validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        external_id = None
-    if not external_id or encode_cursor(external_id) != cursor:
-        raise ApiError(400, "INVALID_CURSOR", "The cursor is not one this API gave out.",
-                       {"cursor": cursor})
-    return external_id
+    if re.fullmatch(CURSOR_PATTERN, cursor) is None:
+        raise _bad_cursor(cursor)
+    return _unb64(cursor) or None
 
 
 class CustomerOrderSchema(Schema):
@@ -116,26 +131,17 @@ customer_order_schema = CustomerOrderSchema()
 business_overview_schema = BusinessOverviewSchema()
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def encode_order_cursor(position: tuple[int, str]) -> str:
-    """Opaque to clients; today the base64url of `[-placed_at ms, external_id]` of
-    the page's last order (handlers.order_position)."""
-    return _b64(json.dumps(list(position), separators=(",", ":")).encode())
+    """Opaque to clients; today `<sort time>.<base64url external_id>` of the page's last
+    order (reads.order_position)."""
+    sort_time, external_id = position
+    return f"{sort_time}.{_b64(external_id.encode())}"
 
 
 def decode_order_cursor(cursor: str | None) -> tuple[int, str] | None:
-    if cursor is None or cursor == "":
+    if not cursor:
         return None
-    try:
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        sort_time, external_id = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError, RecursionError):
-        sort_time = external_id = None
-    if (type(sort_time) is not int or not isinstance(external_id, str)
-            or _b64(raw) != cursor):
-        raise ApiError(400, "INVALID_CURSOR", "The cursor is not one this API gave out.",
-                       {"cursor": cursor})
-    return sort_time, external_id
+    if re.fullmatch(ORDER_CURSOR_PATTERN, cursor) is None:
+        raise _bad_cursor(cursor)
+    sort_time, _, external_id = cursor.partition(".")
+    return int(sort_time), _unb64(external_id)

@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 
 from segments.audience.preview import IndexNotReady, preview
 from segments.audience.rules import RuleError, parse_rules
+from segments.audience.rules_schema import rule_components
 from segments.customers.schemas import decode_cursor, encode_cursor
 from segments.saved.handlers import (
     SegmentNotFound,
@@ -44,6 +45,7 @@ _TAGS = ("segments",)
 OPERATIONS = [
     Operation("/api/v1/segments/preview", "post", "Preview an audience", tags=_TAGS,
               request_schema=PreviewRequestSchema, response_schema=PreviewSchema,
+              components=rule_components(),
               description="How many customers match the rules now, up to 10 of them, and "
                           "how each top-level condition narrows the count. Instant at any "
                           "size: counted on the service's in-memory audience index.",
@@ -52,6 +54,7 @@ OPERATIONS = [
                         503: "The audience index is still loading (INDEX_LOADING)"}),
     Operation("/api/v1/segments", "post", "Save a segment", tags=_TAGS,
               request_schema=NewSegmentSchema, response_schema=SegmentSchema,
+              components=rule_components(),
               description="Saves the rules (in canonical form) and the audience size now. "
                           "Names need not be unique.",
               statuses={201: "The saved segment", 400: "Bad name or rules",

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
 
-from segments.customers.schemas import CustomerProfileSchema, UtcDateTime
+from segments.audience.rules_schema import DESCRIPTION as RULES_DESCRIPTION
+from segments.audience.rules_schema import rule_ref
+from segments.customers.schemas import CURSOR_PATTERN, CustomerProfileSchema, cursor_field
+from shared.times import UtcDateTime
 from shared.openapi import PageQuerySchema
 
 MAX_NAME_LENGTH = 200
 
-RULES_DESCRIPTION = (
-    "An audience rule (API.md, Audience rules): a group {\"all\": [...]}, {\"any\": [...]}, "
-    "{\"not\": node} or a condition {\"field\", \"op\", \"value\"}; at most 8 levels and "
-    "100 conditions.")
 RULE_EXAMPLE = {"all": [{"field": "total_spend", "op": "gt", "value": 10000},
                         {"field": "visits", "op": "lte", "value": 3}]}
 
 
 def _rules_field(**options) -> fields.Raw:
-    return fields.Raw(metadata={"type": "object", "description": RULES_DESCRIPTION,
+    return fields.Raw(metadata={"allOf": [rule_ref()], "description": RULES_DESCRIPTION,
                                 "example": RULE_EXAMPLE}, **options)
 
 
@@ -94,6 +93,8 @@ class SegmentDetailSchema(SegmentSchema):
 class SegmentPageQuerySchema(PageQuerySchema):
     class Meta:
         unknown = EXCLUDE
+
+    cursor = cursor_field(CURSOR_PATTERN)
 
 
 def flat_errors(messages: dict, prefix: str = "") -> dict[str, str]:
