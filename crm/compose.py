@@ -70,6 +70,8 @@ GATEWAY_ENV = {
     # nginx in front sets X-Forwarded-*; one more hop if TLS ends before it.
     "CRM_TRUSTED_PROXIES": "${CRM_TRUSTED_PROXIES:-1}",
     "CRM_METRICS_TOKEN": "${CRM_METRICS_TOKEN:-}",
+    # Per API key, across every gateway replica (gateway/rate_limit.py); 0: none.
+    "CRM_GATEWAY_RATE_LIMIT": "${CRM_GATEWAY_RATE_LIMIT:-1200}",
     "CRM_DEV_LOGIN": "${CRM_DEV_LOGIN:-}",
     **{name: "${" + name + ":-}" for name in (
         "GOOGLE_OAUTH_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_SECRET", "CRM_ALLOWED_EMAIL_DOMAINS",

@@ -23,7 +23,8 @@ def _admin_only() -> None:
 def _page(new_key: str | None = None, problem: str | None = None, status: int = 200):
     keys = resources().key_store.list()
     return render_template("web/api_keys.html", page="api_keys", keys=keys, scopes=SCOPES,
-                           default_scopes=DEFAULT_SCOPES, new_key=new_key, problem=problem), status
+                           default_scopes=DEFAULT_SCOPES, new_key=new_key, problem=problem,
+                           default_rate_limit=resources().config.rate_limit), status
 
 
 @blueprint.get("/api-keys")
@@ -47,8 +48,12 @@ def create_api_key():
         validate_scopes(chosen)
     except ValueError:
         return _page(problem="One of the chosen permissions is not known.", status=400)
+    limit = request.form.get("rate_limit", "").strip()
+    if limit and not limit.isdigit():
+        return _page(problem="Calls per minute is a whole number, 0 for no limit.", status=400)
+    created = resources().key_store.create(name, chosen, rate_limit=int(limit) if limit else None)
     # Rendered, never flashed: a flash would put the plaintext in the session cookie.
-    return _page(new_key=resources().key_store.create(name, chosen), status=201)
+    return _page(new_key=created, status=201)
 
 
 @blueprint.post("/api-keys/<key_id>/revoke")

@@ -13,11 +13,11 @@ class FakeKeyStore:
     def __init__(self):
         self.keys = {}
 
-    def create(self, name, scopes=None):
+    def create(self, name, scopes=None, rate_limit=None):
         key_id = f"k{len(self.keys) + 1}"
         self.keys[key_id] = {"key_id": key_id, "name": name, "scopes": list(scopes),
                              "created_at": datetime(2026, 1, 2, tzinfo=UTC), "revoked_at": None,
-                             "active": True}
+                             "active": True, "rate_limit": rate_limit}
         return f"crm_{key_id}_plaintextsecret"
 
     def list(self):
@@ -83,3 +83,19 @@ def test_only_admins_reach_the_page():
         assert client.post("/admin/api-keys", data={"name": "x", "csrf_token": token,
                                                     "scopes": ["admin"]}).status_code == 403
         assert store.keys == {}
+
+
+def test_an_admin_may_give_a_key_its_own_rate_limit():
+    client, store, token = signed_in("admin")
+    for name, limit in (("Default", ""), ("Busy", "5000"), ("Unlimited", "0")):
+        created = client.post("/admin/api-keys", data={"name": name, "csrf_token": token,
+                                                       "scopes": ["customers:write"],
+                                                       "rate_limit": limit})
+        assert created.status_code == 201
+    assert [key["rate_limit"] for key in store.keys.values()] == [None, 5000, 0]
+    listing = client.get("/admin/api-keys").data
+    assert b"usual (1,200)" in listing and b"5,000" in listing and b"no limit" in listing
+    refused = client.post("/admin/api-keys", data={"name": "Odd", "csrf_token": token,
+                                                   "scopes": ["customers:write"],
+                                                   "rate_limit": "-3"})
+    assert refused.status_code == 400 and len(store.keys) == 3
