@@ -9,6 +9,8 @@ from flask import Blueprint, current_app, jsonify
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
 from segments.audience.describe import MAX_DESCRIPTION_LENGTH, describe
+from segments.audience.rules_schema import DESCRIPTION as RULES_DESCRIPTION
+from segments.audience.rules_schema import rule_components, rule_ref
 from segments.saved.schemas import flat_errors
 from shared.http import ApiError, json_body
 from shared.openapi import Operation
@@ -41,9 +43,8 @@ class UnreadSpanSchema(Schema):
 
 
 class ParseSchema(Schema):
-    rules = fields.Dict(required=True, metadata={
-        "description": "An audience rule (API.md, Audience rules), as "
-                       "POST /api/v1/segments/preview and POST /api/v1/segments take it.",
+    rules = fields.Raw(required=True, metadata={
+        "allOf": [rule_ref()], "description": RULES_DESCRIPTION,
         "example": {"all": [{"field": "total_spend", "op": "gt", "value": 10000},
                             {"field": "visits", "op": "lte", "value": 3}]}})
     explained = fields.String(required=True, metadata={
@@ -60,6 +61,7 @@ class ParseSchema(Schema):
 OPERATIONS = [
     Operation("/api/v1/segments/parse", "post", "Read an audience described in words",
               tags=("segments",), request_schema=ParseRequestSchema, response_schema=ParseSchema,
+              components=rule_components(),
               description="Amounts in INR, ₹, Rs, k and lakh (\"1.5L\"); over, at least, at "
                           "most, under, between; spent, orders, visits, active / inactive for, "
                           "last ordered, signed up, city (from / in), tagged, email domain, "

@@ -12,6 +12,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from segments.audience.membership import explain
 from segments.audience.rules import RuleError, parse_rules
+from segments.audience.rules_schema import DESCRIPTION as RULES_DESCRIPTION
+from segments.audience.rules_schema import rule_components, rule_ref
 from segments.saved.schemas import flat_errors
 from shared.http import ApiError, json_body
 from shared.openapi import Operation
@@ -27,7 +29,8 @@ class ExplainRequestSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    rules = fields.Dict(required=True, metadata={"description": "An audience rule (API.md)."})
+    rules = fields.Raw(required=True, metadata={"allOf": [rule_ref()],
+                                                "description": RULES_DESCRIPTION})
     external_id = fields.String(required=True, validate=validate.Length(min=1, max=200),
                                 metadata={"example": "cust-1001"})
 
@@ -58,6 +61,7 @@ OPERATIONS = [
                                        "(CUSTOMER_NOT_FOUND)"}),
     Operation("/api/v1/segments/explain", "post", "Why a customer matches rules, or not",
               tags=_TAGS, request_schema=ExplainRequestSchema, response_schema=ExplanationSchema,
+              components=rule_components(),
               description="As the GET for a saved segment, for rules not saved (the builder). "
                           "Needs scope customers:read.",
               statuses={**_FOUND, 400: "Malformed body or invalid rules (INVALID_RULES)",
