@@ -65,6 +65,9 @@ python_env() {
   say "pip install -r requirements.lock -r requirements-dev.lock (changed or first run)"
   (cd "$ROOT" && "$venv/bin/python" -m pip install -q -r requirements.lock \
      -r requirements-dev.lock && "$venv/bin/python" -m pip install -q --no-deps -e .)
+  # A dependency added to pyproject.toml but not locked is not installed: say so.
+  "$venv/bin/python" -m pip check >/dev/null 2>&1 \
+    || say "WARNING: $("$venv/bin/python" -m pip check | head -n 3 | tr '\n' ' ')- run scripts/lock.sh"
   echo "$want" > "$stamp"
 }
 
