@@ -123,15 +123,25 @@ RETRY_AFTER_SECONDS = 5
 
 
 def answer_database_down(app: Flask) -> None:
-    """A request that could not reach the database answers 503 with `Retry-After`, not 500."""
+    """A request that could not reach the database (or the broker) answers 503 with
+    `Retry-After`, not 500. Only lost connections: a broker refusing a declaration
+    (406) is a bug, and stays a 500."""
+    from pika.exceptions import AMQPConnectionError
     from pymongo.errors import ConnectionFailure
+
+    def unavailable(what: str):
+        response, status = error_response(503, "DEPENDENCY_UNAVAILABLE",
+                                          f"The {what} is not reachable.")
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response, status
 
     @app.errorhandler(ConnectionFailure)
     def _database_down(_error):
-        response, status = error_response(503, "DEPENDENCY_UNAVAILABLE",
-                                          "The database is not reachable.")
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response, status
+        return unavailable("database")
+
+    @app.errorhandler(AMQPConnectionError)
+    def _broker_down(_error):
+        return unavailable("message broker")
 
 
 def service_app(import_name: str, service: str,
