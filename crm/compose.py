@@ -84,7 +84,11 @@ UNSUBSCRIBE_ENV = {"CRM_UNSUBSCRIBE_SECRET": "${CRM_UNSUBSCRIBE_SECRET:?" + NEED
                    "CRM_PUBLIC_URL": PUBLIC_URL}
 SERVICE_ENV = {"gateway": {**GATEWAY_ENV, **UNSUBSCRIBE_ENV}, "campaigns": UNSUBSCRIBE_ENV,
                "campaigns-dispatcher": UNSUBSCRIBE_ENV, "receipts": WEBHOOK_ENV,
-               "vendor_sim": WEBHOOK_ENV, "segments": {"SEGMENTS_SNAPSHOT_DIR": SNAPSHOT_DIR}}
+               "vendor_sim": WEBHOOK_ENV, "segments": {
+                   "SEGMENTS_SNAPSHOT_DIR": SNAPSHOT_DIR,
+                   # A language model for audience descriptions the grammar cannot read
+                   # (docs/audiences-in-words.md); empty: off.
+                   "CRM_AUDIENCE_LLM_URL": "${CRM_AUDIENCE_LLM_URL:-}"}}
 
 
 class Flow(list):
