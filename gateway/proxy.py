@@ -202,10 +202,12 @@ def send_to_service(route: routes.Route, path: str, api_key: ApiKey, body: bytes
     if request.query_string:
         url += "?" + request.query_string.decode("latin-1")
     started = time.monotonic()
+    # A CSV export is streamed through as it comes: any size, in constant memory.
+    streamed = request.method == "GET" and path.split("?", 1)[0].endswith(".csv")
     try:
         answer = state.http.request(
             request.method, url, data=body,
-            headers=forwarded_headers(api_key), allow_redirects=False,
+            headers=forwarded_headers(api_key), allow_redirects=False, stream=streamed,
             timeout=(state.config.connect_timeout, state.config.read_timeout))
     except requests.RequestException as error:
         log.warning("service unavailable", extra={
@@ -220,7 +222,24 @@ def send_to_service(route: routes.Route, path: str, api_key: ApiKey, body: bytes
         "status": answer.status_code, "key_id": api_key.key_id,
         "duration_ms": round((time.monotonic() - started) * 1000, 1),
         "correlation_id": g.get("correlation_id")})
+    if streamed and answer.headers.get("Content-Type", "").startswith("text/csv"):
+        return streamed_through(answer)
     return passed_through(answer, route.service)
+
+
+def streamed_through(answer: requests.Response) -> Response:
+    """A service's CSV, passed on chunk by chunk as it arrives."""
+    def chunks():
+        try:
+            yield from answer.iter_content(chunk_size=64 * 1024)
+        finally:
+            answer.close()
+
+    response = Response(chunks(), status=answer.status_code,
+                        content_type=answer.headers["Content-Type"])
+    if "Content-Disposition" in answer.headers:
+        response.headers["Content-Disposition"] = answer.headers["Content-Disposition"]
+    return response
 
 
 def passed_through(answer: requests.Response, service: str) -> Response:

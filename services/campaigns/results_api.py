@@ -1,9 +1,9 @@
 """Holdout, results and export routes (`/api/v1/campaigns/<id>/holdout|results|*.csv`)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from campaigns import handlers, holdout, results
+from campaigns import exports, handlers, holdout, results
 from campaigns.message_log import BadCursor
 from campaigns.results_schemas import (
     CampaignResultsSchema,
@@ -38,6 +38,18 @@ OPERATIONS = [
                           "customers (or no holdout) gives `enough_data: false` and no "
                           "interval. Orders are attributed within seconds of being accepted.",
               statuses={200: "The results", 400: "window_days outside 1..90",
+                        404: "No such campaign", 409: "NOT_LAUNCHED"}),
+    Operation(_ONE + "/messages.csv", "get", "The communications log as CSV", tags=_TAGS,
+              description="Every recipient once, in audience order, streamed (text/csv): "
+                          "customer_external_id, variant, message_id, attempt, to, text, "
+                          "status, queued_at. Cells starting with =, +, - or @ get a "
+                          "leading apostrophe (no formula runs when it is opened).",
+              statuses={200: "The CSV (text/csv)", 404: "No such campaign"}),
+    Operation(_ONE + "/results.csv", "get", "The results as CSV", tags=_TAGS,
+              query_schema=ResultsQuerySchema,
+              description="One row per group (holdout first) with the columns of the JSON "
+                          "results, lifts and their 95% intervals flattened (text/csv).",
+              statuses={200: "The CSV (text/csv)", 400: "window_days outside 1..90",
                         404: "No such campaign", 409: "NOT_LAUNCHED"}),
 ]
 
@@ -96,3 +108,25 @@ def _read_results(campaign_id: str) -> dict:
                        "can be attributed to it.", {"status": str(error)}) from None
     return {**answer, **{key: iso_utc(answer[key]) for key in
                          ("launched_at", "window_ends_at", "orders_attributed_at")}}
+
+
+def _csv(lines, filename: str) -> Response:
+    return Response(stream_with_context(lines), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@blueprint.get("/api/v1/campaigns/<campaign_id>/messages.csv")
+def messages_csv(campaign_id: str):
+    deps = _deps()
+    if deps.store.find(campaign_id) is None:
+        raise _not_found(campaign_id)
+    rows = exports.message_rows(campaign_id, store=deps.store, deliveries=deps.deliveries,
+                                iso=iso_utc)
+    return _csv(exports.csv_lines(rows), f"campaign-{campaign_id}-messages.csv")
+
+
+@blueprint.get("/api/v1/campaigns/<campaign_id>/results.csv")
+def results_csv(campaign_id: str):
+    answer = _read_results(campaign_id)
+    return _csv(exports.csv_lines(results.results_rows(answer)),
+                f"campaign-{campaign_id}-results-{answer['window_days']}d.csv")

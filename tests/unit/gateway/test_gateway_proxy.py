@@ -35,9 +35,11 @@ class FakeHttp:
         self.calls = []
         self.answer = (200, {"Content-Type": "application/json"}, b'{"ok": true}')
 
-    def request(self, method, url, data=None, headers=None, allow_redirects=True, timeout=None):
+    def request(self, method, url, data=None, headers=None, allow_redirects=True, timeout=None,
+                stream=False):
         self.calls.append({"method": method, "url": url, "data": data, "headers": headers,
-                           "timeout": timeout, "allow_redirects": allow_redirects})
+                           "timeout": timeout, "allow_redirects": allow_redirects,
+                           "stream": stream})
         if isinstance(self.answer, Exception):
             raise self.answer
         status, response_headers, body = self.answer
@@ -45,6 +47,7 @@ class FakeHttp:
         response.status_code = status
         response.headers.update(response_headers)
         response._content = body
+        response._content_consumed = True  # as after a read: iter_content() gives _content
         return response
 
 
@@ -217,3 +220,17 @@ def test_non_api_unknown_path_is_json_404(client):
 def test_health_needs_no_key(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     assert client.get("/api/v1/healthz").get_json() == {"status": "ok"}
+
+
+def test_a_csv_export_is_streamed_through_with_its_download_name(client, http):
+    body = b"customer_external_id,text\r\n" + b"c1,'=1+1\r\n" * 5000
+    http.answer = (200, {"Content-Type": "text/csv; charset=utf-8",
+                         "Content-Disposition": 'attachment; filename="m.csv"'}, body)
+    response = client.get("/api/v1/campaigns/abc/messages.csv", headers=auth())
+    assert response.status_code == 200 and response.is_streamed
+    assert response.content_type == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="m.csv"'
+    assert response.get_data() == body
+    assert http.calls[-1]["stream"] is True
+    client.get("/api/v1/campaigns/abc", headers=auth())
+    assert http.calls[-1]["stream"] is False  # JSON is read whole, as before
