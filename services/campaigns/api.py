@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from campaigns import control, handlers, message_log
+from campaigns import control, handlers, message_log, rule_shape
 from campaigns.domain import TemplateError
 from campaigns.schemas import (
     CampaignSchema,
@@ -27,6 +27,7 @@ _TAGS = ("campaigns",)
 OPERATIONS = [
     Operation("/api/v1/campaigns", "post", "Launch a campaign", tags=_TAGS,
               request_schema=new_campaign_body(), response_schema=CampaignSchema,
+              components={rule_shape.COMPONENT: rule_shape.component()},
               description="Saves the campaign and starts sending at once: the audience "
                           "(a saved segment's rules or inline rules) is snapshotted by the "
                           "segments service, every recipient gets one personalised message. "
@@ -43,7 +44,8 @@ OPERATIONS = [
               statuses={200: "The rendered messages and the lint",
                         400: "Bad body or INVALID_TEMPLATE (details name each problem)"}),
     Operation("/api/v1/campaigns", "get", "List campaigns, newest first", tags=_TAGS,
-              query_schema=PageQuerySchema, response_schema=page_schema(CampaignSchema)),
+              query_schema=PageQuerySchema, response_schema=page_schema(CampaignSchema),
+              statuses={200: "A page", 400: "Bad limit"}),
     Operation(_ONE, "get", "One campaign with its stats", tags=_TAGS,
               response_schema=CampaignSchema,
               description="stats: sent + failed + pending == audience_size at every read; "

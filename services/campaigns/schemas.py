@@ -14,6 +14,8 @@ from marshmallow import (
 from campaigns.domain import MAX_TEMPLATE_LENGTH
 from campaigns.groups import MAX_HOLDOUT_PERCENT, MAX_VARIANTS, MIN_VARIANTS, variant_problems
 from campaigns.message_log import CURSOR_PATTERN
+from campaigns.rule_shape import COMPONENT as RULE_COMPONENT
+from campaigns.rule_shape import is_rule_shaped
 from shared.openapi import PageQuerySchema
 from shared.times import UtcDateTime
 
@@ -43,6 +45,13 @@ class VariantSchema(Schema):
                                                      "percent; the weights sum to 100."})
 
 
+def _rule_shaped(rules: dict) -> None:
+    if not is_rule_shaped(rules):
+        raise ValidationError("must be shaped as audience rules: {\"all\": [...]}, "
+                              "{\"any\": [...]}, {\"not\": ...} or {\"field\", \"op\", "
+                              "\"value\"}, at most 8 levels")
+
+
 class NewCampaignSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -50,9 +59,10 @@ class NewCampaignSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     segment_id = fields.String(load_default=None, allow_none=True,
                                metadata={"description": "A saved segment (or give `rules`)."})
-    rules = fields.Dict(load_default=None, allow_none=True,
+    rules = fields.Dict(load_default=None, allow_none=True, validate=_rule_shaped,
                         metadata={"description": "Inline audience rules (API.md, Audience "
-                                                 "rules), instead of `segment_id`."})
+                                                 "rules), instead of `segment_id`.",
+                                  "allOf": [{"$ref": f"#/components/schemas/{RULE_COMPONENT}"}]})
     message = fields.String(load_default=None,
                             validate=validate.Length(min=1, max=MAX_TEMPLATE_LENGTH),
                             metadata={"description": MESSAGE_DESCRIPTION + " Or give `variants`.",
