@@ -38,6 +38,7 @@ blueprint = Blueprint("api_proxy", __name__)
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 # The gateway's own GET routes under /api/v1, so other methods on them are a 405, not a 404.
 GATEWAY_PATHS = {"/api/v1/healthz", "/api/v1/readyz", "/api/v1/openapi.json"}
+READ_ONLY_POSTS = {"/api/v1/segments/preview", "/api/v1/segments/parse"}
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Accept-Language", "If-Match",
                              "If-None-Match", "Idempotency-Key", "User-Agent")
 # Hop-by-hop headers, those the gateway recomputes, and cookies (see resources._NoCookies).
@@ -129,8 +130,8 @@ def caller(route: routes.Route, path: str) -> tuple[ApiKey, str]:
             raise Refusal(403, "CSRF_FAILED", "This page has expired; reload it and try again.",
                           {}) from None
     g.api_key_id = user.key_id
-    # A preview changes nothing, so a viewer may count an audience too.
-    if unquote(path).rstrip("/") == "/api/v1/segments/preview":
+    # A preview or a parse changes nothing, so a viewer may count or describe an audience too.
+    if unquote(path).rstrip("/") in READ_ONLY_POSTS:
         return user, "segments:read"
     return user, route.scope
 

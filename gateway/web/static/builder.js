@@ -10,14 +10,55 @@
   var editor = Rules.mount(document.getElementById("rule-tree"), tree, schedule);
   // "Open in the builder" from the saved audiences: start from that audience's rules.
   var from = new URLSearchParams(window.location.search).get("from");
+  function load(rules) {
+    var loaded = Rules.fromApi(rules);
+    editor = Rules.mount(document.getElementById("rule-tree"),
+                         loaded.type === "group" ? loaded : Rules.group("all", [loaded]), schedule);
+  }
   if (from) {
     CRM.api("GET", "/api/v1/segments/" + encodeURIComponent(from)).then(function (segment) {
-      var loaded = Rules.fromApi(segment.rules);
-      editor = Rules.mount(document.getElementById("rule-tree"),
-                           loaded.type === "group" ? loaded : Rules.group("all", [loaded]), schedule);
+      load(segment.rules);
       var name = document.getElementById("segment-name");
       if (name) name.value = segment.name + " (copy)";
     }, function (problem) { CRM.showError(error, problem); });
+  }
+
+  // "Describe it": the words read into rules (POST /api/v1/segments/parse) fill the
+  // tree; the marketer checks them there. Unread words are marked, nothing is changed.
+  var describeForm = document.getElementById("describe-form");
+  describeForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = document.getElementById("describe-text").value;
+    var said = document.getElementById("describe-result"), problem = document.getElementById("describe-error");
+    if (!text.trim()) { said.textContent = "Type who should be in the audience first."; return; }
+    said.textContent = "Reading…";
+    CRM.api("POST", "/api/v1/segments/parse", { text: text }).then(function (read) {
+      problem.hidden = true;
+      load(read.rules);
+      said.textContent = "Read as: " + read.explained + ". Check the conditions below.";
+    }, function (failure) {
+      said.textContent = "";
+      var unread = failure.body && failure.body.error && failure.body.error.details &&
+                   failure.body.error.details.unparsed;
+      if (failure.status !== 422 || !unread) { CRM.showError(problem, failure); return; }
+      showUnread(problem, text, unread);
+    });
+  });
+
+  function showUnread(box, text, spans) {
+    var parts = [], at = 0;
+    spans.forEach(function (span) {
+      if (span.start > at) parts.push(text.slice(at, span.start));
+      parts.push(el("mark", { text: text.slice(span.start, span.end) || "(nothing)" }));
+      at = Math.max(at, span.end);
+    });
+    if (at < text.length) parts.push(text.slice(at));
+    box.replaceChildren(el("p", { text: "Some words could not be read; the rules were not changed." }),
+      el("p", { "class": "unread" }, parts),
+      el("ul", {}, spans.map(function (span) {
+        return el("li", { text: "“" + span.text + "”: " + span.reason });
+      })));
+    box.hidden = false;
   }
 
   function schedule(rules) {

@@ -13,7 +13,9 @@ var Rules = (function () {
     last_active_at: { label: "Last active", kind: "time" },
     last_order_at: { label: "Last order", kind: "time" },
     last_visit_at: { label: "Last visit", kind: "time" },
-    signed_up_at: { label: "Signed up", kind: "time" }
+    signed_up_at: { label: "Signed up", kind: "time" },
+    marketing_consent: { label: "Marketing consent", kind: "consent" },
+    suppressed: { label: "Suppressed", kind: "flag" }
   };
   var OPS = {
     number: [["gt", "is more than"], ["gte", "is at least"], ["lt", "is less than"],
@@ -22,8 +24,12 @@ var Rules = (function () {
     text: [["eq", "is"], ["ne", "is not"], ["contains", "contains"], ["starts_with", "starts with"],
            ["in", "is one of"], ["not_in", "is none of"]],
     time: [["older_than", "more than … ago"], ["within", "within the last"],
-           ["before", "is before"], ["after", "is after"], ["exists", "is known"]]
+           ["before", "is before"], ["after", "is after"], ["exists", "is known"]],
+    consent: [["eq", "is"], ["ne", "is not"]],
+    flag: [["eq", "is"]]
   };
+  var CHOICES = { consent: [["subscribed", "subscribed"], ["unsubscribed", "unsubscribed"]],
+                  flag: [["true", "yes"], ["false", "no"]] };
   var UNITS = [["d", "days"], ["w", "weeks"], ["mo", "months"], ["y", "years"]];
   var counter = 0;
   var el = CRM.el;
@@ -51,7 +57,8 @@ var Rules = (function () {
       if (kind === "number") items = items.map(num);
       return items.length && items.indexOf(null) < 0 ? items : undefined;
     }
-    if (c.op === "exists") return v !== "false";
+    if (c.op === "exists" || kind === "flag") return v !== "false";
+    if (kind === "consent") return v || undefined;
     if (c.op === "older_than" || c.op === "within") {
       var amount = num((v || [])[0]);
       return amount === null || amount <= 0 ? undefined : Math.round(amount) + ((v || [])[1] || "d");
@@ -72,6 +79,8 @@ var Rules = (function () {
   }
 
   function defaultValue(c) {
+    var kind = FIELDS[c.field].kind;
+    if (CHOICES[kind]) return CHOICES[kind][kind === "consent" ? 1 : 0][0];
     if (c.op === "between") return ["", ""];
     if (c.op === "older_than" || c.op === "within") return ["90", "d"];
     if (c.op === "exists") return "true";
@@ -98,12 +107,15 @@ var Rules = (function () {
       return [input({ type: "number", min: "1", "aria-label": "How long", id: id, "class": "short" },
                     function () { return c.value[0]; }, function (x) { c.value[0] = x; }), unit];
     }
-    if (c.op === "exists") {
-      return [el("select", { "aria-label": "Known or not", id: id, onchange: function (e) { c.value = e.target.value; onChange(false); } },
-        [["true", "yes"], ["false", "no"]].map(function (o) { return el("option", { value: o[0], selected: c.value === o[0] ? "selected" : null, text: o[1] }); }))];
+    if (c.op === "exists" || CHOICES[kind]) {
+      return [el("select", { "aria-label": c.op === "exists" ? "Known or not" : "Value", id: id,
+                             onchange: function (e) { c.value = e.target.value; onChange(false); } },
+        (CHOICES[kind] || CHOICES.flag).map(function (o) { return el("option", { value: o[0], selected: c.value === o[0] ? "selected" : null, text: o[1] }); }))];
     }
     var multi = c.op === "in" || c.op === "not_in";
-    var type = kind === "number" && !multi ? "number" : (kind === "time" ? "date" : "text");
+    // A time to the microsecond ("on or after 1 Jan" read from words) is kept as text.
+    var dateOnly = !c.value || /^\d{4}-\d{2}-\d{2}$/.test(c.value);
+    var type = kind === "number" && !multi ? "number" : (kind === "time" && dateOnly ? "date" : "text");
     var hint = multi ? "comma separated" : (c.field === "tags" ? "a tag" : "");
     return [input({ type: type, "aria-label": "Value", id: id, placeholder: hint },
                   function () { return c.value; }, function (x) { c.value = x; })];
@@ -168,7 +180,7 @@ var Rules = (function () {
     if (rule.op === "between") c.value = [String(v[0]), String(v[1])];
     else if (rule.op === "in" || rule.op === "not_in") c.value = v.join(", ");
     else if (rule.op === "older_than" || rule.op === "within") { var m = /^(\d+)(\w+)$/.exec(v); c.value = m ? [m[1], m[2]] : ["90", "d"]; }
-    else if (rule.op === "exists") c.value = v ? "true" : "false";
+    else if (rule.op === "exists" || rule.field === "suppressed") c.value = v ? "true" : "false";
     else c.value = String(v);
     return c;
   }
@@ -202,6 +214,7 @@ var Rules = (function () {
     if (rule.op === "between") value = value[0] + " and " + value[1];
     else if (Array.isArray(value)) value = value.join(", ");
     else if (rule.op === "exists") value = value ? "" : "(no)";
+    else if (rule.field === "suppressed") value = value ? "yes" : "no";
     if (rule.op === "older_than") return field.label + " more than " + value + " ago";
     return field.label + " " + (op ? op[1] : rule.op) + " " + value;
   }
