@@ -6,7 +6,12 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, g, jsonify, request
 
 from campaigns import control, handlers, message_log, rule_shape
-from campaigns.domain import TemplateError
+from campaigns.domain import (
+    CampaignNotFound,
+    RetryRefused,
+    SegmentNotFound,
+    TemplateError,
+)
 from campaigns.schemas import (
     CampaignSchema,
     MessageEntrySchema,
@@ -129,7 +134,7 @@ def create_campaign():
             correlation_id=g.get("correlation_id"))
     except TemplateError as error:
         raise ApiError(400, "INVALID_TEMPLATE", str(error), error.details) from error
-    except handlers.SegmentNotFound as error:
+    except SegmentNotFound as error:
         raise ApiError(404, "SEGMENT_NOT_FOUND", "No saved segment has this id.",
                        {"segment_id": str(error)}) from error
     return jsonify(_campaign.dump(campaign)), 201
@@ -159,7 +164,7 @@ def get_campaign(campaign_id: str):
     deps = _deps()
     try:
         campaign = handlers.get_campaign(campaign_id, store=deps.store, deliveries=deps.deliveries)
-    except handlers.CampaignNotFound:
+    except CampaignNotFound:
         raise _not_found(campaign_id) from None
     return jsonify(_campaign.dump(campaign))
 
@@ -172,7 +177,7 @@ def list_messages(campaign_id: str):
         items, next_cursor = message_log.list_messages(
             campaign_id, query["status"], query["cursor"], query["limit"], store=deps.store,
             deliveries=deps.deliveries, scan_limit=deps.config.messages_scan_limit)
-    except handlers.CampaignNotFound:
+    except CampaignNotFound:
         raise _not_found(campaign_id) from None
     except message_log.BadCursor:
         raise ApiError(400, "INVALID_CURSOR", "The cursor is not one this API gave out.",
@@ -187,9 +192,9 @@ def retry_failed(campaign_id: str):
         attempt = handlers.retry_failed(campaign_id, datetime.now(UTC), store=deps.store,
                                         deliveries=deps.deliveries, event_log=deps.event_log,
                                         correlation_id=g.get("correlation_id"))
-    except handlers.CampaignNotFound:
+    except CampaignNotFound:
         raise _not_found(campaign_id) from None
-    except handlers.RetryRefused as error:
+    except RetryRefused as error:
         raise ApiError(409, error.code, str(error), {"campaign_id": campaign_id}) from error
     return jsonify(RetryAttemptSchema().dump(attempt)), 202
 
@@ -202,7 +207,7 @@ def change_control(campaign_id: str, action: str):
                                           store=deps.store, deliveries=deps.deliveries,
                                           event_log=deps.event_log,
                                           correlation_id=g.get("correlation_id"))
-    except handlers.CampaignNotFound:
+    except CampaignNotFound:
         raise _not_found(campaign_id) from None
     except control.ControlRefused as error:
         raise ApiError(409, error.code, str(error),

@@ -22,7 +22,7 @@ from datetime import datetime
 
 from campaigns import domain, handlers
 from campaigns.deliveries import all_with_status
-from campaigns.handlers import PRODUCER, CampaignNotFound, event_id
+from campaigns.domain import PRODUCER, CampaignNotFound, event_id
 
 from shared.backbone.envelope import new_event
 from shared.backbone.events import (

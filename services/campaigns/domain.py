@@ -1,4 +1,5 @@
-"""Campaign logic without I/O: message templates, their lint, message ids and stats.
+"""Campaign logic without I/O: message templates, their lint, message and event ids,
+stats, and the errors of campaigns' commands.
 
 Templates (API.md, Campaigns): `{field}` or `{field|fallback}`, where field is
 one of the recipient fields of an `audience.chunk` (plus `first_name`, the
@@ -13,6 +14,7 @@ each problem, which the API answers with 400 INVALID_TEMPLATE.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 
 TEMPLATE_FIELDS = frozenset({
@@ -23,6 +25,29 @@ TEMPLATE_FIELDS = frozenset({
 })
 MAX_TEMPLATE_LENGTH = 2000
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+PRODUCER = "campaigns"
+EVENT_NAMESPACE = uuid.UUID("5b0c1d7e-8f2a-4e63-9a41-0c7d2e9b6f13")
+
+
+class CampaignNotFound(Exception):
+    pass
+
+
+class SegmentNotFound(Exception):
+    pass
+
+
+class RetryRefused(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def event_id(*parts) -> str:
+    """Deterministic ids: the same fact appended twice is one event."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, "\n".join(str(part) for part in parts)))
 
 
 class TemplateError(ValueError):

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from campaigns import control, domain, exclusions, groups
 from campaigns.deliveries import all_with_status
-from campaigns.handlers import PRODUCER, event_id
+from campaigns.domain import PRODUCER, event_id
 from campaigns.message_log import SEQUENCE_STRIDE, customers_of
 from campaigns.unsubscribes import note_unsubscribe
 

@@ -11,36 +11,14 @@ the order receipts, retries and reads happen in. Pause, resume and cancel
 """
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from campaigns import domain, exclusions, groups
+from campaigns.domain import PRODUCER, CampaignNotFound, RetryRefused, SegmentNotFound, event_id
 from campaigns.store import new_campaign_id
 
 from shared.backbone.envelope import new_event
 from shared.backbone.events import AUDIENCE_REQUESTED, CAMPAIGN_LAUNCHED
-
-PRODUCER = "campaigns"
-EVENT_NAMESPACE = uuid.UUID("5b0c1d7e-8f2a-4e63-9a41-0c7d2e9b6f13")
-
-
-class CampaignNotFound(Exception):
-    pass
-
-
-class SegmentNotFound(Exception):
-    pass
-
-
-class RetryRefused(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-
-
-def event_id(*parts) -> str:
-    """Deterministic ids: the same fact appended twice is one event."""
-    return str(uuid.uuid5(EVENT_NAMESPACE, "\n".join(str(part) for part in parts)))
 
 
 def request_id(campaign_id: str, attempt: int = 1) -> str:

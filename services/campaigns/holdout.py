@@ -7,7 +7,7 @@ held-out customer appears exactly once.
 """
 from __future__ import annotations
 
-from campaigns.handlers import CampaignNotFound
+from campaigns.domain import CampaignNotFound
 from campaigns.message_log import BadCursor
 
 

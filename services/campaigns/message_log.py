@@ -14,7 +14,7 @@ import re
 
 from campaigns import domain
 from campaigns.groups import DEFAULT_VARIANT
-from campaigns.handlers import CampaignNotFound
+from campaigns.domain import CampaignNotFound
 
 SEQUENCE_STRIDE = 10_000  # message sequence = chunk index * stride + position in the chunk
 # Every cursor either listing gives out; any other is a BadCursor.

@@ -14,7 +14,7 @@ from datetime import timedelta
 from campaigns import lift
 from campaigns.attribution import launched_at_of, window_totals
 from campaigns.groups import DEFAULT_VARIANT, HOLDOUT, variants_of
-from campaigns.handlers import CampaignNotFound
+from campaigns.domain import CampaignNotFound
 
 
 class NotLaunched(Exception):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from campaigns import exports, handlers, holdout, results
+from campaigns import exports, holdout, results
+from campaigns.domain import CampaignNotFound
 from campaigns.message_log import BadCursor
 from campaigns.results_schemas import (
     CampaignResultsSchema,
@@ -80,7 +81,7 @@ def list_held_out(campaign_id: str):
     try:
         items, next_cursor = holdout.list_held_out(campaign_id, query["cursor"] or None,
                                                    query["limit"], store=_deps().store)
-    except handlers.CampaignNotFound:
+    except CampaignNotFound:
         raise _not_found(campaign_id) from None
     except BadCursor:
         raise ApiError(400, "INVALID_CURSOR", "The cursor is not one this API gave out.",
@@ -101,7 +102,7 @@ def _read_results(campaign_id: str) -> dict:
     try:
         answer = results.campaign_results(campaign_id, query["window_days"], store=deps.store,
                                           attribution_store=deps.attribution_store)
-    except handlers.CampaignNotFound:
+    except CampaignNotFound:
         raise _not_found(campaign_id) from None
     except results.NotLaunched as error:
         raise ApiError(409, "NOT_LAUNCHED", "The campaign has not been launched, so nothing "
