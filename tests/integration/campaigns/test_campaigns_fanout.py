@@ -12,6 +12,7 @@ from campaigns.app import create_app
 from campaigns.bootstrap import Dependencies
 from campaigns.config import CampaignsConfig
 from campaigns.dispatcher import build_dispatcher
+from campaigns.exclusions import no_exclusions
 from campaigns.handlers import request_id
 
 from shared import mongo
@@ -102,7 +103,7 @@ def test_every_customer_gets_exactly_one_logged_and_queued_message(config, sandb
 
     shown = app.test_client().get(f"/api/v1/campaigns/{cid}").get_json()
     assert shown["stats"] == {"audience_size": 2500, "sent": 0, "failed": 0, "pending": 2500,
-                              "matched": 2500, "excluded": {"held_out": 0}}
+                              "matched": 2500, "excluded": no_exclusions()}
     assert shown["status"] == "sending"
     lint = {entry["placeholder"]: entry for entry in shown["lint"]["placeholders"]}
     assert lint["{first_name|there}"]["fallback_used"] == 250
@@ -187,7 +188,7 @@ def test_retry_failed_sends_again_to_the_failed_only_with_exact_stats(config, sa
                                     for n in range(10)}), store=receipts)
     done = api.get(f"/api/v1/campaigns/{cid}").get_json()
     assert done["stats"] == {"audience_size": 10, "sent": 7, "failed": 3, "pending": 0,
-                             "matched": 10, "excluded": {"held_out": 0}}
+                             "matched": 10, "excluded": no_exclusions()}
     assert done["status"] == "completed"
 
     assert api.post(f"/api/v1/campaigns/{cid}/retry-failed").status_code == 202
@@ -198,7 +199,7 @@ def test_retry_failed_sends_again_to_the_failed_only_with_exact_stats(config, sa
     assert all(m["message_id"].startswith(f"{cid}.2.") for m in again)
     during = api.get(f"/api/v1/campaigns/{cid}").get_json()
     assert during["stats"] == {"audience_size": 10, "sent": 7, "failed": 0, "pending": 3,
-                               "matched": 10, "excluded": {"held_out": 0}}
+                               "matched": 10, "excluded": no_exclusions()}
     assert during["status"] == "sending" and during["attempt"] == 2
 
     by_customer = {m["customer_external_id"]: m["message_id"] for m in again}
@@ -206,7 +207,7 @@ def test_retry_failed_sends_again_to_the_failed_only_with_exact_stats(config, sa
                                     by_customer["c00009"]: "FAILED"}), store=receipts)
     final = api.get(f"/api/v1/campaigns/{cid}").get_json()
     assert final["stats"] == {"audience_size": 10, "sent": 9, "failed": 1, "pending": 0,
-                              "matched": 10, "excluded": {"held_out": 0}}
+                              "matched": 10, "excluded": no_exclusions()}
     assert final["status"] == "completed"
     failed = api.get(f"/api/v1/campaigns/{cid}/messages?status=FAILED").get_json()["items"]
     assert [(e["customer_external_id"], e["attempt"]) for e in failed] == [("c00009", 2)]
@@ -236,7 +237,7 @@ def test_pause_then_resume_queues_the_unreported_messages_again_once(config, san
     assert paused.status_code == 200 and paused.get_json()["status"] == "paused"
     assert paused.get_json()["stats"] == {"audience_size": 10, "sent": 2, "failed": 1,
                                           "pending": 7, "matched": 10,
-                                          "excluded": {"held_out": 0}}
+                                          "excluded": no_exclusions()}
     gate = SendGate(store.control_of)
     assert not gate.allows(cid) and gate.allows("not-a-campaign")
 
