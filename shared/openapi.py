@@ -102,6 +102,8 @@ class Operation:
     parameters: tuple[dict, ...] = ()
     # Plain JSON Schema components the operation's schemas `$ref` (e.g. a recursive rule).
     components: Mapping[str, dict] = field(default_factory=dict)
+    # The success answer's media type (a CSV export: "text/csv", response_schema a string).
+    media_type: str = "application/json"
 
 
 def _json(schema: Any) -> dict:
@@ -126,7 +128,7 @@ def _responses(operation: Operation) -> dict:
         elif 200 <= status < 300 and not success_done:
             success_done = True
             if operation.response_schema is not None:
-                entry["content"] = _json(operation.response_schema)
+                entry["content"] = {operation.media_type: {"schema": operation.response_schema}}
         responses[str(status)] = entry
     return responses
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from campaigns import exports, holdout, results
-from campaigns.domain import CampaignNotFound
+from campaigns import exports, handlers, holdout, results
 from campaigns.message_log import BadCursor
 from campaigns.results_schemas import (
     CampaignResultsSchema,
@@ -19,6 +18,7 @@ blueprint = Blueprint("campaign_results", __name__)
 
 _ONE = "/api/v1/campaigns/{campaign_id}"
 _TAGS = ("campaigns",)
+_CSV = {"type": "string", "description": "RFC 4180 CSV with a heading row"}
 OPERATIONS = [
     Operation(_ONE + "/holdout", "get", "The campaign's held-out customers", tags=_TAGS,
               query_schema=HoldoutQuerySchema, response_schema=page_schema(HeldOutSchema),
@@ -45,12 +45,14 @@ OPERATIONS = [
                           "customer_external_id, variant, message_id, attempt, to, text, "
                           "status, queued_at. Cells starting with =, +, - or @ get a "
                           "leading apostrophe (no formula runs when it is opened).",
-              statuses={200: "The CSV (text/csv)", 404: "No such campaign"}),
+              response_schema=_CSV, media_type="text/csv",
+              statuses={200: "The CSV", 404: "No such campaign"}),
     Operation(_ONE + "/results.csv", "get", "The results as CSV", tags=_TAGS,
               query_schema=ResultsQuerySchema,
               description="One row per group (holdout first) with the columns of the JSON "
                           "results, lifts and their 95% intervals flattened (text/csv).",
-              statuses={200: "The CSV (text/csv)", 400: "window_days outside 1..90",
+              response_schema=_CSV, media_type="text/csv",
+              statuses={200: "The CSV", 400: "window_days outside 1..90",
                         404: "No such campaign", 409: "NOT_LAUNCHED"}),
 ]
 
@@ -81,7 +83,7 @@ def list_held_out(campaign_id: str):
     try:
         items, next_cursor = holdout.list_held_out(campaign_id, query["cursor"] or None,
                                                    query["limit"], store=_deps().store)
-    except CampaignNotFound:
+    except handlers.CampaignNotFound:
         raise _not_found(campaign_id) from None
     except BadCursor:
         raise ApiError(400, "INVALID_CURSOR", "The cursor is not one this API gave out.",
@@ -102,7 +104,7 @@ def _read_results(campaign_id: str) -> dict:
     try:
         answer = results.campaign_results(campaign_id, query["window_days"], store=deps.store,
                                           attribution_store=deps.attribution_store)
-    except CampaignNotFound:
+    except handlers.CampaignNotFound:
         raise _not_found(campaign_id) from None
     except results.NotLaunched as error:
         raise ApiError(409, "NOT_LAUNCHED", "The campaign has not been launched, so nothing "
