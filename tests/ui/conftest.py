@@ -5,16 +5,10 @@ never needed. Screenshots of every page land in var/screenshots/.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.suite import api_session, running_suite
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 @pytest.fixture(scope="session")
@@ -57,27 +51,3 @@ def new_page(browser, ui_suite):
     yield make
     for context in contexts:
         context.close()
-
-
-# axe-core's WCAG 2.1 A and AA rules: labels, contrast, landmarks, names of controls.
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-               "resultTypes": ["violations"]}
-
-
-def shot(page, name: str) -> None:
-    """Screenshot the page into var/screenshots/ and check it with axe-core:
-    every page a test looks at must pass WCAG 2.1 A/AA as axe judges it."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-    results = Axe().run(page, options=AXE_OPTIONS)
-    assert results.violations_count == 0, f"{name}: {results.generate_report()}"
-
-
-def dev_sign_in(page, role: str) -> None:
-    page.goto("/signin")
-    page.get_by_label("Email").fill(f"{role}@example.com")
-    page.get_by_label("Role").select_option(role)
-    page.get_by_role("button", name="Sign in (development)").click()
-    page.wait_for_url("**/")

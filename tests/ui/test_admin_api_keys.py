@@ -8,7 +8,7 @@ import time
 import requests
 from playwright.sync_api import expect
 
-from conftest import dev_sign_in, shot
+from tests.support.browser import dev_sign_in, shot
 
 
 def _customers_call(gateway: str, key: str) -> int:

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from conftest import dev_sign_in, shot
+from tests.support.browser import dev_sign_in, shot
 
 CITY = "Importpur"  # only this module's customers live here
 CUSTOMERS_CSV = (

@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from conftest import dev_sign_in, shot
+from tests.support.browser import dev_sign_in, shot
 
 CITY = "Uitestpur"  # only these tests' customers live here
 CUSTOMERS = 40

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import dev_sign_in, shot
+from tests.support.browser import dev_sign_in, shot
 
 TABLET = {"width": 820, "height": 1180}
 

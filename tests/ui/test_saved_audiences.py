@@ -6,7 +6,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from conftest import dev_sign_in, shot
+from tests.support.browser import dev_sign_in, shot
 
 
 def _save(ui_api, name: str, rules: dict) -> dict:
