@@ -24,6 +24,8 @@ PAGES = [
     ("/customers", "customers", "customers", "customers"),
     ("/customers/<path:external_id>", "customer", "customer", "customers"),
     ("/import", "import_records", "import", "import"),
+    ("/suppressions", "suppressions", "suppressions", "suppressions"),
+    ("/settings", "settings", "settings", "settings"),
 ]
 
 
