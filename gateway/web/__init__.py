@@ -1,8 +1,9 @@
 """The web UI for marketers, hosted by the gateway.
 
 `install(app)` adds the session cookie settings, CSRF protection (flask-wtf) on
-every form, the sign-in routes (gateway/web/auth.py), the pages
-(gateway/web/pages.py) and `/static`. The pages' JavaScript calls the same
+every form, the security headers of every answer (gateway/web/headers.py), the
+sign-in routes (gateway/web/auth.py), the pages (gateway/web/pages.py) and
+`/static`. The pages' JavaScript calls the same
 `/api/v1` routes as API clients, with the session cookie instead of a key and
 the CSRF token in `X-CSRFToken` (gateway/proxy.py checks both).
 """
@@ -13,7 +14,7 @@ from datetime import timedelta
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from gateway.web import admin, auth, pages
+from gateway.web import admin, auth, headers, pages
 from gateway.web.config import WebConfig
 
 csrf = CSRFProtect()
@@ -36,6 +37,7 @@ def install(app: Flask, config: WebConfig | None = None) -> WebConfig:
         WTF_CSRF_SSL_STRICT=config.secure_cookies,
     )
     csrf.init_app(app)
+    headers.install(app, https=config.secure_cookies)
     app.register_blueprint(auth.blueprint)
     google = auth.google_blueprint(config)
     if google is not None:

@@ -48,12 +48,19 @@ var CRMCSV = (function () {
     return out;
   }
 
-  function quote(value) {
-    var text = value === null || value === undefined ? "" : String(value);
-    return /[",\r\n;]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  /* A spreadsheet runs a cell that starts with = + - @ (or tab/CR, which some strip
+     first) as a formula: an imported "=HYPERLINK(...)" would run on the marketer's
+     machine. A leading ' makes it text (OWASP's advice), as API.md asks of exports. */
+  function defused(text) {
+    return /^[=+\-@\t\r]/.test(text) ? "'" + text : text;
   }
 
-  /* `rows` (lists of values) as CSV text with CRLF line ends. */
+  function quote(value) {
+    var text = defused(value === null || value === undefined ? "" : String(value));
+    return /[",\r\n;\t]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  /* `rows` (lists of values) as CSV text with CRLF line ends; every cell defused. */
   function format(rows) {
     return rows.map(function (row) { return row.map(quote).join(","); }).join("\r\n") + "\r\n";
   }
