@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from campaigns import exports, handlers, holdout, results
+from campaigns import exports, holdout, results
+from campaigns.domain import CampaignNotFound
 from campaigns.message_log import BadCursor
 from campaigns.results_schemas import (
     CampaignResultsSchema,
@@ -11,6 +12,7 @@ from campaigns.results_schemas import (
     HoldoutQuerySchema,
     ResultsQuerySchema,
 )
+from shared.csv_export import CONTENT_TYPE, csv_lines
 from shared.http import ApiError
 from shared.openapi import Operation, page_schema
 
@@ -83,7 +85,7 @@ def list_held_out(campaign_id: str):
     try:
         items, next_cursor = holdout.list_held_out(campaign_id, query["cursor"] or None,
                                                    query["limit"], store=_deps().store)
-    except handlers.CampaignNotFound:
+    except CampaignNotFound:
         raise _not_found(campaign_id) from None
     except BadCursor:
         raise ApiError(400, "INVALID_CURSOR", "The cursor is not one this API gave out.",
@@ -104,7 +106,7 @@ def _read_results(campaign_id: str) -> dict:
     try:
         answer = results.campaign_results(campaign_id, query["window_days"], store=deps.store,
                                           attribution_store=deps.attribution_store)
-    except handlers.CampaignNotFound:
+    except CampaignNotFound:
         raise _not_found(campaign_id) from None
     except results.NotLaunched as error:
         raise ApiError(409, "NOT_LAUNCHED", "The campaign has not been launched, so nothing "
@@ -114,7 +116,7 @@ def _read_results(campaign_id: str) -> dict:
 
 
 def _csv(lines, filename: str) -> Response:
-    return Response(stream_with_context(lines), content_type="text/csv; charset=utf-8",
+    return Response(stream_with_context(lines), content_type=CONTENT_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -125,11 +127,11 @@ def messages_csv(campaign_id: str):
         raise _not_found(campaign_id)
     rows = exports.message_rows(campaign_id, store=deps.store, deliveries=deps.deliveries,
                                 iso=iso_utc)
-    return _csv(exports.csv_lines(rows), f"campaign-{campaign_id}-messages.csv")
+    return _csv(csv_lines(rows), f"campaign-{campaign_id}-messages.csv")
 
 
 @blueprint.get("/api/v1/campaigns/<campaign_id>/results.csv")
 def results_csv(campaign_id: str):
     answer = _read_results(campaign_id)
-    return _csv(exports.csv_lines(results.results_rows(answer)),
+    return _csv(csv_lines(results.results_rows(answer)),
                 f"campaign-{campaign_id}-results-{answer['window_days']}d.csv")

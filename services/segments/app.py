@@ -16,7 +16,7 @@ from segments.customers import api as customers_api
 from segments.customers import suppressions as suppressions_api
 from segments.database import SegmentsDatabase
 from segments.saved import api as saved_api
-from segments.saved import history_api
+from segments.saved import history_api, members_csv
 from segments.saved.history import DailySizes
 from shared.backbone.broker import broker_reachable
 from shared.http import (
@@ -96,8 +96,10 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
     app.register_blueprint(describe_api.audience_words)
     app.register_blueprint(membership_api.membership)
     app.register_blueprint(history_api.sizes)
+    app.register_blueprint(members_csv.members_csv)
     operations = (customers_api.OPERATIONS + suppressions_api.OPERATIONS + saved_api.OPERATIONS
-                  + describe_api.OPERATIONS + membership_api.OPERATIONS + history_api.OPERATIONS)
+                  + describe_api.OPERATIONS + membership_api.OPERATIONS + history_api.OPERATIONS
+                  + members_csv.OPERATIONS)
     app.register_blueprint(openapi_blueprint("Segments", operations))
     if config.index_autostart:
         # Once per process: also after a fork (gunicorn --preload), on the first request.

@@ -8,15 +8,16 @@ from campaigns import exports, fanout, handlers
 from campaigns.app import create_app
 from campaigns.config import CampaignsConfig
 
+from shared.csv_export import csv_lines, safe_cell
 from tests.support.fakes import NOW, FakeDeliveries, FakeEventLog, chunk
 from tests.support.fakes import FakeCampaignStore as FakeStore
 
 
 def test_cells_a_spreadsheet_would_run_are_escaped():
-    assert [exports.safe_cell(v) for v in ["=1+1", "+91 98", "-5", "@SUM(A1)", "\tx", "ok",
+    assert [safe_cell(v) for v in ["=1+1", "+91 98", "-5", "@SUM(A1)", "\tx", "ok",
                                            None, 12.5, "a=b"]] == [
         "'=1+1", "'+91 98", "'-5", "'@SUM(A1)", "'\tx", "ok", "", "12.5", "a=b"]
-    line = next(exports.csv_lines([['=HYPERLINK("http://x")', 'say "hi", then go']]))
+    line = next(csv_lines([['=HYPERLINK("http://x")', 'say "hi", then go']]))
     assert line == '"\'=HYPERLINK(""http://x"")","say ""hi"", then go"\r\n'
 
 
