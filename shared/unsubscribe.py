@@ -14,11 +14,13 @@ a message read months later must still let its reader out.
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, Signer, URLSafeSerializer
+from itsdangerous.encoding import base64_encode
 
 DEVELOPMENT_SECRET = "crm-development-unsubscribe-secret"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
@@ -47,8 +49,19 @@ class UnsubscribeLinks:
     def _serializer(self) -> URLSafeSerializer:
         return URLSafeSerializer(self.secret, salt=SALT)
 
+    @functools.cached_property
+    def _signer(self) -> Signer:
+        # One signer with its key derived once: URLSafeSerializer.dumps derives the key
+        # and tries zlib on every call, ~40 us a link (4 s of a 100,000-message launch).
+        signer = self._serializer.make_signer()
+        key = signer.derive_key()
+        signer.derive_key = lambda secret_key=None: key
+        return signer
+
     def token(self, campaign_id: str, customer_external_id: str) -> str:
-        return self._serializer.dumps([campaign_id, customer_external_id])
+        """What `URLSafeSerializer.loads` reads back (an uncompressed payload)."""
+        payload = json.dumps([campaign_id, customer_external_id], separators=(",", ":"))
+        return self._signer.sign(base64_encode(payload.encode())).decode()
 
     def url(self, campaign_id: str, customer_external_id: str) -> str:
         return f"{self.public_url}/u/{self.token(campaign_id, customer_external_id)}"
