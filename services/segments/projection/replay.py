@@ -156,7 +156,8 @@ def replay() -> None:
               help="Run even while a live projector consumes its queue (it should be stopped), "
                    "or when the log is empty but profiles exist.")
 def profiles_command(progress_every: int, force: bool) -> None:
-    """Rebuild customer profiles from ingest's (and receipts') event logs and swap them in."""
+    """Rebuild customer profiles from ingest's event log (suppressions from receipts') and
+    swap them in."""
     config = SegmentsConfig.from_env()
     consumers = broker.consumer_count(config.settings, config.profiles_queue)
     if consumers is None:
