@@ -99,9 +99,13 @@ def _plain_strings(value):
     return _SLOW
 
 
+def _plain_boolean(value):
+    return value if type(value) is bool else _SLOW
+
+
 _SLOW = object()
 _CHECKS = {fields.String: _plain_string, fields.Integer: _plain_integer,
-           fields.Float: _plain_float}
+           fields.Float: _plain_float, fields.Boolean: _plain_boolean}
 
 
 def _value_check(field):

@@ -6,7 +6,7 @@ from shared.backbone import envelope, events
 FIELDS = {"name": "Asha Rao", "first_name": "Asha", "email": "asha@example.com", "phone": None,
           "city": "Mysuru", "tags": ["vip"], "order_count": 2, "signed_up_at": None,
           "last_order_at": "2024-05-01T10:00:00.000Z", "last_visit_at": None,
-          "last_active_at": None}
+          "last_active_at": None, "marketing_consent": "subscribed", "suppressed": False}
 
 
 def _chunk(recipients: int) -> dict:

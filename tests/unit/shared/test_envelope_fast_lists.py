@@ -63,6 +63,8 @@ def test_the_fast_path_is_taken_for_plain_records():
     {**RECIPIENT, "visits": "many"},
     {**RECIPIENT, "tags": [1]},
     {**RECIPIENT, "total_spend": True},
+    {**RECIPIENT, "suppressed": "yes"},
+    {**RECIPIENT, "suppressed": 1},
     {**RECIPIENT, "external_id": None},
     {"name": "no id"},
     "not a record",
