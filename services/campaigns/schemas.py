@@ -14,7 +14,7 @@ from marshmallow import (
 from campaigns.domain import MAX_TEMPLATE_LENGTH
 from campaigns.groups import MAX_HOLDOUT_PERCENT, MAX_VARIANTS, MIN_VARIANTS, variant_problems
 from campaigns.message_log import CURSOR_PATTERN
-from campaigns.rule_shape import COMPONENT as RULE_COMPONENT
+from campaigns.rule_shape import component as rule_shape_component
 from campaigns.rule_shape import is_rule_shaped
 from shared.openapi import PageQuerySchema
 from shared.times import UtcDateTime
@@ -62,7 +62,9 @@ class NewCampaignSchema(Schema):
     rules = fields.Dict(load_default=None, allow_none=True, validate=_rule_shaped,
                         metadata={"description": "Inline audience rules (API.md, Audience "
                                                  "rules), instead of `segment_id`.",
-                                  "allOf": [{"$ref": f"#/components/schemas/{RULE_COMPONENT}"}]})
+                                  # the shape itself, not a $ref: apispec would make a
+                                  # nullable $ref "that, or any object"
+                                  "oneOf": rule_shape_component()["oneOf"]})
     message = fields.String(load_default=None,
                             validate=validate.Length(min=1, max=MAX_TEMPLATE_LENGTH),
                             metadata={"description": MESSAGE_DESCRIPTION + " Or give `variants`.",

@@ -16,6 +16,8 @@ class Dependencies(ServiceDependencies):
     """What the routes need: `store`, `event_log`, `profiles` (segments' profiles,
     read-only) and `readiness()` (shared.wiring)."""
 
+    profiles = property(lambda self: self._wiring["profiles"])
+
     def _build(self) -> Built:
         config = self.config
         client = connect(config.settings)
