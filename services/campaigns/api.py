@@ -5,13 +5,14 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from campaigns import control, handlers, message_log, rule_shape
+from campaigns import control, handlers, lifecycle, message_log, rule_shape
 from campaigns.domain import (
     CampaignNotFound,
     RetryRefused,
     SegmentNotFound,
     TemplateError,
 )
+from campaigns.rules_check import InvalidRules
 from campaigns.schemas import (
     CampaignSchema,
     MessageEntrySchema,
@@ -30,15 +31,18 @@ blueprint = Blueprint("campaigns", __name__)
 _ONE = "/api/v1/campaigns/{campaign_id}"
 _TAGS = ("campaigns",)
 OPERATIONS = [
-    Operation("/api/v1/campaigns", "post", "Launch a campaign", tags=_TAGS,
+    Operation("/api/v1/campaigns", "post", "Launch, schedule or save a campaign", tags=_TAGS,
               request_schema=new_campaign_body(), response_schema=CampaignSchema,
               components={rule_shape.COMPONENT: rule_shape.component()},
               description="Saves the campaign and starts sending at once: the audience "
                           "(a saved segment's rules or inline rules) is snapshotted by the "
                           "segments service, every recipient gets one personalised message. "
-                          "Invalid inline rules show as status `failed` with the problems.",
-              statuses={201: "The campaign (status launching)",
-                        400: "Bad body or INVALID_TEMPLATE (details name each placeholder)",
+                          "With `draft` it is only saved (status `draft`), with `send_at` it "
+                          "launches then (status `scheduled`); PATCH edits either, "
+                          ".../launch launches it now, .../cancel cancels it.",
+              statuses={201: "The campaign (status launching, draft or scheduled)",
+                        400: "Bad body (send_at past or beyond 90 days), INVALID_RULES, or "
+                             "INVALID_TEMPLATE (details name each placeholder)",
                         404: "SEGMENT_NOT_FOUND"}),
     Operation("/api/v1/campaigns/preview-message", "post", "Render a message for sample customers",
               tags=_TAGS, request_schema=MessagePreviewSchema,
@@ -127,13 +131,17 @@ def _not_found(campaign_id: str) -> ApiError:
 def create_campaign():
     deps = _deps()
     body = _new_campaign.load(json_body())
+    create = (lifecycle.create_unlaunched if body.get("draft") or body.get("send_at")
+              else handlers.create_campaign)
     try:
-        campaign = handlers.create_campaign(
+        campaign = create(
             body, datetime.now(UTC), store=deps.store, segment_rules=deps.segment_rules,
             event_log=deps.event_log, default_send_rate=deps.config.send_rate,
             correlation_id=g.get("correlation_id"))
     except TemplateError as error:
         raise ApiError(400, "INVALID_TEMPLATE", str(error), error.details) from error
+    except InvalidRules as error:
+        raise ApiError(400, "INVALID_RULES", str(error), error.details) from error
     except SegmentNotFound as error:
         raise ApiError(404, "SEGMENT_NOT_FOUND", "No saved segment has this id.",
                        {"segment_id": str(error)}) from error

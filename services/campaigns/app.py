@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from campaigns import api, cap_api, results_api
+from campaigns import api, cap_api, lifecycle_api, results_api
 from campaigns.bootstrap import Dependencies
 from campaigns.config import CampaignsConfig
 from shared.http import service_app
@@ -23,6 +23,8 @@ def create_app(config: CampaignsConfig | None = None, *, dependencies=None) -> F
     app.register_blueprint(api.blueprint)
     app.register_blueprint(cap_api.blueprint)
     app.register_blueprint(results_api.blueprint)
-    operations = api.OPERATIONS + cap_api.OPERATIONS + results_api.OPERATIONS
+    app.register_blueprint(lifecycle_api.blueprint)
+    operations = (api.OPERATIONS + cap_api.OPERATIONS + results_api.OPERATIONS
+                  + lifecycle_api.OPERATIONS)
     app.register_blueprint(openapi_blueprint("Campaigns", operations))
     return app

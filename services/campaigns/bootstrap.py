@@ -11,6 +11,7 @@ from campaigns.attribution_store import AttributionStore
 from campaigns.cap_store import CapStore
 from campaigns.config import CampaignsConfig
 from campaigns.deliveries import Deliveries
+from campaigns.sender import VendorClient
 from campaigns.store import CampaignStore, SegmentRules
 from shared.backbone.outbox import service_event_log
 from shared.mongo import connect
@@ -27,6 +28,7 @@ class Dependencies(ServiceDependencies):
     deliveries = property(lambda self: self._wiring["deliveries"])
     cap_store = property(lambda self: self._wiring["cap_store"])
     attribution_store = property(lambda self: self._wiring["attribution_store"])
+    vendor = property(lambda self: self._wiring["vendor"])  # test sends (campaigns/testsend.py)
 
     def _build(self) -> Built:
         config, settings = self.config, self.config.settings
@@ -38,6 +40,9 @@ class Dependencies(ServiceDependencies):
             "deliveries": Deliveries(client[settings.database_name("receipts")]),
             "cap_store": CapStore(client[config.database_name]),
             "attribution_store": AttributionStore(client[config.database_name]),
+            # A request waits on the vendor a few seconds at most, not a sender's budget.
+            "vendor": VendorClient(config.vendor_url, config.vendor_timeout_seconds,
+                                   retry_seconds=min(config.vendor_retry_seconds, 5.0)),
             "event_log": service_event_log(settings, client[config.database_name],
                                            retry_for=self._retry_for),
         }

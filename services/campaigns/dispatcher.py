@@ -26,12 +26,16 @@ from campaigns.config import CampaignsConfig
 from campaigns.control import CONTROL_EVENTS
 from campaigns.fanout import handle_events
 from campaigns.frequency_cap import LedgerOwner
+from campaigns.scheduler import start_scheduler
 
 from shared.backbone.consumer import Consumer, ConsumerOptions
 from shared.backbone.events import (
     AUDIENCE_CHUNK,
     AUDIENCE_FAILED,
     CAMPAIGN_LAUNCHED,
+    CAMPAIGN_DRAFTED,
+    CAMPAIGN_EDITED,
+    CAMPAIGN_SCHEDULED,
     CUSTOMER_CONSENT_CHANGED,
 )
 from shared.backbone.relay import start_relay
@@ -40,8 +44,10 @@ from shared.logs import configure_logging
 log = logging.getLogger(__name__)
 
 # customer.consent_changed: a message's unsubscribe link was used (campaigns.unsubscribes).
+# campaign.drafted / .scheduled / .edited: bound so they are routable (the log is
+# their record; the scheduler reads the launches owed from the database, not from them).
 ROUTING_KEYS = (AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED, *CONTROL_EVENTS,
-                CUSTOMER_CONSENT_CHANGED)
+                CUSTOMER_CONSENT_CHANGED, CAMPAIGN_DRAFTED, CAMPAIGN_SCHEDULED, CAMPAIGN_EDITED)
 
 
 def _handle_batch(envelopes: list[dict], *, dependencies, ledger: LedgerOwner) -> None:
@@ -75,12 +81,16 @@ def main() -> None:
     start_relay(relay_dependencies.event_log, stop_relay,
                 interval=config.relay_interval_seconds,
                 older_than=config.relay_older_than_seconds, name="campaigns")
+    # Its own dependencies: the consumer's thread and connections are not shared.
+    scheduler_dependencies = Dependencies(config, publish_retry_seconds=5.0)
+    start_scheduler(scheduler_dependencies, stop_relay)
     log.info("dispatcher starting", extra={"queue": config.audience_queue})
     try:
         dispatcher.run()
     finally:
         stop_relay.set()
         relay_dependencies.close()
+        scheduler_dependencies.close()
         log.info("dispatcher stopped")
 
 

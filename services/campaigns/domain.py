@@ -235,6 +235,8 @@ def campaign_status(stored_status: str, stats: dict, fully_queued: bool,
         return "failed"
     if control == CANCELLED:
         return "cancelled"
+    if stored_status in UNLAUNCHED:
+        return stored_status  # nothing requested yet (campaigns/lifecycle.py)
     if not fully_queued:
         status = "launching" if stats["audience_size"] == 0 and stored_status == "launching" \
             else "sending"
@@ -245,6 +247,9 @@ def campaign_status(stored_status: str, stats: dict, fully_queued: bool,
 
 # Control: whether a campaign may send (the campaign document's `control`).
 ACTIVE, PAUSED, CANCELLED = "active", "paused", "cancelled"
+# Saved but not launched: editable, launched by POST .../launch or at `send_at`.
+DRAFT, SCHEDULED = "draft", "scheduled"
+UNLAUNCHED = (DRAFT, SCHEDULED)
 CONTROL_OF_ACTION = {"pause": PAUSED, "resume": ACTIVE, "cancel": CANCELLED}
 
 
@@ -253,6 +258,8 @@ def control_refusal(action: str, status: str, control: str) -> tuple[str, str] |
     `status` and `control` ((code, message) for a 409), or None when it can."""
     if status in ("failed", "cancelled") or (status == "completed" and action != "resume"):
         return "CAMPAIGN_NOT_ACTIVE", f"The campaign is {status}: nothing is left to {action}."
+    if status in UNLAUNCHED and action != "cancel":
+        return "CAMPAIGN_NOT_LAUNCHED", f"The campaign is {status}: launch it first."
     if action == "pause" and control == PAUSED:
         return "CAMPAIGN_ALREADY_PAUSED", "The campaign is paused already."
     if action == "resume" and control != PAUSED:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from campaigns import domain, exclusions, groups
+from campaigns import domain, exclusions, groups, rules_check
 from campaigns.domain import PRODUCER, CampaignNotFound, RetryRefused, SegmentNotFound, event_id
 from campaigns.store import new_campaign_id
 
@@ -38,34 +38,56 @@ def preview_message(body: dict) -> dict:
 def create_campaign(body: dict, now: datetime, *, store, segment_rules, event_log,
                     default_send_rate: float = 0.0, correlation_id: str | None = None) -> dict:
     """Save the campaign and ask segments for its audience; sending follows at once."""
+    campaign = campaign_document(body, now, segment_rules=segment_rules,
+                                 default_send_rate=default_send_rate)
+    store.insert(campaign)
+    store.insert_attempt(campaign["_id"], 1, {"created_at": now})
+    # False: logged and in the outbox; the relay publishes it
+    event_log.append(launch_events(campaign, now, correlation_id))
+    return view(campaign, store=store, deliveries=None)
+
+
+def campaign_document(body: dict, now: datetime, *, segment_rules,
+                      default_send_rate: float = 0.0) -> dict:
+    """A new campaign, status launching, from a create body (templates and inline rules
+    checked: TemplateError, rules_check.InvalidRules, SegmentNotFound)."""
     groups.templates(body)  # TemplateError -> 400 INVALID_TEMPLATE, naming the variant
-    rules = body.get("rules")
+    rules = audience_rules(body, segment_rules)
+    return {"_id": new_campaign_id(), "name": body["name"], "message": body.get("message"),
+            "variants": body.get("variants"),
+            "holdout_percent": body.get("holdout_percent") or 0,
+            "segment_id": body.get("segment_id"), "rules": rules,
+            "send_rate": body.get("send_rate") or default_send_rate,
+            "ignore_frequency_cap": bool(body.get("ignore_frequency_cap")),
+            "status": "launching", "control": domain.ACTIVE, "attempt": 1,
+            "audience_size": None,
+            "chunk_count": None, "lint": None, "error": None, "created_at": now}
+
+
+def audience_rules(body: dict, segment_rules) -> dict:
+    """The saved segment's rules, or the inline ones once segments' grammar accepts them."""
     if body.get("segment_id") is not None:
         rules = segment_rules.rules_of(body["segment_id"])
         if rules is None:
             raise SegmentNotFound(body["segment_id"])
-    campaign = {"_id": new_campaign_id(), "name": body["name"], "message": body.get("message"),
-                "variants": body.get("variants"),
-                "holdout_percent": body.get("holdout_percent") or 0,
-                "segment_id": body.get("segment_id"), "rules": rules,
-                "send_rate": body.get("send_rate") or default_send_rate,
-                "ignore_frequency_cap": bool(body.get("ignore_frequency_cap")),
-                "status": "launching", "control": domain.ACTIVE, "attempt": 1,
-                "audience_size": None,
-                "chunk_count": None, "lint": None, "error": None, "created_at": now}
-    store.insert(campaign)
-    store.insert_attempt(campaign["_id"], 1, {"created_at": now})
+        return rules
+    rules_check.check(body["rules"])
+    return body["rules"]
+
+
+def launch_events(campaign: dict, now: datetime, correlation_id: str | None) -> list[dict]:
+    """Attempt 1: the audience request and the launch, ids fixed by the campaign id (a
+    launch appended twice, by a retried request or two schedulers, is one launch)."""
     cid = campaign["_id"]
-    event_log.append([
-        new_event(AUDIENCE_REQUESTED, {"request_id": request_id(cid), "rules": rules,
+    return [
+        new_event(AUDIENCE_REQUESTED, {"request_id": request_id(cid), "rules": campaign["rules"],
                                        "as_of": now.isoformat()},
                   producer=PRODUCER, event_id=event_id(cid, 1, AUDIENCE_REQUESTED),
                   correlation_id=correlation_id),
         new_event(CAMPAIGN_LAUNCHED, {"campaign_id": cid, "attempt": 1},
                   producer=PRODUCER, event_id=event_id(cid, 1, CAMPAIGN_LAUNCHED),
                   correlation_id=correlation_id),
-    ])  # False: logged and in the outbox; the relay publishes it
-    return view(campaign, store=store, deliveries=None)
+    ]
 
 
 def view(campaign: dict, *, store, deliveries) -> dict:
@@ -98,6 +120,7 @@ def view(campaign: dict, *, store, deliveries) -> dict:
             "segment_id": campaign.get("segment_id"), "send_rate": campaign.get("send_rate"),
             "ignore_frequency_cap": bool(campaign.get("ignore_frequency_cap")),
             "attempt": attempt, "created_at": campaign["created_at"],
+            "send_at": campaign.get("send_at"), "launched_at": campaign.get("launched_at"),
             "stats": stats, "lint": lint, "error": campaign.get("error")}
 
 

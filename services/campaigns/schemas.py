@@ -1,6 +1,8 @@
 """What the campaign endpoints accept and send (also the source of their OpenAPI spec)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from marshmallow import (
     RAISE,
     Schema,
@@ -20,6 +22,7 @@ from shared.openapi import PageQuerySchema
 from shared.times import UtcDateTime
 
 MAX_PREVIEW_RECIPIENTS = 20
+MAX_SCHEDULE_DAYS = 90
 
 MESSAGE_DESCRIPTION = (
     "The message template: profile fields in braces with an optional fallback after a bar, "
@@ -50,6 +53,28 @@ def _rule_shaped(rules: dict) -> None:
         raise ValidationError("must be shaped as audience rules: {\"all\": [...]}, "
                               "{\"any\": [...]}, {\"not\": ...} or {\"field\", \"op\", "
                               "\"value\"}, at most 8 levels")
+
+
+class SendAt(fields.AwareDateTime):
+    """A launch time: ISO-8601 (a time without an offset counts as UTC), in the future
+    and at most MAX_SCHEDULE_DAYS ahead."""
+
+    def __init__(self, **kwargs):
+        metadata = {"description": "Launch at this time instead of now (status `scheduled`): "
+                                   f"in the future, at most {MAX_SCHEDULE_DAYS} days ahead.",
+                    **kwargs.pop("metadata", {})}
+        kwargs.setdefault("load_default", None)
+        super().__init__(format="iso", default_timezone=UTC, allow_none=True,
+                         metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+        now = datetime.now(UTC)
+        if moment <= now:
+            raise ValidationError("must be in the future")
+        if moment > now + timedelta(days=MAX_SCHEDULE_DAYS):
+            raise ValidationError(f"must be at most {MAX_SCHEDULE_DAYS} days ahead")
+        return moment
 
 
 class NewCampaignSchema(Schema):
@@ -85,6 +110,15 @@ class NewCampaignSchema(Schema):
                                                       "process (0 or absent: the default)."})
     ignore_frequency_cap = fields.Boolean(load_default=False, metadata={
         "description": "Send to customers at the frequency cap too (their messages still count)."})
+    draft = fields.Boolean(load_default=False, metadata={
+        "description": "Save it as a draft (status `draft`): nothing is sent until "
+                       "POST .../launch."})
+    send_at = SendAt()
+
+    @validates_schema
+    def _draft_or_schedule(self, data: dict, **_kwargs) -> None:
+        if data.get("draft") and data.get("send_at") is not None:
+            raise ValidationError("give draft or send_at, not both", "_schema")
 
     @validates("name")
     def _not_blank(self, value: str, **_kwargs) -> None:
@@ -172,8 +206,8 @@ class LintSchema(Schema):
 class CampaignSchema(Schema):
     id = fields.String()
     name = fields.String()
-    status = fields.String(metadata={"description": "launching, sending, paused, completed, "
-                                                    "cancelled or failed"})
+    status = fields.String(metadata={"description": "draft, scheduled, launching, sending, "
+                                                    "paused, completed, cancelled or failed"})
     control = fields.String(metadata={"description": "active, paused or cancelled: whether its "
                                                      "messages may be sent (pause, resume, "
                                                      "cancel change it)"})
@@ -191,6 +225,11 @@ class CampaignSchema(Schema):
     ignore_frequency_cap = fields.Boolean()
     attempt = fields.Integer(metadata={"description": "1, plus one per retry-failed"})
     created_at = UtcDateTime()
+    send_at = UtcDateTime(allow_none=True, metadata={
+        "description": "When a scheduled campaign launches (null: not scheduled)"})
+    launched_at = UtcDateTime(allow_none=True, metadata={
+        "description": "When a draft or scheduled campaign was launched (null: at creation, "
+                       "or not yet)"})
     stats = fields.Nested(StatsSchema)
     lint = fields.Nested(LintSchema, allow_none=True,
                          metadata={"description": "null until the audience has arrived"})

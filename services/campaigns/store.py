@@ -21,12 +21,16 @@ written by the campaigns service alone, and the hot paths only insert and read b
 - `controls`: `_id` "<campaign_id>:<sequence>", one per pause/resume/cancel
   ({action, control, at, requeued_at}); its insert is what makes two concurrent
   changes of one campaign impossible (the campaign's `control_seq` is the last applied).
+- `launches`: `_id` = campaign id, {due_at, reason}: a launch owed (a scheduled
+  campaign's `send_at`, or a launch request in progress), deleted once its events are
+  logged. Tiny (only campaigns not launched yet), so the scheduler scans it every second.
 """
 from __future__ import annotations
 
 import os
 import threading
 import time
+from datetime import UTC
 
 from pymongo import ReplaceOne
 from pymongo.database import Database
@@ -37,6 +41,7 @@ from shared.mongo import bulk_write_chunked, insert_many_new
 CAMPAIGNS = "campaigns"
 ATTEMPTS = "attempts"
 CONTROLS = "controls"
+LAUNCHES = "launches"
 
 _id_lock = threading.Lock()
 _last_id = 0
@@ -68,6 +73,7 @@ class CampaignStore:
         self._campaigns = db[CAMPAIGNS]
         self._attempts = db[ATTEMPTS]
         self._controls = db[CONTROLS]
+        self._launches = db[LAUNCHES]
 
     # -- campaigns --------------------------------------------------------
     def insert(self, campaign: dict) -> None:
@@ -82,6 +88,24 @@ class CampaignStore:
 
     def update(self, campaign_id: str, fields: dict) -> None:
         self._campaigns.update_one({"_id": campaign_id}, {"$set": fields})
+
+    def update_if(self, campaign_id: str, expected: dict, fields: dict) -> bool:
+        """Set `fields` only if the campaign still has the `expected` values (one
+        document's compare-and-set: FerretDB has no transactions); False if it had not."""
+        result = self._campaigns.update_one({"_id": campaign_id, **expected}, {"$set": fields})
+        return result.matched_count == 1
+
+    # -- launches owed (scheduled, or in progress) -------------------------
+    def owe_launch(self, campaign_id: str, due_at, reason: str) -> None:
+        self._launches.replace_one({"_id": campaign_id}, {"due_at": due_at, "reason": reason},
+                                   upsert=True)
+
+    def due_launches(self, now) -> list[dict]:
+        return [entry for entry in self._launches.find({})
+                if _aware(entry["due_at"]) <= now]
+
+    def drop_launch(self, campaign_id: str) -> None:
+        self._launches.delete_one({"_id": campaign_id})
 
     # -- attempts ---------------------------------------------------------
     def insert_attempt(self, campaign_id: str, attempt: int, document: dict) -> bool:
@@ -211,6 +235,10 @@ class CampaignStore:
             return False
 
 
+def _aware(moment):
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class SegmentRules:
     """THE cross-service read of campaigns: a saved segment's rules, read-only and by
     `_id` from the segments database's `segments` collection (segments' audience
@@ -218,7 +246,13 @@ class SegmentRules:
 
     def __init__(self, segments_db: Database):
         self._segments = segments_db["segments"]
+        self._profiles = segments_db["profiles"]
 
     def rules_of(self, segment_id: str) -> dict | None:
         segment = self._segments.find_one({"_id": segment_id}, {"rules": 1})
         return None if segment is None else segment["rules"]
+
+    def profiles_of(self, external_ids: list[str]) -> dict[str, dict]:
+        """Profiles by external id (test sends, at most 10), read by `_id`."""
+        found = (self._profiles.find_one({"_id": external_id}) for external_id in external_ids)
+        return {profile["_id"]: profile for profile in found if profile is not None}

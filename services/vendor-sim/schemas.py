@@ -19,6 +19,9 @@ class OutgoingMessageSchema(Schema):
                                     validate=validate.Length(max=2000))
     # Echoed back in the message's receipt, as vendors do with callback data.
     metadata = fields.Dict(keys=fields.String(), load_default=None, allow_none=True)
+    # A test send (campaigns' POST .../test-send): sent, but no receipt is reported,
+    # as a vendor's test mode does, so it never reaches a campaign's stats.
+    test = fields.Boolean(load_default=False)
 
 
 class SendRequestSchema(Schema):

@@ -342,6 +342,25 @@ register(CAMPAIGN_RESUMED, 1, CampaignResumedV1)
 register(CAMPAIGN_CANCELLED, 1, CampaignCancelledV1)
 
 
+class CampaignSavedV1(_EventData):
+    """A campaign saved without launching (`campaign.drafted`, `campaign.scheduled`) or
+    edited before its launch (`campaign.edited`): `sequence` numbers the campaign's
+    saves 0, 1, ... (the event id is derived from campaign and sequence), and
+    `campaign` holds every editable field as saved, so the log alone rebuilds it."""
+
+    campaign_id = fields.String(required=True)
+    sequence = fields.Integer(required=True, strict=True)
+    campaign = fields.Dict(required=True)
+
+
+CAMPAIGN_DRAFTED = "campaign.drafted"
+CAMPAIGN_SCHEDULED = "campaign.scheduled"
+CAMPAIGN_EDITED = "campaign.edited"
+register(CAMPAIGN_DRAFTED, 1, CampaignSavedV1)
+register(CAMPAIGN_SCHEDULED, 1, CampaignSavedV1)
+register(CAMPAIGN_EDITED, 1, CampaignSavedV1)
+
+
 @functools.lru_cache(maxsize=None)
 def _schema_instance(schema_class: type[Schema]) -> Schema:
     # Building a marshmallow schema costs more than loading one event with it:

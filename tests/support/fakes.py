@@ -174,6 +174,22 @@ class FakeCampaignStore:
     def update(self, cid, fields):
         self.campaigns[cid].update(fields)
 
+    def update_if(self, cid, expected, fields):
+        campaign = self.campaigns.get(cid)
+        if campaign is None or any(campaign.get(k) != v for k, v in expected.items()):
+            return False
+        campaign.update(fields)
+        return True
+
+    def owe_launch(self, cid, due_at, reason):
+        self._c("launches")[cid] = {"_id": cid, "due_at": due_at, "reason": reason}
+
+    def due_launches(self, now):
+        return [dict(e) for e in self._c("launches").values() if e["due_at"] <= now]
+
+    def drop_launch(self, cid):
+        self._c("launches").pop(cid, None)
+
     def insert_attempt(self, cid, attempt, document):
         key = f"{cid}:{attempt}"
         if key in self.attempts:

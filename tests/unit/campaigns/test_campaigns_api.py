@@ -155,6 +155,8 @@ def test_openapi_describes_every_route(client):
                           "/api/v1/campaigns/{campaign_id}",
                           "/api/v1/campaigns/{campaign_id}/messages",
                           "/api/v1/campaigns/{campaign_id}/retry-failed",
+                          "/api/v1/campaigns/{campaign_id}/launch",
+                          "/api/v1/campaigns/{campaign_id}/test-send",
                           "/api/v1/campaigns/{campaign_id}/messages.csv",
                           "/api/v1/campaigns/{campaign_id}/results.csv",
                           "/api/v1/campaigns/{campaign_id}/results",

@@ -1,0 +1,117 @@
+"""Routes of drafts and schedules: PATCH a campaign, launch it, send it as a test.
+(Create with `draft`/`send_at` is api.py's POST; cancel is its control route.)"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import requests
+from flask import Blueprint, current_app, g, jsonify
+
+from campaigns import lifecycle, testsend
+from campaigns.domain import CampaignNotFound, SegmentNotFound, TemplateError
+from campaigns.lifecycle_schemas import EditCampaignSchema, TestSendResultSchema, TestSendSchema
+from campaigns.rules_check import InvalidRules
+from campaigns.schemas import CampaignSchema
+from campaigns.sender import VendorError
+from shared.http import ApiError, json_body
+from shared.openapi import Operation
+
+blueprint = Blueprint("campaign_lifecycle", __name__)
+
+_ONE = "/api/v1/campaigns/{campaign_id}"
+_TAGS = ("campaigns",)
+_NOT_EDITABLE = ("NOT_EDITABLE (launched, sending, completed or cancelled) "
+                 "or EDIT_CONFLICT (changed meanwhile: read it and try again)")
+OPERATIONS = [
+    Operation(_ONE, "patch", "Edit a draft or scheduled campaign", tags=_TAGS,
+              request_schema=EditCampaignSchema, response_schema=CampaignSchema,
+              description="Changes name, message or variants, segment_id or rules, send_at "
+                          "(null: back to draft) and holdout_percent; omitted fields are kept. "
+                          "Logged as `campaign.edited`.",
+              statuses={200: "The campaign", 400: "Bad body, INVALID_RULES or INVALID_TEMPLATE",
+                        404: "No such campaign, or SEGMENT_NOT_FOUND", 409: _NOT_EDITABLE}),
+    Operation(_ONE + "/launch", "post", "Launch a draft or scheduled campaign now", tags=_TAGS,
+              response_schema=CampaignSchema,
+              description="As a create without `draft` would have: the audience is requested "
+                          "now. Launching a campaign this launched before answers it again.",
+              statuses={200: "The campaign (status launching or later)",
+                        404: "No such campaign",
+                        409: "NOT_EDITABLE (cancelled) or ALREADY_LAUNCHED (at creation)"}),
+    Operation(_ONE + "/test-send", "post", "Send the message to a few customers as a test",
+              tags=_TAGS, request_schema=TestSendSchema, response_schema=TestSendResultSchema,
+              description="Renders the message for each given customer (at most 10) and sends "
+                          "it through the vendor marked `test`: no receipt, not in the "
+                          "campaign's stats, messages or the frequency cap. Any status.",
+              statuses={202: "Sent; the rendered texts", 400: "Bad body",
+                        404: "No such campaign", 502: "VENDOR_UNAVAILABLE"}),
+]
+
+_edit = EditCampaignSchema()
+_campaign = CampaignSchema()
+_test_send = TestSendSchema()
+
+
+def _deps():
+    return current_app.extensions["campaigns"]
+
+
+def _not_found(campaign_id: str) -> ApiError:
+    return ApiError(404, "NOT_FOUND", "No campaign has this id.", {"campaign_id": campaign_id})
+
+
+def _refused(error: lifecycle.NotEditable, campaign_id: str) -> ApiError:
+    return ApiError(409, error.code, str(error), {"campaign_id": campaign_id,
+                                                  "status": error.status})
+
+
+@blueprint.patch("/api/v1/campaigns/<campaign_id>")
+def edit_campaign(campaign_id: str):
+    deps = _deps()
+    body = _edit.load(json_body())
+    try:
+        campaign = lifecycle.edit_campaign(
+            campaign_id, body, datetime.now(UTC), store=deps.store,
+            segment_rules=deps.segment_rules, event_log=deps.event_log,
+            deliveries=deps.deliveries, correlation_id=g.get("correlation_id"))
+    except CampaignNotFound:
+        raise _not_found(campaign_id) from None
+    except lifecycle.NotEditable as error:
+        raise _refused(error, campaign_id) from error
+    except InvalidRules as error:
+        raise ApiError(400, "INVALID_RULES", str(error), error.details) from error
+    except TemplateError as error:
+        raise ApiError(400, "INVALID_TEMPLATE", str(error), error.details) from error
+    except SegmentNotFound as error:
+        raise ApiError(404, "SEGMENT_NOT_FOUND", "No saved segment has this id.",
+                       {"segment_id": str(error)}) from error
+    return jsonify(_campaign.dump(campaign))
+
+
+@blueprint.post("/api/v1/campaigns/<campaign_id>/launch")
+def launch_campaign(campaign_id: str):
+    deps = _deps()
+    try:
+        campaign = lifecycle.launch_campaign(
+            campaign_id, datetime.now(UTC), store=deps.store, event_log=deps.event_log,
+            deliveries=deps.deliveries, segment_rules=deps.segment_rules,
+            correlation_id=g.get("correlation_id"))
+    except CampaignNotFound:
+        raise _not_found(campaign_id) from None
+    except lifecycle.NotEditable as error:
+        raise _refused(error, campaign_id) from error
+    return jsonify(_campaign.dump(campaign))
+
+
+@blueprint.post("/api/v1/campaigns/<campaign_id>/test-send")
+def test_send(campaign_id: str):
+    deps = _deps()
+    body = _test_send.load(json_body())
+    try:
+        result = testsend.send_test(campaign_id, body["to"], store=deps.store,
+                                    segment_rules=deps.segment_rules, vendor=deps.vendor)
+    except CampaignNotFound:
+        raise _not_found(campaign_id) from None
+    except (requests.RequestException, VendorError) as error:
+        raise ApiError(502, "VENDOR_UNAVAILABLE", "The vendor did not take the test message.",
+                       {"error": type(error).__name__}) from error
+    return jsonify(TestSendResultSchema().dump(result)), 202

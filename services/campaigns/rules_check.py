@@ -1,0 +1,25 @@
+"""Inline audience rules checked at create and at PATCH, by segments' own grammar.
+
+Segments owns the rule grammar (segments.audience.rules: fields, operators,
+values) and checks it again when it answers the audience request. Campaigns
+imports that parser, a pure function with no I/O, instead of asking the segments
+service over HTTP: services do not call each other, and a campaign refused here
+is a 400 INVALID_RULES at once rather than a 201 that shows `failed` later.
+"""
+from __future__ import annotations
+
+from segments.audience.rules import RuleError, parse_rules
+
+
+class InvalidRules(ValueError):
+    def __init__(self, details: dict):
+        super().__init__("The audience rules are not valid.")
+        self.details = details
+
+
+def check(rules) -> None:
+    """Raises InvalidRules naming each problem (paths like `rules.all.0.value`)."""
+    try:
+        parse_rules(rules)
+    except RuleError as error:
+        raise InvalidRules(error.details) from error
