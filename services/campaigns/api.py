@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from campaigns import control, handlers, lifecycle, message_log, rule_shape
+from campaigns import control, handlers, lifecycle, message_log, rules_check
 from campaigns.domain import (
     CampaignNotFound,
     RetryRefused,
@@ -33,7 +33,7 @@ _TAGS = ("campaigns",)
 OPERATIONS = [
     Operation("/api/v1/campaigns", "post", "Launch, schedule or save a campaign", tags=_TAGS,
               request_schema=new_campaign_body(), response_schema=CampaignSchema,
-              components={rule_shape.COMPONENT: rule_shape.component()},
+              components=rules_check.spec_components(),
               description="Saves the campaign and starts sending at once: the audience "
                           "(a saved segment's rules or inline rules) is snapshotted by the "
                           "segments service, every recipient gets one personalised message. "

@@ -7,9 +7,14 @@ from datetime import UTC, datetime
 import requests
 from flask import Blueprint, current_app, g, jsonify
 
-from campaigns import lifecycle, testsend
+from campaigns import lifecycle, rules_check, testsend
 from campaigns.domain import CampaignNotFound, SegmentNotFound, TemplateError
-from campaigns.lifecycle_schemas import EditCampaignSchema, TestSendResultSchema, TestSendSchema
+from campaigns.lifecycle_schemas import (
+    EditCampaignSchema,
+    TestSendResultSchema,
+    TestSendSchema,
+    edit_campaign_body,
+)
 from campaigns.rules_check import InvalidRules
 from campaigns.schemas import CampaignSchema
 from campaigns.sender import VendorError
@@ -24,7 +29,8 @@ _NOT_EDITABLE = ("NOT_EDITABLE (launched, sending, completed or cancelled) "
                  "or EDIT_CONFLICT (changed meanwhile: read it and try again)")
 OPERATIONS = [
     Operation(_ONE, "patch", "Edit a draft or scheduled campaign", tags=_TAGS,
-              request_schema=EditCampaignSchema, response_schema=CampaignSchema,
+              request_schema=edit_campaign_body(), response_schema=CampaignSchema,
+              components=rules_check.spec_components(),
               description="Changes name, message or variants, segment_id or rules, send_at "
                           "(null: back to draft) and holdout_percent; omitted fields are kept. "
                           "Logged as `campaign.edited`.",

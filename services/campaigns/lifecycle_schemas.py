@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate, validates_schema
 
+from campaigns import rules_check
 from campaigns.domain import MAX_TEMPLATE_LENGTH
 from campaigns.groups import MAX_HOLDOUT_PERCENT, MAX_VARIANTS, MIN_VARIANTS, variant_problems
-from campaigns.rule_shape import component as rule_shape_component
 from campaigns.schemas import SendAt, VariantSchema, _rule_shaped
 
 MAX_TEST_RECIPIENTS = 10
@@ -23,7 +23,7 @@ class EditCampaignSchema(Schema):
     rules = fields.Dict(validate=_rule_shaped,
                         metadata={"description": "Inline audience rules instead of the "
                                                  "audience so far",
-                                  "oneOf": rule_shape_component()["oneOf"]})
+                                  **rules_check.spec_rules()})
     message = fields.String(validate=validate.Length(min=1, max=MAX_TEMPLATE_LENGTH),
                             metadata={"description": "Instead of the message or variants"})
     variants = fields.List(fields.Nested(VariantSchema),
@@ -43,6 +43,13 @@ class EditCampaignSchema(Schema):
         problems = variant_problems(data["variants"]) if data.get("variants") else {}
         if problems:
             raise ValidationError(problems, "variants")
+
+
+def edit_campaign_body() -> dict:
+    """The PATCH body's JSON Schema: EditCampaignSchema with what `_one_of_each` checks."""
+    return {"allOf": [EditCampaignSchema, {"minProperties": 1},
+                      {"not": {"required": ["segment_id", "rules"]}},
+                      {"not": {"required": ["message", "variants"]}}]}
 
 
 class TestSendSchema(Schema):

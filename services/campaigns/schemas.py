@@ -13,10 +13,10 @@ from marshmallow import (
     validates_schema,
 )
 
+from campaigns import rules_check
 from campaigns.domain import MAX_TEMPLATE_LENGTH
 from campaigns.groups import MAX_HOLDOUT_PERCENT, MAX_VARIANTS, MIN_VARIANTS, variant_problems
 from campaigns.message_log import CURSOR_PATTERN
-from campaigns.rule_shape import component as rule_shape_component
 from campaigns.rule_shape import is_rule_shaped
 from shared.openapi import PageQuerySchema
 from shared.times import UtcDateTime
@@ -87,9 +87,8 @@ class NewCampaignSchema(Schema):
     rules = fields.Dict(load_default=None, allow_none=True, validate=_rule_shaped,
                         metadata={"description": "Inline audience rules (API.md, Audience "
                                                  "rules), instead of `segment_id`.",
-                                  # the shape itself, not a $ref: apispec would make a
-                                  # nullable $ref "that, or any object"
-                                  "oneOf": rule_shape_component()["oneOf"]})
+                                  # segments' grammar, which create checks (rules_check)
+                                  **rules_check.spec_rules()})
     message = fields.String(load_default=None,
                             validate=validate.Length(min=1, max=MAX_TEMPLATE_LENGTH),
                             metadata={"description": MESSAGE_DESCRIPTION + " Or give `variants`.",
@@ -141,14 +140,16 @@ class NewCampaignSchema(Schema):
 
 def new_campaign_body() -> dict:
     """The create body's JSON Schema: NewCampaignSchema and, as `_one_audience` checks,
-    exactly one of segment_id and rules given and not null."""
+    exactly one of segment_id and rules given and not null (and not a draft with a
+    send_at, as `_draft_or_schedule` checks)."""
     return {"allOf": [NewCampaignSchema, {"oneOf": [
         {"required": ["segment_id"], "properties": {"segment_id": {"type": "string"}}},
         {"required": ["rules"], "properties": {"rules": {"type": "object"}}},
     ]}, {"oneOf": [
         {"required": ["message"], "properties": {"message": {"type": "string"}}},
         {"required": ["variants"], "properties": {"variants": {"type": "array"}}},
-    ]}]}
+    ]}, {"not": {"required": ["draft", "send_at"],
+                 "properties": {"draft": {"const": True}, "send_at": {"type": "string"}}}}]}
 
 
 class MessagePreviewSchema(Schema):

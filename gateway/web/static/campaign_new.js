@@ -90,10 +90,12 @@
   document.getElementById("campaign-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var body = { name: document.getElementById("campaign-name").value, message: message.value };
+    var whenProblem = CRM.campaignWhen.apply(body);  // draft or send_at (campaign_schedule.js)
+    if (whenProblem) { CRM.showError(error, new Error(whenProblem)); return; }
     if (select.value) body.segment_id = select.value;
     else if (builderRules) body.rules = builderRules;
     else { CRM.showError(error, new Error("Choose who should receive this campaign.")); return; }
-    var button = document.getElementById("launch");
+    var button = document.getElementById(body.draft ? "save-draft" : body.send_at ? "schedule" : "launch");
     button.disabled = true;
     CRM.api("POST", "/api/v1/campaigns", body).then(function (campaign) {
       sessionStorage.removeItem("crm.builderRules");
