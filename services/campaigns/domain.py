@@ -27,6 +27,15 @@ MAX_TEMPLATE_LENGTH = 2000
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def template_pattern() -> str:
+    """The JSON Schema pattern of exactly the templates parse_template accepts: text
+    without a lone brace, `{{` and `}}`, and `{field}` or `{field|fallback}` of a known
+    field (spaces around the field allowed, a fallback without braces)."""
+    names = "|".join(sorted(TEMPLATE_FIELDS, key=len, reverse=True))
+    placeholder = r"\{\s*(" + names + r")\s*(\|[^{}]*)?\}"
+    return r"^([^{}]|\{\{|\}\}|" + placeholder + r")*$"
+
+
 PRODUCER = "campaigns"
 EVENT_NAMESPACE = uuid.UUID("5b0c1d7e-8f2a-4e63-9a41-0c7d2e9b6f13")
 

@@ -7,8 +7,12 @@ held-out customer appears exactly once.
 """
 from __future__ import annotations
 
+import re
+
 from campaigns.domain import CampaignNotFound
 from campaigns.message_log import BadCursor
+
+CURSOR_PATTERN = r"^(c[0-9]{1,9}\.[0-9]{1,9})?$"  # every cursor a page gives out; else BadCursor
 
 
 def list_held_out(campaign_id: str, cursor: str | None, limit: int, *,
@@ -37,6 +41,8 @@ def list_held_out(campaign_id: str, cursor: str | None, limit: int, *,
 def _cursor(cursor: str | None) -> tuple[int, int]:
     if not cursor:
         return 0, 0
+    if re.fullmatch(CURSOR_PATTERN, cursor) is None:
+        raise BadCursor(cursor)
     try:
         if cursor[0] != "c":
             raise ValueError(cursor)

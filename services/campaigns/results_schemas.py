@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from campaigns.holdout import CURSOR_PATTERN as HOLDOUT_CURSOR_PATTERN
 from shared.openapi import PageQuerySchema
 
 MAX_WINDOW_DAYS = 90
@@ -16,7 +17,9 @@ class HeldOutSchema(Schema):
 
 
 class HoldoutQuerySchema(PageQuerySchema):
-    pass
+    cursor = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "The previous page's `next_cursor` (empty: the first page).",
+        "pattern": HOLDOUT_CURSOR_PATTERN})
 
 
 class ResultsQuerySchema(Schema):

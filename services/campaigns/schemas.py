@@ -14,7 +14,7 @@ from marshmallow import (
 )
 
 from campaigns import rules_check
-from campaigns.domain import MAX_TEMPLATE_LENGTH
+from campaigns.domain import MAX_TEMPLATE_LENGTH, template_pattern
 from campaigns.groups import MAX_HOLDOUT_PERCENT, MAX_VARIANTS, MIN_VARIANTS, variant_problems
 from campaigns.message_log import CURSOR_PATTERN
 from campaigns.rule_shape import is_rule_shaped
@@ -22,6 +22,7 @@ from shared.openapi import PageQuerySchema
 from shared.times import UtcDateTime
 
 MAX_PREVIEW_RECIPIENTS = 20
+TEMPLATE_PATTERN = template_pattern()
 MAX_SCHEDULE_DAYS = 90
 
 MESSAGE_DESCRIPTION = (
@@ -42,7 +43,8 @@ class VariantSchema(Schema):
         metadata={"example": "B"})
     message = fields.String(required=True,
                             validate=validate.Length(min=1, max=MAX_TEMPLATE_LENGTH),
-                            metadata={"description": MESSAGE_DESCRIPTION})
+                            metadata={"pattern": TEMPLATE_PATTERN,
+                                      "description": MESSAGE_DESCRIPTION})
     weight = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=99),
                             metadata={"description": "Share of the messaged customers, in "
                                                      "percent; the weights sum to 100."})
@@ -91,7 +93,8 @@ class NewCampaignSchema(Schema):
                                   **rules_check.spec_rules()})
     message = fields.String(load_default=None,
                             validate=validate.Length(min=1, max=MAX_TEMPLATE_LENGTH),
-                            metadata={"description": MESSAGE_DESCRIPTION + " Or give `variants`.",
+                            metadata={"pattern": TEMPLATE_PATTERN,
+                                      "description": MESSAGE_DESCRIPTION + " Or give `variants`.",
                                       "example": "Hi {first_name|there}, here's 10% off!"})
     variants = fields.List(fields.Nested(VariantSchema), load_default=None,
                            validate=validate.Length(min=MIN_VARIANTS, max=MAX_VARIANTS),
@@ -158,7 +161,8 @@ class MessagePreviewSchema(Schema):
 
     message = fields.String(required=True,
                             validate=validate.Length(min=1, max=MAX_TEMPLATE_LENGTH),
-                            metadata={"description": MESSAGE_DESCRIPTION})
+                            metadata={"pattern": TEMPLATE_PATTERN,
+                                      "description": MESSAGE_DESCRIPTION})
     recipients = fields.List(fields.Dict(), load_default=list,
                              validate=validate.Length(max=MAX_PREVIEW_RECIPIENTS),
                              metadata={"description": "Customers to render the message for, "
