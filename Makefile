@@ -27,6 +27,13 @@ test:
 bench: bootstrap
 	scripts/with-servers.sh $(VENV)/bin/python -m bench $(BENCH_ARGS)
 
+# Every fault of issue 13 against the suite on a database and broker of its own, ending
+# in a table and "N of N scenarios held" (bench/reliability.py; README, Reliability).
+# RELIABILITY_ARGS="--only 'poison message' --size 500" runs less, or more.
+.PHONY: reliability
+reliability: bootstrap
+	$(VENV)/bin/python -m bench.reliability $(RELIABILITY_ARGS)
+
 lint:
 	$(VENV)/bin/ruff check --select $(RUFF_SELECT) .
 

@@ -6,6 +6,7 @@
         proxy.cut()        # reset every open connection (both sides)
         proxy.refuse()     # stop listening: new connections are refused
         proxy.accept()     # listen again on the same port
+        proxy.delay = 0.2  # every chunk, both ways, waits 0.2 s (0: full speed)
 
 One thread accepts; each connection gets two pumping threads. Cutting sets
 SO_LINGER 0 before closing, so both peers see a reset at once instead of a
@@ -43,6 +44,7 @@ class FaultProxy:
         self.host = listen_host
         self.port = listen_port
         self.accepted = 0  # connections accepted so far (reconnects show up here)
+        self.delay = 0.0  # seconds each chunk waits before it is passed on: a slow link
         self._lock = threading.Lock()
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._listener: socket.socket | None = None
@@ -148,6 +150,8 @@ class FaultProxy:
                 data = source.recv(65536)
                 if not data:
                     break
+                if self.delay:
+                    time.sleep(self.delay)
                 target.sendall(data)
         except OSError:
             pass
