@@ -80,7 +80,11 @@ def _post_until_answered(api, batch: list[dict], patience: float = 180) -> int:
 def _order_counts(api, customers: list[dict]) -> Counter:
     counts = Counter()
     for customer in customers:
-        answer = api.get(f"{api.base_url}/api/v1/customers/{customer['external_id']}", timeout=30)
+        try:
+            answer = api.get(f"{api.base_url}/api/v1/customers/{customer['external_id']}",
+                             timeout=30)
+        except requests.RequestException:
+            continue  # counted on the next poll
         if answer.status_code == 200:
             counts[customer["external_id"]] = answer.json()["order_count"]
     return counts
