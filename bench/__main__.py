@@ -8,13 +8,14 @@ import argparse
 import json
 import signal
 
-from bench import campaigns, ingest, segments
+from bench import campaign_results, campaigns, ingest, segments
 
 SCENARIOS = {
     "ingest": ingest.run,
     "segment_preview_100k": lambda: segments.run(100_000),
     "segment_preview_1m": lambda: segments.run(1_000_000),
     "campaign_100k": lambda: campaigns.run(100_000),
+    "campaign_results_100k": lambda: campaign_results.run(100_000, 200_000),
 }
 
 
