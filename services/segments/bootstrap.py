@@ -12,7 +12,7 @@ from pymongo import MongoClient
 from segments.config import SegmentsConfig
 
 from shared.backbone.events import PROFILE_UPDATED
-from shared.backbone.outbox import EventLog
+from shared.backbone.outbox import EventLog, service_event_log
 from shared.backbone.publisher import ThreadLocalPublisher, Unroutable
 
 log = logging.getLogger(__name__)
@@ -69,5 +69,5 @@ def segments_event_log(config: SegmentsConfig, client: MongoClient, *,
                        retry_for: float) -> EventLog:
     """The segments event log; `retry_for`: seconds publish() retries before the
     batch is left to the outbox relay."""
-    publisher = ThreadLocalPublisher(config.settings, retry_for=retry_for)
-    return EventLog(client[config.database_name], SegmentsPublisher(publisher))
+    return service_event_log(config.settings, client[config.database_name],
+                             retry_for=retry_for, wrap=SegmentsPublisher)

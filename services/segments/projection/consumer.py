@@ -9,8 +9,8 @@ without transactions and keep a cache of them (see handlers.py).
 Each batch first inserts its orders into `orders` (one insert_many, existing
 ids skipped; see order_store.py), then writes the profiles, then appends
 `profile.updated` for every profile the batch touched to the segments event
-log (published with confirms; the outbox relay thread of this process
-publishes what could not be), and only then is the batch acked.
+log (published with confirms; the outbox relay thread of this process,
+shared.backbone.relay, publishes what could not be), and only then is the batch acked.
 
 Stop it (SIGTERM) while `crm replay profiles` runs; see commands.py.
 """
@@ -26,11 +26,11 @@ from segments.projection.handlers import ProfileCache, project_and_announce
 from segments.projection.order_store import OrderStore
 from segments.projection.profile_store import ProfileStore
 from segments.projection.profiles import PROJECTED_EVENT_TYPES
-from segments.projection.relay import start_relay
 
 from shared import mongo
 from shared.backbone.consumer import Consumer, ConsumerOptions
 from shared.backbone.outbox import EventLog
+from shared.backbone.relay import start_relay
 from shared.logs import configure_logging
 from shared.readiness import clear_ready, mark_ready
 
@@ -78,7 +78,7 @@ def main() -> None:
     stop_relay = threading.Event()
     relay_log = segments_event_log(config, client, retry_for=config.announce_retry_seconds)
     start_relay(relay_log, stop_relay, interval=config.relay_interval_seconds,
-                older_than=config.relay_older_than_seconds)
+                older_than=config.relay_older_than_seconds, name="segments")
     log.info("profile projector starting", extra={"queue": config.profiles_queue,
                                                   "database": config.database_name})
     try:

@@ -5,7 +5,8 @@ import threading
 from datetime import timedelta
 
 from pymongo.errors import AutoReconnect
-from segments.projection.relay import relay_once, start_relay
+
+from shared.backbone.relay import relay_once, start_relay
 
 
 class FakeEventLog:
