@@ -25,8 +25,9 @@ class ParseRequestSchema(Schema):
 
     text = fields.String(required=True, validate=validate.Length(min=1,
                                                                  max=MAX_DESCRIPTION_LENGTH),
-                         metadata={"description": "The audience in plain English.",
-                                   "example": EXAMPLE_TEXT})
+                         metadata={"description": "The audience in plain English "
+                                                   "(not only spaces).",
+                                   "example": EXAMPLE_TEXT, "pattern": r"\S"})
 
     @validates("text")
     def _not_blank(self, value: str, **_kwargs) -> None:
