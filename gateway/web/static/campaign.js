@@ -20,7 +20,10 @@
     });
     document.getElementById("campaign-bar").replaceChildren(CRM.bar(c.stats));
     showOutcomes(c.stats);
-    document.getElementById("campaign-message").textContent = c.message;
+    document.getElementById("campaign-message").textContent = c.message || (c.variants || []).map(function (v) {
+      return v.name + " (" + v.weight + "%): " + v.message; }).join("\n");
+    if (c.holdout_percent) document.getElementById("campaign-message").textContent +=
+      "\nHoldout: " + c.holdout_percent + "% of the audience get no message (" + CRM.number(c.stats.excluded && c.stats.excluded.held_out) + " so far).";
     showLint(c.lint);
     if (retry) retry.hidden = !(c.status === "completed" && c.stats.failed > 0);
     showControls(c);

@@ -92,6 +92,8 @@
     var body = { name: document.getElementById("campaign-name").value, message: message.value };
     var whenProblem = CRM.campaignWhen.apply(body);  // draft or send_at (campaign_schedule.js)
     if (whenProblem) { CRM.showError(error, new Error(whenProblem)); return; }
+    var variantsProblem = CRM.variantsForm.apply(body);  // holdout_percent; variants, not message
+    if (variantsProblem) { CRM.showError(error, new Error(variantsProblem)); return; }
     if (select.value) body.segment_id = select.value;
     else if (builderRules) body.rules = builderRules;
     else { CRM.showError(error, new Error("Choose who should receive this campaign.")); return; }
