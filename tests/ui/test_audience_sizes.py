@@ -6,7 +6,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.ui.conftest import dev_sign_in, shot
+from tests.support.browser import dev_sign_in, shot
 
 
 def test_a_marketer_sees_and_records_an_audiences_size_over_time(new_page, ui_api):

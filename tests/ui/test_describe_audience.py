@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui.conftest import dev_sign_in, shot
+from tests.support.browser import dev_sign_in, shot
 
 CITY = "Describepur"  # only this module's customers live here
 # (visits, spend): big spenders with few visits are c0 and c2.
