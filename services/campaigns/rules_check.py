@@ -1,6 +1,6 @@
 """Inline audience rules checked at create and at PATCH, by segments' own grammar.
 
-Segments owns the rule grammar (segments.audience.rules: fields, operators,
+Segments owns the rule grammar (segments.rules.language: fields, operators,
 values) and checks it again when it answers the audience request. Campaigns
 imports that parser, a pure function with no I/O, instead of asking the segments
 service over HTTP: services do not call each other, and a campaign refused here
@@ -10,8 +10,8 @@ the spec allows is one this check accepts.
 """
 from __future__ import annotations
 
-from segments.audience.rules import RuleError, parse_rules
-from segments.audience.rules_schema import node_schema, rule_components
+from segments.rules.language import RuleError, parse_rules
+from segments.rules.schema import node_schema, rule_components
 
 
 class InvalidRules(ValueError):

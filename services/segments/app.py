@@ -8,13 +8,14 @@ from __future__ import annotations
 from flask import Blueprint, Flask, jsonify
 from pymongo.errors import ConnectionFailure
 
-from segments.audience import describe_api, membership_api
-from segments.audience.describe_model import model_reader
+from segments.audience import membership_api
 from segments.audience.holder import AudienceHolder
 from segments.config import SegmentsConfig
 from segments.customers import api as customers_api
 from segments.customers import suppressions as suppressions_api
 from segments.database import SegmentsDatabase
+from segments.describe import api as describe_api
+from segments.describe.model import model_reader
 from segments.saved import api as saved_api
 from segments.saved import history_api, members_csv
 from segments.saved.history import DailySizes
@@ -25,8 +26,8 @@ from shared.http import (
     install_metrics,
     register_error_handlers,
 )
-from shared.metrics import AUDIENCE_INDEX_SIZE
 from shared.logs import configure_logging
+from shared.metrics import AUDIENCE_INDEX_SIZE
 from shared.openapi import openapi_blueprint
 
 

@@ -39,7 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from segments.audience.rule_values import (
+from segments.audience.text_columns import TagsColumn, TextColumn, grown
+from segments.rules.language import FIELDS, Condition
+from segments.rules.values import (
     CONSENT,
     CONSENT_VALUES,
     FLAG,
@@ -48,8 +50,6 @@ from segments.audience.rule_values import (
     TEXT,
     epoch_us,
 )
-from segments.audience.rules import FIELDS, Condition
-from segments.audience.text_columns import TagsColumn, TextColumn, grown
 
 MISSING = np.iinfo(np.int64).min
 

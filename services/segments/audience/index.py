@@ -22,7 +22,6 @@ that snapshot of rows; an id removed meanwhile is skipped.
 from __future__ import annotations
 
 import bisect
-
 import pickle
 import threading
 from collections.abc import Iterable, Iterator
@@ -33,8 +32,8 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from segments.audience.columns import new_columns
-from segments.audience.rule_values import epoch_us
-from segments.audience.rules import (
+from segments.audience.text_columns import MIN_CAPACITY, grown
+from segments.rules.language import (
     AllOf,
     AnyOf,
     Condition,
@@ -43,7 +42,7 @@ from segments.audience.rules import (
     rule_to_dict,
     top_level_conditions,
 )
-from segments.audience.text_columns import MIN_CAPACITY, grown
+from segments.rules.values import epoch_us
 
 NO_VERSION = -1
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from segments.audience.rule_values import CONSENT, FLAG, NUMBER, TAGS, TEXT, TIME, epoch_us
-from segments.audience.rules import (
+from segments.rules.language import (
     FIELDS,
     NEGATED_OPS,
     TEXT_TESTS,
@@ -26,6 +25,7 @@ from segments.audience.rules import (
     Rule,
     rule_to_dict,
 )
+from segments.rules.values import CONSENT, FLAG, NUMBER, TAGS, TEXT, TIME, epoch_us
 from shared.times import iso_utc
 
 

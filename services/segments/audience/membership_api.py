@@ -11,9 +11,9 @@ from flask import Blueprint, current_app, jsonify
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from segments.audience.membership import explain
-from segments.audience.rules import RuleError, parse_rules
-from segments.audience.rules_schema import DESCRIPTION as RULES_DESCRIPTION
-from segments.audience.rules_schema import rule_components, rule_ref
+from segments.rules.language import RuleError, parse_rules
+from segments.rules.schema import DESCRIPTION as RULES_DESCRIPTION
+from segments.rules.schema import rule_components, rule_ref
 from segments.saved.schemas import flat_errors
 from shared.http import ApiError, json_body
 from shared.openapi import Operation

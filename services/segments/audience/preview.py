@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from segments.audience.rules import Rule
 from segments.projection.profiles import is_stub, public_view
+from segments.rules.language import Rule
 from shared.metrics import PREVIEW_LATENCY
 
 SAMPLE_SIZE = 10

@@ -27,7 +27,7 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
-from segments.audience.rules import RuleError, parse_rules
+from segments.rules.language import RuleError, parse_rules
 from shared.backbone.envelope import new_event
 from shared.backbone.events import AUDIENCE_CHUNK, AUDIENCE_FAILED
 from shared.backbone.publisher import PublishError

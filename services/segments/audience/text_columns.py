@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from segments.audience.rules import NEGATED_OPS, TEXT_TESTS, Condition
+from segments.rules.language import NEGATED_OPS, TEXT_TESTS, Condition
 
 SCAN_CACHE_SIZE = 32
 MIN_CAPACITY = 1024  # rows (or tag entries) an array starts with; it grows by doubling

@@ -41,8 +41,8 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from segments.audience.rule_values import epoch_us
 from segments.projection import field_versions
+from segments.rules.values import epoch_us
 from shared import times as shared_times
 from shared.backbone.envelope import new_event
 from shared.backbone.events import (

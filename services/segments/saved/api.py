@@ -7,9 +7,9 @@ from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
 from segments.audience.preview import IndexNotReady, preview
-from segments.audience.rules import RuleError, parse_rules
-from segments.audience.rules_schema import rule_components
 from segments.customers.schemas import decode_cursor, encode_cursor
+from segments.rules.language import RuleError, parse_rules
+from segments.rules.schema import rule_components
 from segments.saved.handlers import (
     SegmentNotFound,
     delete_segment,

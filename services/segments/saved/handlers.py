@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from segments.audience.preview import ready_index
-from segments.audience.rules import Rule, rule_to_dict
+from segments.rules.language import Rule, rule_to_dict
 from segments.saved.store import SegmentStore, new_segment_id
 
 

@@ -24,7 +24,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from segments.audience.preview import IndexNotReady, ready_index
-from segments.audience.rules import RuleError, parse_rules
+from segments.rules.language import RuleError, parse_rules
 
 LOG = logging.getLogger(__name__)
 SEGMENT_SIZES = "segment_sizes"

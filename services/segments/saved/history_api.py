@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify
 from marshmallow import Schema, fields, validate
 
 from segments.audience.preview import IndexNotReady, ready_index
-from segments.audience.rules import parse_rules
+from segments.rules.language import parse_rules
 from segments.saved.history import DAILY, MAX_SIZES_SHOWN, ON_DEMAND, SizeHistory
 from shared.http import ApiError, error_response
 from shared.openapi import Operation

@@ -15,7 +15,7 @@ from itertools import islice
 from flask import Blueprint, Response, current_app, stream_with_context
 
 from segments.audience.preview import IndexNotReady, ready_index
-from segments.audience.rules import parse_rules
+from segments.rules.language import parse_rules
 from shared.csv_export import CONTENT_TYPE, csv_lines
 from shared.http import error_response
 from shared.openapi import Operation

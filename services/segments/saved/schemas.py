@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
 
-from segments.audience.rules_schema import DESCRIPTION as RULES_DESCRIPTION
-from segments.audience.rules_schema import rule_ref
 from segments.customers.schemas import CURSOR_PATTERN, CustomerProfileSchema, cursor_field
-from shared.times import UtcDateTime
+from segments.rules.schema import DESCRIPTION as RULES_DESCRIPTION
+from segments.rules.schema import rule_ref
 from shared.openapi import PageQuerySchema
+from shared.times import UtcDateTime
 
 MAX_NAME_LENGTH = 200
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from segments.audience.index import AudienceIndex
-from segments.audience.rules import parse_rules
+from segments.rules.language import parse_rules
 from segments.synthetic import synthetic_profiles
 
 NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from segments.audience.index import AudienceIndex
-from segments.audience.rules import parse_rules, rule_to_dict
 from segments.projection.profiles import iso_utc
+from segments.rules.language import parse_rules, rule_to_dict
 
 from tests.support.reference_rules import matches
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from segments.audience.index import AudienceIndex
 from segments.audience.membership import explain
-from segments.audience.rules import parse_rules
+from segments.rules.language import parse_rules
 
 from tests.unit.segments.audience.test_audience_index_properties import NOW, profiles, rules
 

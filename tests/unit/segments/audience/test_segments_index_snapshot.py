@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from segments.audience.holder import AudienceHolder
 from segments.audience.index import AudienceIndex
-from segments.audience.rules import parse_rules
 from segments.audience.snapshot import IndexSnapshot
 from segments.config import SegmentsConfig
+from segments.rules.language import parse_rules
 from segments.synthetic import synthetic_profiles
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)

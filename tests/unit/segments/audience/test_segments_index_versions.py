@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from segments.audience.holder import AudienceHolder, load_index
 from segments.audience.index import AudienceIndex
-from segments.audience.rules import parse_rules
 from segments.config import SegmentsConfig
 from segments.projection.profiles import BOOKKEEPING, announced, apply_event, with_version
+from segments.rules.language import parse_rules
 
 from tests.support.profile_events import customer_event, order_event
 

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 from segments.app import create_app
 from segments.audience.index import AudienceIndex
-from segments.audience.rules import RuleError, parse_rules
 from segments.config import SegmentsConfig
 from segments.projection.profiles import announced, apply_event
+from segments.rules.language import RuleError, parse_rules
 
 from tests.support.profile_events import customer_event
 from tests.unit.segments.customers.test_business_overview import FakeAudience, FakeDatabase

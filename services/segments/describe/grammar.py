@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from segments.audience import describe_conditions as counted
-from segments.audience import describe_texts as texts
-from segments.audience.describe_conditions import Unreadable, negate
-from segments.audience.describe_words import Cursor, tokenize
+from segments.describe import conditions as counted
+from segments.describe import texts
+from segments.describe.conditions import Unreadable, negate
+from segments.describe.words import Cursor, tokenize
 
 FILLERS = {"customers", "customer", "people", "users", "user", "shoppers", "buyers", "members",
            "those", "everyone", "anyone", "all", "who", "that", "which", "whose", "with",

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, jsonify
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
-from segments.audience.describe import MAX_DESCRIPTION_LENGTH, describe
-from segments.audience.rules_schema import DESCRIPTION as RULES_DESCRIPTION
-from segments.audience.rules_schema import rule_components, rule_ref
+from segments.describe.reader import MAX_DESCRIPTION_LENGTH, describe
+from segments.rules.schema import DESCRIPTION as RULES_DESCRIPTION
+from segments.rules.schema import rule_components, rule_ref
 from segments.saved.schemas import flat_errors
 from shared.http import ApiError, json_body
 from shared.openapi import Operation

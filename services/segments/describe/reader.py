@@ -19,9 +19,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Protocol
 
-from segments.audience.describe_grammar import Grammar
-from segments.audience.rule_sentence import sentence
-from segments.audience.rules import RuleError, parse_rules
+from segments.describe.grammar import Grammar
+from segments.rules.language import RuleError, parse_rules
+from segments.rules.sentence import sentence
 
 MAX_DESCRIPTION_LENGTH = 1_000
 

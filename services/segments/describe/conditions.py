@@ -9,9 +9,9 @@ too little or something the rule language cannot hold yet.
 """
 from __future__ import annotations
 
-from segments.audience.describe_amounts import COMPARISON_WORDS, read_comparison
-from segments.audience.describe_times import read_when, time_rule
-from segments.audience.describe_words import MONTHS, NUMBER_WORDS
+from segments.describe.amounts import COMPARISON_WORDS, read_comparison
+from segments.describe.times import read_when, time_rule
+from segments.describe.words import MONTHS, NUMBER_WORDS
 
 
 class Unreadable(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from segments.audience.describe_words import Cursor, read_amount
+from segments.describe.words import Cursor, read_amount
 
 _PREFIXES = {
     "gt": (("more", "than"), ("over",), ("above",), ("greater", "than"), ("exceeding",),

@@ -53,7 +53,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields
 
-from segments.audience.rule_values import (
+from segments.rules.values import (
     CONSENT,
     FLAG,
     NUMBER,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from segments.audience.describe_words import Cursor, Day, read_date, read_duration
+from segments.describe.words import Cursor, Day, read_date, read_duration
 
 LAST_MOMENT = "T23:59:59.999999Z"
 

@@ -11,9 +11,10 @@ grammar's unread spans stand.
 from __future__ import annotations
 
 import logging
+
 import requests
 
-from segments.audience.rules import FIELDS
+from segments.rules.language import FIELDS
 
 LOG = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 from segments.app import create_app
-from segments.audience.describe_api import READER
 from segments.audience.index import AudienceIndex
 from segments.config import SegmentsConfig
+from segments.describe.api import READER
 from segments.projection.profiles import apply_event
 
 from tests.support.profile_events import customer_event, order_event

@@ -1,4 +1,4 @@
-"""Audiences described in words (segments.audience.describe): each phrasing
+"""Audiences described in words (segments.describe.reader): each phrasing
 reads into the rules a marketer means, valid for the rule validator; what the
 grammar cannot read comes back as spans of the text, never as a guess."""
 import json
@@ -9,10 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from segments.audience.describe import describe
-from segments.audience.describe_model import ModelReader, model_reader
 from segments.config import SegmentsConfig
-from segments.audience.rules import parse_rules
+from segments.describe.model import ModelReader, model_reader
+from segments.describe.reader import describe
+from segments.rules.language import parse_rules
 
 from tests.support.reference_rules import matches
 

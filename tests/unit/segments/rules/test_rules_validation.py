@@ -3,8 +3,7 @@ RuleError naming the offending path; valid rules parse to an immutable tree."""
 import dataclasses
 
 import pytest
-from segments.audience.rule_values import MAX_LIST_VALUES
-from segments.audience.rules import (
+from segments.rules.language import (
     AllOf,
     Condition,
     Not,
@@ -13,6 +12,7 @@ from segments.audience.rules import (
     rule_to_dict,
     top_level_conditions,
 )
+from segments.rules.values import MAX_LIST_VALUES
 
 CITY = {"field": "city", "op": "eq", "value": "Mumbai"}
 

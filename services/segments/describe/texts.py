@@ -9,7 +9,7 @@ commas, "or", "/" (and "and" where only a list makes sense).
 """
 from __future__ import annotations
 
-from segments.audience.describe_conditions import Unreadable, condition, negate
+from segments.describe.conditions import Unreadable, condition, negate
 
 _CITY = (("from",), ("in",), ("city",), ("city", "is"), ("city", "of"), ("city", "="),
          ("city", ":"), ("lives", "in"), ("live", "in"), ("living", "in"), ("based", "in"),

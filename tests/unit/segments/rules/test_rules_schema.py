@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import jsonschema_rs
 import pytest
-
-from segments.audience.rules import FIELDS, RuleError, parse_rules
-from segments.audience.rules_schema import ROOT, condition_schema, rule_components
+from segments.rules.language import FIELDS, RuleError, parse_rules
+from segments.rules.schema import ROOT, condition_schema, rule_components
 
 VALID = [
     {"field": "total_spend", "op": "between", "value": [10, 20.5]},

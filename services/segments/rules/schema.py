@@ -9,7 +9,8 @@ one component per level, which makes generators such as schemathesis explode: at
 """
 from __future__ import annotations
 
-from segments.audience.rule_values import (
+from segments.rules.language import FIELDS, MAX_CONDITIONS, MAX_DEPTH
+from segments.rules.values import (
     CONSENT,
     CONSENT_VALUES,
     FLAG,
@@ -21,7 +22,6 @@ from segments.audience.rule_values import (
     TEXT,
     TIME,
 )
-from segments.audience.rules import FIELDS, MAX_CONDITIONS, MAX_DEPTH
 
 ROOT = "AudienceRule"
 CONDITION = "AudienceCondition"
