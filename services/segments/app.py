@@ -6,7 +6,6 @@ process's memory (audience.py), loaded once per process.
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify
-from pymongo.errors import ConnectionFailure
 
 from segments.audience import membership_api
 from segments.audience.holder import AudienceHolder
@@ -21,6 +20,7 @@ from segments.saved import history_api, members_csv
 from segments.saved.history import DailySizes
 from shared.backbone.broker import broker_reachable
 from shared.http import (
+    answer_database_down,
     error_response,
     install_correlation_id,
     install_metrics,
@@ -76,6 +76,7 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
     app.extensions[describe_api.READER] = model_reader(
         config.audience_llm_url, config.audience_llm_timeout_seconds)
     register_error_handlers(app)
+    answer_database_down(app)
     install_correlation_id(app)
     install_metrics(app, "segments")
 
@@ -85,10 +86,6 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
         index = getattr(audience, "index", None)
         if index is not None:
             AUDIENCE_INDEX_SIZE.set(len(index))
-
-    @app.errorhandler(ConnectionFailure)
-    def _database_down(_error):
-        return error_response(503, "DEPENDENCY_UNAVAILABLE", "The database is not reachable.")
 
     app.register_blueprint(health_blueprint(database, audience, config))
     app.register_blueprint(customers_api.customers)
