@@ -8,7 +8,7 @@ from segments.audience.index import AudienceIndex
 from segments.audience.membership import explain
 from segments.rules.language import parse_rules
 
-from tests.unit.segments.audience.test_audience_index_properties import NOW, profiles, rules
+from tests.support.rule_strategies import NOW, profiles, rules
 
 ASHA = {"external_id": "c1", "name": "Asha Rao", "city": "Pune", "tags": ["VIP", "gold"],
         "visits": None, "order_count": 2, "total_spend": 12500.0,
