@@ -128,3 +128,19 @@ def test_a_marketer_launches_with_a_holdout_and_variants_and_reads_the_results(n
     messages_csv = page.request.get(page.locator("#messages-csv").get_attribute("href"))
     assert messages_csv.status == 200
     assert len(messages_csv.text().splitlines()) == len(messages) + 1
+
+
+def test_a_marketer_downloads_a_saved_audience_as_csv(new_page, ui_api):
+    tag = uuid.uuid4().hex[:6]
+    segment = _seed(ui_api, tag)
+    page = new_page()
+    dev_sign_in(page, "marketer")
+    page.goto("/segments")
+    link = page.get_by_role("link", name=f"Download the customers of Results {tag} (CSV)")
+    expect(link).to_have_attribute("href", f"/api/v1/segments/{segment['id']}/members.csv")
+    answer = page.request.get(link.get_attribute("href"))
+    assert answer.status == 200 and answer.headers["content-type"].startswith("text/csv")
+    lines = answer.text().splitlines()
+    assert lines[0].startswith("external_id,name,email")
+    assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(
+        f"res-{tag}-{i}" for i in range(CUSTOMERS))

@@ -99,6 +99,9 @@
                                     text: "Start a campaign", "aria-label": "Start a campaign for " + segment.name }));
       actions.appendChild(el("a", { "class": "button", href: "/segments/new?from=" + encodeURIComponent(segment.id),
                                     text: "Open in builder", "aria-label": "Open " + segment.name + " in the builder" }));
+      actions.appendChild(el("a", { "class": "button", download: "",
+                                    href: "/api/v1/segments/" + encodeURIComponent(segment.id) + "/members.csv",
+                                    text: "Download CSV", "aria-label": "Download the customers of " + segment.name + " (CSV)" }));
       actions.appendChild(el("button", { type: "button", text: "Record size", "aria-label": "Record the size of " + segment.name,
                                          onclick: function () { recordSize(segment, overTime); } }));
       actions.appendChild(el("button", { type: "button", text: "Rename", "aria-label": "Rename " + segment.name,
