@@ -22,8 +22,8 @@ from campaigns.attribution_store import AttributionStore
 from campaigns.attributor import Attributor
 from campaigns.config import CampaignsConfig
 from campaigns.store import CampaignStore
+from crm.replay import refuse_while_consumed
 from shared import mongo
-from shared.backbone import broker
 from shared.backbone.events import ORDER_PLACED
 from shared.backbone.outbox import read_log
 
@@ -61,14 +61,9 @@ def rebuild_attribution(campaigns_db, ingest_db, *, echo=print, batch: int = BAT
 def attribution_command(force: bool) -> None:
     """Rebuild campaign attribution (orders counted per campaign) from ingest's log."""
     config = CampaignsConfig.from_env()
-    consumers = broker.consumer_count(config.settings, config.attribution_queue)
-    if consumers is None:
-        click.echo("warning: broker unreachable; cannot check that the attribution worker "
-                   "is stopped", err=True)
-    elif consumers and not force:
-        raise click.ClickException(
-            f"{consumers} consumer(s) on {config.attribution_queue}: stop the attribution "
-            "worker (python -m campaigns.attribution_worker) first, or pass --force")
+    refuse_while_consumed(config.settings, config.attribution_queue,
+                          "attribution worker (python -m campaigns.attribution_worker)",
+                          force=force)
     client = mongo.connect(config.settings)
     try:
         summary = rebuild_attribution(client[config.database_name],

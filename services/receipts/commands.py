@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 
 import click
 from pymongo.database import Database
+
+from crm.replay import refuse_while_consumed
 from receipts import domain
 from receipts.config import ReceiptsConfig
 from receipts.handlers import record_deliveries
 from receipts.store import DeliveryStore
-
 from shared import mongo
-from shared.backbone import broker
 from shared.backbone.outbox import read_log
 
 APPLY_CHUNK = 5000  # receipts per apply: one insert_many per collection of a campaign
@@ -86,14 +86,8 @@ def rebuild_deliveries(db: Database, *, echo=print, chunk: int = APPLY_CHUNK) ->
 def deliveries_command(force: bool) -> None:
     """Rebuild delivery statuses and campaign stats from receipts' event log."""
     config = ReceiptsConfig.from_env()
-    consumers = broker.consumer_count(config.settings, config.deliveries_queue)
-    if consumers is None:
-        click.echo("warning: broker unreachable; cannot check that the receipts consumer "
-                   "is stopped", err=True)
-    elif consumers and not force:
-        raise click.ClickException(
-            f"{consumers} consumer(s) on {config.deliveries_queue}: stop the receipts consumer "
-            "(python -m receipts.consumer) first, or pass --force")
+    refuse_while_consumed(config.settings, config.deliveries_queue,
+                          "receipts consumer (python -m receipts.consumer)", force=force)
     client = mongo.connect(config.settings)
     try:
         db = client[config.database_name]

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import click
 from pymongo.database import Database
 
+from crm.replay import refuse_while_consumed
 from segments.config import SegmentsConfig
 from segments.projection.order_store import ORDERS, ORDERS_REBUILD, ORDERS_RETIRED, OrderRebuild
 from segments.projection.profile_store import (
@@ -48,7 +49,6 @@ from segments.projection.profiles import (
     with_version,
 )
 from shared import mongo
-from shared.backbone import broker
 from shared.backbone.events import ORDER_PLACED
 from shared.backbone.outbox import read_log
 
@@ -159,14 +159,8 @@ def profiles_command(progress_every: int, force: bool) -> None:
     """Rebuild customer profiles from ingest's event log (suppressions from receipts') and
     swap them in."""
     config = SegmentsConfig.from_env()
-    consumers = broker.consumer_count(config.settings, config.profiles_queue)
-    if consumers is None:
-        click.echo("warning: broker unreachable; cannot check that the projector is stopped",
-                   err=True)
-    elif consumers and not force:
-        raise click.ClickException(
-            f"{consumers} consumer(s) on {config.profiles_queue}: stop the profile projector "
-            "(python -m segments.projection.consumer) first, or pass --force")
+    refuse_while_consumed(config.settings, config.profiles_queue,
+                          "profile projector (python -m segments.projection.consumer)", force=force)
     client = mongo.connect(config.settings)
     try:
         log_db = client[config.settings.database_name(LOG_SERVICE)]
