@@ -27,7 +27,8 @@ from pathlib import Path
 
 from bench import reliability_scenarios as scenarios
 from bench.reliability_servers import PrivateServers
-from crm.stack import Output, Stack, free_service_ports
+from crm.stack import Stack, free_service_ports
+from crm.supervisor import Output
 from shared.config import Settings
 from tests.support.suite import api_session
 

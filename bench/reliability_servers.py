@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from crm.stack import SERVERS_SCRIPT, port_answers, port_free
+from crm.stack import SERVERS_SCRIPT, port_free
+from crm.supervisor import port_answers
 from tests.support.faultproxy import FaultProxy
 
 RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"

@@ -9,7 +9,8 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from crm.stack import Output, Stack, free_service_ports
+from crm.stack import Stack, free_service_ports
+from crm.supervisor import Output
 from shared.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from crm.seed import generate_customers
-from crm.stack import SERVERS_SCRIPT, Output, Stack, free_service_ports, port_answers, port_free
+from crm.stack import SERVERS_SCRIPT, Stack, free_service_ports, port_free
+from crm.supervisor import Output, port_answers
 from shared.config import Settings
 from shared.mongo import connect
 from tests.support.campaigns import (

@@ -12,7 +12,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from crm.stack import Output, Stack, free_service_ports
+from crm.stack import Stack, free_service_ports
+from crm.supervisor import Output
 from shared.config import Settings
 
 SERVICES = ("gateway", "ingest", "segments", "campaigns", "receipts", "vendor_sim")

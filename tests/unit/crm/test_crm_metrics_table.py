@@ -4,7 +4,8 @@ from __future__ import annotations
 import io
 
 from crm.processes import HTTP_APPS, WORKERS, process_table
-from crm.stack import Output, Stack, free_service_ports, metrics_notice
+from crm.stack import Stack, free_service_ports, metrics_notice
+from crm.supervisor import Output
 
 
 def test_every_worker_gets_its_own_metrics_port_from_the_environment():

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from crm.processes import Process, process_table
-from crm.stack import Output, Stack, StackError
+from crm.stack import Stack
+from crm.supervisor import Output, StackError
 
 WORKER = "import time, shared.readiness as r; r.mark_ready(); time.sleep(300)"
 WORKER_WITH_CHILD = (
