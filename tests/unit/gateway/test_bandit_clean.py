@@ -28,10 +28,12 @@ EXPLAINED: dict[tuple[str, str], tuple[int, str]] = {
     ("crm/cli.py", "B603"): (1, SUBPROCESS),
     ("crm/cli.py", "B607"): (1, SUBPROCESS + " `bash` from PATH runs our scripts/servers.sh."),
     ("crm/stack.py", "B404"): (1, SUBPROCESS),
-    ("crm/stack.py", "B603"): (2, SUBPROCESS),
+    ("crm/stack.py", "B603"): (1, SUBPROCESS),
     ("crm/stack.py", "B607"): (1, SUBPROCESS + " `bash` from PATH runs our scripts/servers.sh."),
-    ("crm/stack.py", "B310"): (1, "Polls our own http://127.0.0.1 ready URLs, built from a port "
-                                  "number, never a URL from outside (no file: scheme possible)."),
+    ("crm/supervisor.py", "B404"): (1, SUBPROCESS),
+    ("crm/supervisor.py", "B603"): (1, SUBPROCESS + " The process table's own argv."),
+    ("crm/supervisor.py", "B310"): (1, "Polls our own http://127.0.0.1 ready URLs, built from a "
+                                       "port number, never a URL from outside (no file: scheme)."),
     ("crm/stack.py", "B311"): (1, NOT_CRYPTO),
     ("crm/seed.py", "B311"): (2, NOT_CRYPTO + " Demo customers and orders, the same per --seed."),
     ("services/vendor-sim/domain.py", "B311"): (1, NOT_CRYPTO + " The simulated vendor's "
