@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from shared.backbone.events import CONSENT_VALUES
+from shared.backbone.event_schemas import CONSENT_VALUES
 
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 MAX_ID_LENGTH = 200

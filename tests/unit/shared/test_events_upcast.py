@@ -8,16 +8,17 @@ from marshmallow import fields
 
 from shared.backbone import envelope, events
 from shared.backbone.envelope import BadEvent
+from shared.backbone.event_schemas import EventData
 
 TYPE = "test.loyalty_earned"
 
 
-class LoyaltyEarnedV1(events._EventData):
+class LoyaltyEarnedV1(EventData):
     customer_external_id = fields.String(required=True)
     points = fields.Integer(required=True)
 
 
-class LoyaltyEarnedV2(events._EventData):
+class LoyaltyEarnedV2(EventData):
     """v2 renames `points` to `amount` and adds the unit (a breaking change)."""
 
     customer_external_id = fields.String(required=True)
