@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 
 import pika
@@ -10,6 +11,8 @@ from pika.adapters.utils.connection_workflow import AMQPConnectorException
 from pika.exceptions import AMQPError
 
 from shared.config import Settings
+
+log = logging.getLogger(__name__)
 
 # What "the broker is unreachable" looks like: pika raises its connection-workflow
 # errors (a handshake timeout, say) outside the AMQPError hierarchy.
@@ -59,6 +62,30 @@ def replication(settings: Settings) -> dict:
     """`x-quorum-initial-group-size` for a quorum queue on a cluster (CRM_QUORUM_GROUP_SIZE)."""
     size = settings.quorum_group_size
     return {"x-quorum-initial-group-size": size} if size > 0 else {}
+
+
+def declare_retry_queue(connection, settings: Settings, queue: str, delay_ms: int) -> None:
+    """`<queue>.retry`: a delay queue dead-lettering back to `queue`, declared on a
+    channel of its own: a classic queue lives on one node of a cluster, and while
+    that node is down its declaration answers 404 (closing the channel). Consuming
+    goes on without it: a retry published meanwhile is returned unroutable
+    (mandatory), which reconnects with the event unacked, never lost."""
+    channel = connection.channel()
+    try:
+        channel.queue_declare(f"{queue}.retry", durable=True, arguments={
+            "x-queue-type": "classic",
+            "x-message-ttl": delay_ms,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": queue,
+            **expiry(settings),
+        })
+    except pika.exceptions.ChannelClosedByBroker as error:
+        if error.reply_code != 404:
+            raise
+        log.warning("retry queue unavailable (its broker node is down?); consuming "
+                    "without it", extra={"queue": queue, "error": str(error)})
+        return
+    channel.close()
 
 
 def declare_queue(channel: BlockingChannel, settings: Settings, queue: str,

@@ -154,7 +154,8 @@ class Consumer:
         channel = connection.channel()
         broker.declare_queue(channel, self._settings, options.queue, list(options.routing_keys),
                              single_active_consumer=options.single_active_consumer)
-        self._declare_retry_queue(connection)
+        broker.declare_retry_queue(connection, self._settings, self._options.queue,
+                                   self._options.retry_delay_ms)
         if self._on_connect is not None:
             self._on_connect()
         channel.basic_qos(prefetch_count=options.prefetch)
@@ -203,28 +204,6 @@ class Consumer:
         for queue in (self._options.queue, f"{self._options.queue}.dead"):
             frame = channel.queue_declare(queue, passive=True)
             metrics.QUEUE_DEPTH.labels(queue=queue).set(frame.method.message_count)
-
-    def _declare_retry_queue(self, connection) -> None:
-        """On a channel of its own: a classic queue lives on one node of a cluster,
-        and while that node is down its declaration answers 404 (closing the channel).
-        Consuming goes on without it: a retry published meanwhile is returned
-        unroutable (mandatory), which reconnects with the event unacked, never lost."""
-        channel = connection.channel()
-        try:
-            channel.queue_declare(f"{self._options.queue}.retry", durable=True, arguments={
-                "x-queue-type": "classic",
-                "x-message-ttl": self._options.retry_delay_ms,
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": self._options.queue,
-                **broker.expiry(self._settings),
-            })
-        except ChannelClosedByBroker as error:
-            if error.reply_code != 404:
-                raise
-            log.warning("retry queue unavailable (its broker node is down?); consuming "
-                        "without it", extra={"queue": self._options.queue, "error": str(error)})
-            return
-        channel.close()
 
     def _run_handler(self, connection, channel, events: list[dict]) -> BaseException | None:
         """Run the handler in the worker thread, pumping pika I/O meanwhile.
