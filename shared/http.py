@@ -84,8 +84,14 @@ def json_body() -> dict | list:
     return data
 
 
-def health_blueprint(readiness_checks: Callable[[], dict[str, bool]]) -> Blueprint:
-    """`/healthz` (process alive) and `/readyz` (dependencies reachable, else 503)."""
+def health_blueprint(readiness_checks: Callable[[], dict[str, bool]], *,
+                     details: Callable[[], dict] | None = None,
+                     not_ready: dict[str, tuple[str, str]] | None = None) -> Blueprint:
+    """`/healthz` (process alive) and `/readyz` (every check true, else 503).
+
+    A database or broker down answers DEPENDENCY_UNAVAILABLE; otherwise the first
+    failing check named in `not_ready` answers its own (code, message), e.g. an
+    index still loading. `details()` adds keys to the body (progress, say)."""
     blueprint = Blueprint("health", __name__)
 
     @blueprint.get("/healthz")
@@ -96,11 +102,16 @@ def health_blueprint(readiness_checks: Callable[[], dict[str, bool]]) -> Bluepri
     def readyz():
         checks = readiness_checks()
         ready = all(checks.values())
-        body = {"status": "ready" if ready else "unavailable", "checks": checks}
+        body = {"status": "ready" if ready else "unavailable", "checks": checks,
+                **(details() if details else {})}
         if ready:
             return jsonify(body)
-        return error_response(503, "DEPENDENCY_UNAVAILABLE",
-                              "A dependency of this service is not reachable.", body)
+        failing = [name for name, ok in checks.items() if not ok]
+        code, message = "DEPENDENCY_UNAVAILABLE", "A dependency of this service is not reachable."
+        if not any(name in ("database", "broker") for name in failing):
+            code, message = next((not_ready[name] for name in failing if name in (not_ready or {})),
+                                 (code, message))
+        return error_response(503, code, message, body)
 
     return blueprint
 

@@ -5,7 +5,7 @@ process's memory (audience.py), loaded once per process.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify
+from flask import Flask
 
 from segments.audience import membership_api
 from segments.audience.holder import AudienceHolder
@@ -21,7 +21,7 @@ from segments.saved.history import DailySizes
 from shared.backbone.broker import broker_reachable
 from shared.http import (
     answer_database_down,
-    error_response,
+    health_blueprint,
     install_correlation_id,
     install_metrics,
     register_error_handlers,
@@ -31,34 +31,16 @@ from shared.metrics import AUDIENCE_INDEX_SIZE
 from shared.openapi import openapi_blueprint
 
 
-def health_blueprint(database, audience, config: SegmentsConfig) -> Blueprint:
-    """`/healthz`, and `/readyz`: 503 while a dependency is down, while the
-    audience index is still loading (with its progress in the body) or before
-    it consumes profile updates and audience requests."""
-    blueprint = Blueprint("health", __name__)
-
-    @blueprint.get("/healthz")
-    def healthz():
-        return jsonify({"status": "ok"})
-
-    @blueprint.get("/readyz")
-    def readyz():
-        checks = {"database": database.reachable(), "broker": broker_reachable(config.settings),
-                  "audience_index": audience.ready, "consuming": audience.serving}
-        body = {"status": "ready" if all(checks.values()) else "unavailable", "checks": checks,
-                "audience_index": audience.status()}
-        if all(checks.values()):
-            return jsonify(body)
-        if not (checks["database"] and checks["broker"]):
-            return error_response(503, "DEPENDENCY_UNAVAILABLE",
-                                  "A dependency of this service is not reachable.", body)
-        if not checks["audience_index"]:
-            return error_response(503, "INDEX_LOADING", "The audience index is still loading.",
-                                  body)
-        return error_response(503, "STARTING", "The audience index is starting its consumers.",
-                              body)
-
-    return blueprint
+def readiness(database, audience, config: SegmentsConfig):
+    """`/readyz`: 503 while a dependency is down, while the audience index is still
+    loading (with its progress in the body) or before it consumes profile updates
+    and audience requests."""
+    return health_blueprint(
+        lambda: {"database": database.reachable(), "broker": broker_reachable(config.settings),
+                 "audience_index": audience.ready, "consuming": audience.serving},
+        details=lambda: {"audience_index": audience.status()},
+        not_ready={"audience_index": ("INDEX_LOADING", "The audience index is still loading."),
+                   "consuming": ("STARTING", "The audience index is starting its consumers.")})
 
 
 def create_app(config: SegmentsConfig | None = None, *, database=None, audience=None) -> Flask:
@@ -87,7 +69,7 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
         if index is not None:
             AUDIENCE_INDEX_SIZE.set(len(index))
 
-    app.register_blueprint(health_blueprint(database, audience, config))
+    app.register_blueprint(readiness(database, audience, config))
     app.register_blueprint(customers_api.customers)
     app.register_blueprint(suppressions_api.suppressions)
     app.register_blueprint(saved_api.segments)
