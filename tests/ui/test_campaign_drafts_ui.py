@@ -96,6 +96,7 @@ def test_a_draft_is_test_sent_then_launched_and_a_schedule_cancelled(new_page, u
     shot(page, "campaign-scheduled")
     page.get_by_role("button", name="Cancel campaign").click()
     expect(page.locator("#campaign-status")).to_have_text("cancelled")
+    expect(page.locator("#draft-box")).to_be_hidden()
     cancelled = ui_api.get(f"{ui_api.base_url}/api/v1/campaigns/{scheduled_id}",
                            timeout=30).json()
     assert cancelled["status"] == "cancelled" and cancelled["send_at"] is not None

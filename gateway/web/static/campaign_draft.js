@@ -42,5 +42,13 @@
     }, function (problem) { CRM.showError(error, problem); });
   });
 
-  CRM.api("GET", path).then(show, function (problem) { CRM.showError(error, problem); });
+  /* Read again while unlaunched: a cancel (campaign.js) or the launch at send_at
+     hides the box instead of leaving "launches by itself" on a cancelled campaign. */
+  function refresh() {
+    CRM.api("GET", path).then(function (c) {
+      show(c);
+      if (!box.hidden) setTimeout(refresh, 2000);
+    }, function (problem) { CRM.showError(error, problem); setTimeout(refresh, 5000); });
+  }
+  refresh();
 })();
