@@ -5,6 +5,7 @@ permanent failures land on the suppression list; bad input changes nothing."""
 from __future__ import annotations
 
 import re
+import signal
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -12,8 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.support.campaigns import all_messages, post_customers, wait_audience, \
-    watch_until_completed
+from tests.support.campaigns import (
+    all_messages,
+    post_customers,
+    wait_audience,
+    watch_until_completed,
+)
 
 CAP_PATH = "/api/v1/settings/frequency-cap"
 
@@ -147,3 +152,47 @@ def test_three_campaigns_at_once_under_a_cap_of_two_give_nobody_three(api, admin
     poll(lambda: suppressed() == dead - {lifted}, "the lifted suppression to leave the list")
     again = api.delete(f"{api.base_url}/api/v1/suppressions/{lifted}", timeout=30)
     assert again.status_code == 404 and again.json()["error"]["code"] == "SUPPRESSION_NOT_FOUND"
+
+
+CONSENT_FIELDS = ("marketing_consent", "marketing_consent_at", "suppressed",
+                  "suppression_reason", "suppressed_since", "suppression_campaign_id")
+
+
+def test_a_replay_rebuilds_consent_and_suppressions_exactly(suite, api):
+    """After the tests above: `crm replay profiles` (projector frozen meanwhile, then
+    restarted with the segments API) gives every customer the same consent and the same
+    suppression, and the suppression list is the same."""
+    from click.testing import CliRunner
+    from segments.projection.replay import replay
+
+    stack, _ = suite
+    ids = [f"cons-{n:03d}" for n in range(12)] + [f"cap-{n:03d}" for n in range(150)]
+
+    def consent_of() -> dict | None:
+        shown = {}
+        for external_id in ids:
+            answer = api.get(f"{api.base_url}/api/v1/customers/{external_id}", timeout=30)
+            if answer.status_code != 200:
+                return None  # the segments API is restarting
+            shown[external_id] = {name: answer.json()[name] for name in CONSENT_FIELDS}
+        return shown
+
+    def listed() -> list[dict] | None:
+        answer = api.get(f"{api.base_url}/api/v1/suppressions?limit=500", timeout=30)
+        return answer.json()["items"] if answer.status_code == 200 else None
+
+    before, suppressions = consent_of(), listed()
+    assert any(p["marketing_consent"] == "unsubscribed" for p in before.values())
+    assert any(p["suppressed"] for p in before.values())
+    stack.kill("segments-projector", signal.SIGSTOP)  # writes nothing while the replay swaps
+    try:
+        result = CliRunner().invoke(replay, ["profiles", "--force"], env=dict(stack.env))
+        assert result.exit_code == 0, result.output
+    finally:
+        stack.kill("segments-projector", signal.SIGKILL)  # restarted without its cache
+    old_api = stack.supervisor.pid("segments")
+    stack.kill("segments", signal.SIGTERM)  # restarted: its index reads the rebuilt profiles
+    poll(lambda: stack.supervisor.pid("segments") not in (None, old_api) and listed() is not None,
+         "the segments API to restart with its index loaded", timeout=120)
+    assert listed() == suppressions
+    assert poll(consent_of, "every profile through the restarted API") == before
