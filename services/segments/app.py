@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from segments.audience import membership_api
+from segments.audience import check_api, membership_api
 from segments.audience.holder import AudienceHolder
 from segments.config import SegmentsConfig
 from segments.customers import api as customers_api
@@ -77,9 +77,10 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
     app.register_blueprint(membership_api.membership)
     app.register_blueprint(history_api.sizes)
     app.register_blueprint(members_csv.members_csv)
+    app.register_blueprint(check_api.audience_check)
     operations = (customers_api.OPERATIONS + suppressions_api.OPERATIONS + saved_api.OPERATIONS
                   + describe_api.OPERATIONS + membership_api.OPERATIONS + history_api.OPERATIONS
-                  + members_csv.OPERATIONS)
+                  + members_csv.OPERATIONS + check_api.OPERATIONS)
     app.register_blueprint(openapi_blueprint("Segments", operations))
     if config.index_autostart:
         # Once per process: also after a fork (gunicorn --preload), on the first request.

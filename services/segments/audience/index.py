@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 import pickle
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -186,6 +186,11 @@ class AudienceIndex:
     def count(self, rule: Rule, now: datetime) -> int:
         with self._lock:
             return int(np.count_nonzero(self._audience(rule, now)))
+
+    def read_audience(self, rule: Rule, now: datetime, read: Callable):
+        """`read(audience, columns, ids)` under the lock (audience/check.py)."""
+        with self._lock:
+            return read(self._audience(rule, now), self._columns, self._ids)
 
     def match_ids(self, rule: Rule, now: datetime) -> Iterator[str]:
         with self._lock:
