@@ -36,10 +36,12 @@ HTTP_APPS = {
 WORKERS = {
     "ingest-relay": ("ingest.relay", 9101),  # ingest's outbox relay to RabbitMQ
     "segments-projector": ("segments.projection.consumer", 9102),  # customer profile projector
-    "campaigns-dispatcher": ("campaigns.dispatcher", 9103),  # audience chunks -> communications
-    "campaigns-sender": ("campaigns.sender", 9104),  # queued messages -> the vendor (scales)
+    # audience chunks -> communications log
+    "campaigns-dispatcher": ("campaigns.delivery.dispatcher", 9103),
+    # queued messages -> the vendor (scales by adding)
+    "campaigns-sender": ("campaigns.delivery.sender", 9104),
     "receipts-consumer": ("receipts.consumer", 9105),  # delivery receipts -> statuses, batched
-    "campaigns-attribution": ("campaigns.attribution_worker", 9106),  # orders -> campaign results
+    "campaigns-attribution": ("campaigns.results.worker", 9106),  # orders -> campaign results
 }
 
 DEFAULT_THREADS = 4

@@ -13,7 +13,7 @@ from crm.cli import LazyGroup
 REPLAYS = {
     "profiles": ("segments.projection.replay", "profiles_command"),
     "deliveries": ("receipts.commands", "deliveries_command"),
-    "attribution": ("campaigns.replay_attribution", "attribution_command"),
+    "attribution": ("campaigns.results.replay", "attribution_command"),
 }
 
 

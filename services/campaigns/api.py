@@ -5,13 +5,15 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from campaigns import control, handlers, lifecycle, message_log, rules_check
+from campaigns import handlers, rules_check
+from campaigns.delivery import control, message_log
 from campaigns.domain import (
     CampaignNotFound,
     RetryRefused,
     SegmentNotFound,
     TemplateError,
 )
+from campaigns.lifecycle import handlers as lifecycle
 from campaigns.rules_check import InvalidRules
 from campaigns.schemas import (
     CampaignSchema,

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from campaigns import api, cap_api, lifecycle_api, results_api
+from campaigns import api
 from campaigns.bootstrap import Dependencies
 from campaigns.config import CampaignsConfig
+from campaigns.lifecycle import api as lifecycle_api
+from campaigns.recipients import cap_api
+from campaigns.results import api as results_api
 from shared.http import service_app
 from shared.logs import configure_logging
 from shared.openapi import openapi_blueprint

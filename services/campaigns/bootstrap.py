@@ -7,11 +7,11 @@ import time (shared.wiring). `Dependencies` exposes what handlers take: `store`,
 """
 from __future__ import annotations
 
-from campaigns.attribution_store import AttributionStore
-from campaigns.cap_store import CapStore
 from campaigns.config import CampaignsConfig
-from campaigns.deliveries import Deliveries
-from campaigns.sender import VendorClient
+from campaigns.delivery.deliveries import Deliveries
+from campaigns.delivery.sender import VendorClient
+from campaigns.recipients.cap_store import CapStore
+from campaigns.results.attribution_store import AttributionStore
 from campaigns.store import CampaignStore, SegmentRules
 from shared.backbone.outbox import service_event_log
 from shared.mongo import connect
@@ -28,7 +28,8 @@ class Dependencies(ServiceDependencies):
     deliveries = property(lambda self: self._wiring["deliveries"])
     cap_store = property(lambda self: self._wiring["cap_store"])
     attribution_store = property(lambda self: self._wiring["attribution_store"])
-    vendor = property(lambda self: self._wiring["vendor"])  # test sends (campaigns/testsend.py)
+    # test sends (campaigns/delivery/testsend.py)
+    vendor = property(lambda self: self._wiring["vendor"])
 
     def _build(self) -> Built:
         config, settings = self.config, self.config.settings

@@ -245,7 +245,7 @@ def campaign_status(stored_status: str, stats: dict, fully_queued: bool,
     if control == CANCELLED:
         return "cancelled"
     if stored_status in UNLAUNCHED:
-        return stored_status  # nothing requested yet (campaigns/lifecycle.py)
+        return stored_status  # nothing requested yet (campaigns/lifecycle/handlers.py)
     if not fully_queued:
         status = "launching" if stats["audience_size"] == 0 and stored_status == "launching" \
             else "sending"

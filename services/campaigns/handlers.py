@@ -7,16 +7,16 @@ a FAILED message sent again by retry-failed is pending again (its customer
 waits for the new attempt), so `failed` = reported failures - retried ones, and
 `pending` = audience_size - sent - failed. Every read therefore adds up, whatever
 the order receipts, retries and reads happen in. Pause, resume and cancel
-(campaigns/control.py) change `status` and `control`, never the stats.
+(campaigns/delivery/control.py) change `status` and `control`, never the stats.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from campaigns import domain, exclusions, groups, rules_check
+from campaigns import domain, rules_check
 from campaigns.domain import PRODUCER, CampaignNotFound, RetryRefused, SegmentNotFound, event_id
+from campaigns.recipients import exclusions, groups
 from campaigns.store import new_campaign_id
-
 from shared.backbone.envelope import new_event
 from shared.backbone.events import AUDIENCE_REQUESTED, CAMPAIGN_LAUNCHED
 

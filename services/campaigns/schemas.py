@@ -14,9 +14,14 @@ from marshmallow import (
 )
 
 from campaigns import rules_check
+from campaigns.delivery.message_log import CURSOR_PATTERN
 from campaigns.domain import MAX_TEMPLATE_LENGTH, template_pattern
-from campaigns.groups import MAX_HOLDOUT_PERCENT, MAX_VARIANTS, MIN_VARIANTS, variant_problems
-from campaigns.message_log import CURSOR_PATTERN
+from campaigns.recipients.groups import (
+    MAX_HOLDOUT_PERCENT,
+    MAX_VARIANTS,
+    MIN_VARIANTS,
+    variant_problems,
+)
 from campaigns.rule_shape import is_rule_shaped
 from shared.openapi import PageQuerySchema
 from shared.times import UtcDateTime

@@ -290,10 +290,10 @@ class FakeCampaignStore:
 
 
 class FakeCapStore:
-    """campaigns.cap_store.CapStore over memory, reading the logs of a FakeCampaignStore."""
+    """recipients.cap_store.CapStore over memory, reading the logs of a FakeCampaignStore."""
 
     def __init__(self, campaigns: FakeCampaignStore, cap=None):
-        from campaigns.frequency_cap import Cap
+        from campaigns.recipients.frequency_cap import Cap
 
         self.campaigns, self.cap = campaigns, cap or Cap()
         self.loads = 0

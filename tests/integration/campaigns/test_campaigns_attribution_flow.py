@@ -8,14 +8,14 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from campaigns import groups
 from campaigns.app import create_app
-from campaigns.attribution_worker import build_attributor, build_consumer, start_ticker
 from campaigns.bootstrap import Dependencies
 from campaigns.config import CampaignsConfig
-from campaigns.dispatcher import build_dispatcher
+from campaigns.delivery.dispatcher import build_dispatcher
 from campaigns.handlers import request_id
-from campaigns.replay_attribution import rebuild_attribution
+from campaigns.recipients import groups
+from campaigns.results.replay import rebuild_attribution
+from campaigns.results.worker import build_attributor, build_consumer, start_ticker
 
 from shared import mongo
 from shared.backbone.envelope import new_event

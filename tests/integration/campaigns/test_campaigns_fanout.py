@@ -11,9 +11,9 @@ import pytest
 from campaigns.app import create_app
 from campaigns.bootstrap import Dependencies
 from campaigns.config import CampaignsConfig
-from campaigns.dispatcher import build_dispatcher
-from campaigns.exclusions import no_exclusions
+from campaigns.delivery.dispatcher import build_dispatcher
 from campaigns.handlers import request_id
+from campaigns.recipients.exclusions import no_exclusions
 
 from shared import mongo
 from shared.backbone.envelope import new_event
@@ -215,7 +215,7 @@ def test_retry_failed_sends_again_to_the_failed_only_with_exact_stats(config, sa
 
 def test_pause_then_resume_queues_the_unreported_messages_again_once(config, sandbox,
                                                                        dispatcher):
-    from campaigns.gate import SendGate
+    from campaigns.delivery.gate import SendGate
     from receipts.handlers import apply_deliveries
     from receipts.store import DeliveryStore
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 from campaigns.config import CampaignsConfig
-from campaigns.sender import build_sender
+from campaigns.delivery.sender import build_sender
 from flask import Flask, jsonify, request
 from vendor_sim.app import create_app as vendor_app
 from vendor_sim.bootstrap import VendorContext

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from campaigns import fanout
 from campaigns.app import create_app
 from campaigns.config import CampaignsConfig
-from campaigns.exclusions import no_exclusions
+from campaigns.delivery import fanout
+from campaigns.recipients.exclusions import no_exclusions
 
 from shared.backbone.events import AUDIENCE_REQUESTED, CAMPAIGN_LAUNCHED
 from tests.support.fakes import NOW, FakeDeliveries, FakeEventLog, chunk, people

@@ -8,11 +8,13 @@ import random
 from datetime import timedelta
 
 import pytest
-from campaigns import fanout, groups, handlers
+from campaigns import handlers
 from campaigns.app import create_app
-from campaigns.attribution import CampaignConversions, window_totals
-from campaigns.attributor import Attributor
 from campaigns.config import CampaignsConfig
+from campaigns.delivery import fanout
+from campaigns.recipients import groups
+from campaigns.results.attribution import CampaignConversions, window_totals
+from campaigns.results.attributor import Attributor
 
 from shared.backbone.envelope import new_event
 from shared.backbone.events import ORDER_PLACED
@@ -117,7 +119,7 @@ def queue_audience(store, log, cid):
 
 
 def test_orders_count_for_members_in_their_group_inside_the_window_once(world, monkeypatch):
-    monkeypatch.setattr("campaigns.attributor.COMPLETE_CHECK_SECONDS", 0)
+    monkeypatch.setattr("campaigns.results.attributor.COMPLETE_CHECK_SECONDS", 0)
     store, log, cid, attribution, attributor, group = world
     queue_audience(store, log, cid)
     held = next(c for c, g in group.items() if g == "holdout")
@@ -143,7 +145,7 @@ def test_orders_count_for_members_in_their_group_inside_the_window_once(world, m
 
 
 def test_orders_before_the_audience_is_recorded_wait_then_count(world, monkeypatch):
-    monkeypatch.setattr("campaigns.attributor.COMPLETE_CHECK_SECONDS", 0)
+    monkeypatch.setattr("campaigns.results.attributor.COMPLETE_CHECK_SECONDS", 0)
     store, log, cid, attribution, attributor, group = world
     in_b = next(c for c, g in group.items() if g == "B")
     attributor.handle_batch([order("o1", in_b, NOW + timedelta(hours=1), 900.0)])
@@ -155,7 +157,7 @@ def test_orders_before_the_audience_is_recorded_wait_then_count(world, monkeypat
 
 
 def test_a_restarted_worker_resumes_from_what_is_stored(world, monkeypatch):
-    monkeypatch.setattr("campaigns.attributor.COMPLETE_CHECK_SECONDS", 0)
+    monkeypatch.setattr("campaigns.results.attributor.COMPLETE_CHECK_SECONDS", 0)
     store, log, cid, attribution, attributor, group = world
     queue_audience(store, log, cid)
     members = [c for c, g in group.items() if g != "holdout"]
@@ -170,7 +172,7 @@ def test_a_restarted_worker_resumes_from_what_is_stored(world, monkeypatch):
 
 
 def test_results_endpoint_reports_groups_and_lift(world, monkeypatch):
-    monkeypatch.setattr("campaigns.attributor.COMPLETE_CHECK_SECONDS", 0)
+    monkeypatch.setattr("campaigns.results.attributor.COMPLETE_CHECK_SECONDS", 0)
     store, log, cid, attribution, attributor, group = world
     queue_audience(store, log, cid)
     buyers = [c for c, g in group.items() if g == "A"][:3]
@@ -211,6 +213,7 @@ def test_results_endpoint_reports_groups_and_lift(world, monkeypatch):
 
 def test_crm_replay_lists_attribution():
     from click.testing import CliRunner
+
     from crm.cli import main
 
     result = CliRunner().invoke(main, ["replay", "attribution", "--help"])

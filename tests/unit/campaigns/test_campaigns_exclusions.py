@@ -2,8 +2,10 @@
 up exactly (matched == audience_size + every exclusion; sent + failed + pending == audience)."""
 from __future__ import annotations
 
-from campaigns import exclusions, fanout, handlers
-from campaigns.exclusions import CAUSES, decide
+from campaigns import handlers
+from campaigns.delivery import fanout
+from campaigns.recipients import exclusions
+from campaigns.recipients.exclusions import CAUSES, decide
 
 from shared.backbone.events import MESSAGES_QUEUED
 from tests.support.fakes import NOW, FakeDeliveries, FakeEventLog, chunk

@@ -4,9 +4,11 @@ from __future__ import annotations
 import csv
 import io
 
-from campaigns import exports, fanout, handlers
+from campaigns import handlers
 from campaigns.app import create_app
 from campaigns.config import CampaignsConfig
+from campaigns.delivery import fanout
+from campaigns.results import exports
 
 from shared.csv_export import csv_lines, safe_cell
 from tests.support.fakes import NOW, FakeDeliveries, FakeEventLog, chunk

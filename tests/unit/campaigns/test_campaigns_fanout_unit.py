@@ -4,9 +4,10 @@ redeliveries change nothing, retry attempts go to the FAILED recipients only.
 from __future__ import annotations
 
 import pytest
-from campaigns import control, fanout, handlers
-from campaigns.exclusions import no_exclusions
-from campaigns.message_log import list_messages
+from campaigns import handlers
+from campaigns.delivery import control, fanout
+from campaigns.delivery.message_log import list_messages
+from campaigns.recipients.exclusions import no_exclusions
 
 from shared.backbone.envelope import new_event
 from shared.backbone.events import (

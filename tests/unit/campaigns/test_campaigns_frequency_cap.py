@@ -6,9 +6,10 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from campaigns import fanout, handlers
+from campaigns import handlers
 from campaigns.app import create_app
-from campaigns.frequency_cap import Cap, LedgerOwner
+from campaigns.delivery import fanout
+from campaigns.recipients.frequency_cap import Cap, LedgerOwner
 
 from shared.backbone.events import MESSAGES_QUEUED
 from tests.support.fakes import NOW, FakeCapStore, FakeDeliveries, FakeEventLog, chunk

@@ -4,11 +4,13 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from campaigns import fanout, groups, handlers
+from campaigns import handlers
 from campaigns.app import create_app
 from campaigns.config import CampaignsConfig
-from campaigns.exclusions import no_exclusions
-from campaigns.message_log import list_messages
+from campaigns.delivery import fanout
+from campaigns.delivery.message_log import list_messages
+from campaigns.recipients import groups
+from campaigns.recipients.exclusions import no_exclusions
 
 from shared.backbone.events import MESSAGES_QUEUED
 from tests.support.fakes import NOW, FakeDeliveries, FakeEventLog, chunk, people

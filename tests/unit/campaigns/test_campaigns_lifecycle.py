@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from campaigns import scheduler
 from campaigns.app import create_app
 from campaigns.config import CampaignsConfig
+from campaigns.lifecycle import scheduler
 
 from shared.backbone.events import (
     AUDIENCE_REQUESTED,

@@ -1,15 +1,14 @@
-"""campaigns.lift against values computed independently by statsmodels and scipy."""
+"""campaigns.results.lift against values computed independently by statsmodels and scipy."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from campaigns.results.lift import GroupOutcome
+from campaigns.results import lift
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
-
-from campaigns import lift
-from campaigns.lift import GroupOutcome
 
 
 @pytest.mark.parametrize("successes,trials", [(0, 10), (1, 10), (5, 10), (10, 10), (37, 1000),

@@ -5,8 +5,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from campaigns.gate import GatedPacer, GatedVendor, SendGate
-from campaigns.sender import SendPacer, VendorError, _transient, send_events, vendor_batches
+from campaigns.delivery.gate import GatedPacer, GatedVendor, SendGate
+from campaigns.delivery.sender import (
+    SendPacer,
+    VendorError,
+    _transient,
+    send_events,
+    vendor_batches,
+)
 
 from shared.backbone.envelope import new_event
 from shared.backbone.events import MESSAGES_QUEUED

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from campaigns import fanout, handlers, sender
-from campaigns.message_log import list_messages
+from campaigns import handlers
+from campaigns.delivery import fanout, sender
+from campaigns.delivery.message_log import list_messages
 
 from shared.backbone.envelope import new_event
 from shared.backbone.events import CUSTOMER_CONSENT_CHANGED, MESSAGES_QUEUED, upcast

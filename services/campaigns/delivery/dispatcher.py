@@ -1,4 +1,4 @@
-"""The dispatcher worker: `python -m campaigns.dispatcher`.
+"""The dispatcher worker: `python -m campaigns.delivery.dispatcher`.
 
 Consumes `<prefix>campaigns.dispatch` (its only consumer at a time), bound to
 `audience.chunk`, `audience.failed` (from segments), `campaign.launched` (ours: a
@@ -23,18 +23,17 @@ from datetime import UTC, datetime
 
 from campaigns.bootstrap import Dependencies
 from campaigns.config import CampaignsConfig
-from campaigns.control import CONTROL_EVENTS
-from campaigns.fanout import handle_events
-from campaigns.frequency_cap import LedgerOwner
-from campaigns.scheduler import start_scheduler
-
+from campaigns.delivery.control import CONTROL_EVENTS
+from campaigns.delivery.fanout import handle_events
+from campaigns.lifecycle.scheduler import start_scheduler
+from campaigns.recipients.frequency_cap import LedgerOwner
 from shared.backbone.consumer import Consumer, ConsumerOptions
 from shared.backbone.events import (
     AUDIENCE_CHUNK,
     AUDIENCE_FAILED,
-    CAMPAIGN_LAUNCHED,
     CAMPAIGN_DRAFTED,
     CAMPAIGN_EDITED,
+    CAMPAIGN_LAUNCHED,
     CAMPAIGN_SCHEDULED,
     CUSTOMER_CONSENT_CHANGED,
 )
@@ -43,7 +42,7 @@ from shared.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
-# customer.consent_changed: a message's unsubscribe link was used (campaigns.unsubscribes).
+# customer.consent_changed: a message's unsubscribe link was used (campaigns.delivery.unsubscribes).
 # campaign.drafted / .scheduled / .edited: bound so they are routable (the log is
 # their record; the scheduler reads the launches owed from the database, not from them).
 ROUTING_KEYS = (AUDIENCE_CHUNK, AUDIENCE_FAILED, CAMPAIGN_LAUNCHED, *CONTROL_EVENTS,

@@ -5,7 +5,12 @@ from marshmallow import RAISE, Schema, ValidationError, fields, missing, validat
 
 from campaigns import rules_check
 from campaigns.domain import MAX_TEMPLATE_LENGTH
-from campaigns.groups import MAX_HOLDOUT_PERCENT, MAX_VARIANTS, MIN_VARIANTS, variant_problems
+from campaigns.recipients.groups import (
+    MAX_HOLDOUT_PERCENT,
+    MAX_VARIANTS,
+    MIN_VARIANTS,
+    variant_problems,
+)
 from campaigns.schemas import SendAt, VariantSchema, _rule_shaped
 
 MAX_TEST_RECIPIENTS = 10

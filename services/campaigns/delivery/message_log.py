@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 
 from campaigns import domain
-from campaigns.groups import DEFAULT_VARIANT
 from campaigns.domain import CampaignNotFound
+from campaigns.recipients.groups import DEFAULT_VARIANT
 
 SEQUENCE_STRIDE = 10_000  # message sequence = chunk index * stride + position in the chunk
 # Every cursor either listing gives out; any other is a BadCursor.

@@ -2,7 +2,7 @@
 
 Every campaign's `conversions_<cid>`, waiting orders and sums are dropped, then
 every `order.placed` in ingest's log (the owner of orders) goes through the
-attribution worker's own code (campaigns/attributor.py) in log order. An order
+attribution worker's own code (campaigns/results/attributor.py) in log order. An order
 counts once per campaign however often it was logged or delivered, so the
 result is what the worker would have built. Membership comes from the
 campaigns' own communications logs and holdouts, which a replay leaves alone.
@@ -18,9 +18,9 @@ import time
 
 import click
 
-from campaigns.attribution_store import AttributionStore
-from campaigns.attributor import Attributor
 from campaigns.config import CampaignsConfig
+from campaigns.results.attribution_store import AttributionStore
+from campaigns.results.attributor import Attributor
 from campaigns.store import CampaignStore
 from crm.replay import refuse_while_consumed
 from shared import mongo
@@ -62,7 +62,7 @@ def attribution_command(force: bool) -> None:
     """Rebuild campaign attribution (orders counted per campaign) from ingest's log."""
     config = CampaignsConfig.from_env()
     refuse_while_consumed(config.settings, config.attribution_queue,
-                          "attribution worker (python -m campaigns.attribution_worker)",
+                          "attribution worker (python -m campaigns.results.worker)",
                           force=force)
     client = mongo.connect(config.settings)
     try:

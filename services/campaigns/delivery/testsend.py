@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import uuid
 
-from campaigns import domain, groups
-from campaigns.domain import CampaignNotFound
 from segments.audience.stream import recipient as audience_recipient
+
+from campaigns import domain
+from campaigns.domain import CampaignNotFound
+from campaigns.recipients import groups
 from shared.unsubscribe import links_from_env
 
 

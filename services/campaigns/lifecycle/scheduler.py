@@ -1,5 +1,5 @@
 """The scheduler: launches scheduled campaigns at `send_at`, and finishes launches a
-process died in the middle of. A thread of the dispatcher (campaigns/dispatcher.py).
+process died in the middle of. A thread of the dispatcher (campaigns/delivery/dispatcher.py).
 
 Every `interval` seconds it reads the `launches` entries that are due (a tiny
 collection: only campaigns not launched yet) and runs lifecycle.launch on each,
@@ -14,7 +14,8 @@ import logging
 import threading
 from datetime import UTC, datetime
 
-from campaigns import domain, lifecycle
+from campaigns import domain
+from campaigns.lifecycle import handlers as lifecycle
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """`GET /api/v1/campaigns/<id>/results`: per group what its customers did within the
-window, and each variant's lift over the holdout (campaigns/lift.py).
+window, and each variant's lift over the holdout (campaigns/results/lift.py).
 
 Read with a few lookups by `_id` whatever the campaign's size: the campaign, its
 attribution sums (one document) and its group sizes (summed from the chunk
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from campaigns import lift
-from campaigns.attribution import launched_at_of, window_totals
-from campaigns.groups import DEFAULT_VARIANT, HOLDOUT, variants_of
 from campaigns.domain import CampaignNotFound
+from campaigns.recipients.groups import DEFAULT_VARIANT, HOLDOUT, variants_of
+from campaigns.results.attribution import launched_at_of, window_totals
+from campaigns.results import lift
 
 
 class NotLaunched(Exception):

@@ -22,14 +22,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from campaigns.attribution import (
+from campaigns.recipients.groups import DEFAULT_VARIANT, HOLDOUT
+from campaigns.results.attribution import (
     MAX_WINDOW_DAYS,
     CampaignConversions,
     as_utc,
     day_after_launch,
     launched_at_of,
 )
-from campaigns.groups import DEFAULT_VARIANT, HOLDOUT
 from shared.backbone.events import ORDER_PLACED
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,8 @@
-"""The attribution worker: `python -m campaigns.attribution_worker`.
+"""The attribution worker: `python -m campaigns.results.worker`.
 
 Consumes `<prefix>campaigns.attribution` (bound to `order.placed`) as a single
 active consumer (a second process waits as a standby: the in-memory sums of
-campaigns/attributor.py need one writer) and acks a batch once its conversions
+campaigns/results/attributor.py need one writer) and acks a batch once its conversions
 and sums are written. A thread ticks every `attribution_tick_seconds` so orders
 that waited for an audience are attributed even when no new order arrives.
 `crm replay attribution` rebuilds everything it writes from ingest's log.
@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from campaigns.attribution_store import AttributionStore
-from campaigns.attributor import Attributor
 from campaigns.config import CampaignsConfig
+from campaigns.results.attribution_store import AttributionStore
+from campaigns.results.attributor import Attributor
 from campaigns.store import CampaignStore
 from shared import mongo
 from shared.backbone.consumer import Consumer, ConsumerOptions

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from campaigns.holdout import CURSOR_PATTERN as HOLDOUT_CURSOR_PATTERN
+from campaigns.recipients.holdout import CURSOR_PATTERN as HOLDOUT_CURSOR_PATTERN
 from shared.openapi import PageQuerySchema
 
 MAX_WINDOW_DAYS = 90

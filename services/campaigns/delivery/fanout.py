@@ -1,6 +1,6 @@
 """The dispatcher's handlers: audience chunks become logged, personalised messages
 queued for the senders (`messages.queued`), retry attempts are frozen and queued, and
-a resumed campaign's unsent messages are queued again (campaigns/control.py).
+a resumed campaign's unsent messages are queued again (campaigns/delivery/control.py).
 
 Exactly once per customer and campaign: the communications log's `_id` is the
 customer's external id, written with insert_many_new. A redelivered chunk
@@ -16,14 +16,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from campaigns import control, domain, exclusions, groups
-from campaigns.deliveries import all_with_status
+from campaigns import domain
+from campaigns.delivery import control
+from campaigns.delivery.deliveries import all_with_status
+from campaigns.delivery.message_log import SEQUENCE_STRIDE, customers_of
+from campaigns.delivery.unsubscribes import note_unsubscribe
 from campaigns.domain import PRODUCER, event_id
-from campaigns.message_log import SEQUENCE_STRIDE, customers_of
-from campaigns.unsubscribes import note_unsubscribe
-
+from campaigns.recipients import exclusions, groups
 from shared.backbone.envelope import new_event
-from shared.unsubscribe import links_from_env
 from shared.backbone.events import (
     AUDIENCE_CHUNK,
     AUDIENCE_FAILED,
@@ -31,6 +31,7 @@ from shared.backbone.events import (
     CUSTOMER_CONSENT_CHANGED,
     MESSAGES_QUEUED,
 )
+from shared.unsubscribe import links_from_env
 
 log = logging.getLogger(__name__)
 RETRY_CHUNK = 1000

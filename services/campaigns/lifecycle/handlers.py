@@ -18,16 +18,17 @@ Launching (POST .../launch, or the scheduler at `send_at`):
    with the ids a create uses (handlers.launch_events: derived from the campaign id,
    so a repeat is the same events), then `launch_logged` is set and the entry dropped.
 A kill -9 between any two steps leaves the entry, and the next scheduler pass
-(campaigns/scheduler.py, every second) repeats the steps left: the launch happens
-once. Cancel (campaigns/control.py) sets control `cancelled`: step 2 then fails and
+(campaigns/lifecycle/scheduler.py, every second) repeats the steps left: the launch happens
+once. Cancel (campaigns/delivery/control.py) sets control `cancelled`: step 2 then fails and
 the entry is dropped.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from campaigns import domain, groups, handlers
+from campaigns import domain, handlers
 from campaigns.domain import PRODUCER, CampaignNotFound, event_id
+from campaigns.recipients import groups
 from shared.backbone.envelope import new_event
 from shared.backbone.events import CAMPAIGN_DRAFTED, CAMPAIGN_EDITED, CAMPAIGN_SCHEDULED
 from shared.times import iso_utc

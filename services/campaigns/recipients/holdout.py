@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
+from campaigns.delivery.message_log import BadCursor
 from campaigns.domain import CampaignNotFound
-from campaigns.message_log import BadCursor
 
 CURSOR_PATTERN = r"^(c[0-9]{1,9}\.[0-9]{1,9})?$"  # every cursor a page gives out; else BadCursor
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from pymongo.database import Database
 
-from campaigns.frequency_cap import Cap
+from campaigns.recipients.frequency_cap import Cap
 
 SETTINGS = "settings"
 FREQUENCY_CAP = "frequency_cap"

@@ -1,4 +1,4 @@
-"""The sender worker: `python -m campaigns.sender` (scale by running more of them).
+"""The sender worker: `python -m campaigns.delivery.sender` (scale by running more of them).
 
 Consumes `<prefix>campaigns.sends` (bound to `messages.queued`) in batches and
 hands the messages to the vendor's HTTP batch API (`POST <VENDOR_SIM_URL>/v1/messages`,
@@ -14,7 +14,7 @@ Any other 4xx is the batch's fault: the consumer retries it event by event
 and dead-letters what the vendor keeps refusing.
 
 A paused or cancelled campaign's messages are acked unsent by the gate wrapped
-around the vendor client and the pacer (campaigns/gate.py).
+around the vendor client and the pacer (campaigns/delivery/gate.py).
 
 Send rate: a campaign's `send_rate` (messages per second, per sender process)
 paces its calls with a token bucket; 0 means as fast as the vendor answers.
@@ -28,8 +28,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from campaigns.config import CampaignsConfig
-from campaigns.gate import GatedPacer, GatedVendor, SendGate, campaign_gate
 from tenacity import (
     Retrying,
     retry_if_exception,
@@ -38,6 +36,8 @@ from tenacity import (
     wait_random,
 )
 
+from campaigns.config import CampaignsConfig
+from campaigns.delivery.gate import GatedPacer, GatedVendor, SendGate, campaign_gate
 from shared.backbone.consumer import Consumer, ConsumerOptions
 from shared.backbone.events import MESSAGES_QUEUED
 from shared.logs import configure_logging
@@ -165,7 +165,7 @@ def build_sender(config: CampaignsConfig, vendor=None,
                  gate: SendGate | None = None) -> tuple[Consumer, ThreadPoolExecutor]:
     vendor = vendor or VendorClient(config.vendor_url, config.vendor_timeout_seconds,
                                     config.vendor_retry_seconds)
-    gate = gate or campaign_gate(config)  # paused/cancelled campaigns: see campaigns/gate.py
+    gate = gate or campaign_gate(config)  # paused/cancelled campaigns: delivery/gate.py
     pool = ThreadPoolExecutor(max_workers=config.sender_threads, thread_name_prefix="vendor")
     handle = functools.partial(send_events, vendor=GatedVendor(vendor, gate),
                                pacer=GatedPacer(SendPacer(), gate), pool=pool,

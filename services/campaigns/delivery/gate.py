@@ -6,7 +6,7 @@ per sender. It never trusts a cached `paused` or `cancelled`: it reads again
 before dropping anything. So a message is dropped only if its campaign was
 paused or cancelled when the gate looked, after the message was logged, and the
 dispatcher's resume (which reads the log after the campaign shows `active`)
-queues it again (campaigns/control.py). Dropped messages are acked unsent and
+queues it again (campaigns/delivery/control.py). Dropped messages are acked unsent and
 stay PENDING in the communications log.
 
 It wraps the sender's vendor client and pacer (sender.build_sender) instead of

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from campaigns.message_log import list_messages
+from campaigns.delivery.message_log import list_messages
 
 PAGE = 500
 MESSAGE_COLUMNS = ["customer_external_id", "variant", "message_id", "attempt", "to", "text",

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from campaigns import groups
+from campaigns.recipients import groups
 
 CAUSES = ("unsubscribed", "suppressed", "capped", "held_out")
 

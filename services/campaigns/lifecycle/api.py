@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 import requests
 from flask import Blueprint, current_app, g, jsonify
 
-from campaigns import lifecycle, rules_check, testsend
+from campaigns import rules_check
+from campaigns.delivery import testsend
+from campaigns.delivery.sender import VendorError
 from campaigns.domain import CampaignNotFound, SegmentNotFound, TemplateError
-from campaigns.lifecycle_schemas import (
+from campaigns.lifecycle import handlers as lifecycle
+from campaigns.lifecycle.schemas import (
     EditCampaignSchema,
     TestSendResultSchema,
     TestSendSchema,
@@ -17,7 +20,6 @@ from campaigns.lifecycle_schemas import (
 )
 from campaigns.rules_check import InvalidRules
 from campaigns.schemas import CampaignSchema
-from campaigns.sender import VendorError
 from shared.http import ApiError, json_body
 from shared.openapi import Operation
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from campaigns import exports, holdout, results
+from campaigns.delivery.message_log import BadCursor
 from campaigns.domain import CampaignNotFound
-from campaigns.message_log import BadCursor
-from campaigns.results_schemas import (
+from campaigns.recipients import holdout
+from campaigns.results import exports
+from campaigns.results import report as results
+from campaigns.results.schemas import (
     CampaignResultsSchema,
     HeldOutSchema,
     HoldoutQuerySchema,

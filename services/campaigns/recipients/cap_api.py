@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, jsonify
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from campaigns.frequency_cap import MAX_PER_DAYS, Cap
+from campaigns.recipients.frequency_cap import MAX_PER_DAYS, Cap
 from shared.http import ApiError, json_body
 from shared.openapi import Operation
 

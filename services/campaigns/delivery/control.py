@@ -4,7 +4,7 @@ A change is numbered per campaign (`control_seq` 1, 2, ...). The API claims the
 next number by inserting a `controls` record (two concurrent changes cannot both
 win), appends the change to the event log (`campaign.paused` / `.resumed` /
 `.cancelled`, event id derived from campaign and number), and only then sets the
-campaign's `control`, which the senders' gate reads (campaigns/gate.py): a paused
+campaign's `control`, which the senders' gate reads (campaigns/delivery/gate.py): a paused
 or cancelled campaign's messages are dropped unsent there and stay PENDING.
 
 A change logged but not applied (the API died in between) is finished by the next
@@ -21,9 +21,8 @@ import logging
 from datetime import datetime
 
 from campaigns import domain, handlers
-from campaigns.deliveries import all_with_status
+from campaigns.delivery.deliveries import all_with_status
 from campaigns.domain import PRODUCER, CampaignNotFound, event_id
-
 from shared.backbone.envelope import new_event
 from shared.backbone.events import (
     CAMPAIGN_CANCELLED,
