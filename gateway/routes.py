@@ -45,6 +45,8 @@ ROUTES: tuple[Route, ...] = (
     Route(("POST",), "/api/v1/segments/explain",   "segments",  "customers:read"),
     Route(READ,      "/api/v1/segments/**",        "segments",  "segments:read"),
     Route(WRITE,     "/api/v1/segments/**",        "segments",  "segments:write"),
+    # Saves nothing: a create's body only read (like segments/explain above).
+    Route(("POST",), "/api/v1/campaigns/preflight", "campaigns", "campaigns:read"),
     Route(READ,      "/api/v1/campaigns/**",       "campaigns", "campaigns:read"),
     Route(WRITE,     "/api/v1/campaigns/**",       "campaigns", "campaigns:write"),
     Route(READ,      "/api/v1/settings/frequency-cap", "campaigns", "campaigns:read"),

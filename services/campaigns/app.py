@@ -7,7 +7,7 @@ from campaigns import api
 from campaigns.bootstrap import Dependencies
 from campaigns.config import CampaignsConfig
 from campaigns.lifecycle import api as lifecycle_api
-from campaigns.recipients import cap_api
+from campaigns.recipients import cap_api, preflight_api
 from campaigns.results import api as results_api
 from shared.http import service_app
 from shared.logs import configure_logging
@@ -27,7 +27,8 @@ def create_app(config: CampaignsConfig | None = None, *, dependencies=None) -> F
     app.register_blueprint(cap_api.blueprint)
     app.register_blueprint(results_api.blueprint)
     app.register_blueprint(lifecycle_api.blueprint)
+    app.register_blueprint(preflight_api.blueprint)
     operations = (api.OPERATIONS + cap_api.OPERATIONS + results_api.OPERATIONS
-                  + lifecycle_api.OPERATIONS)
+                  + lifecycle_api.OPERATIONS + preflight_api.OPERATIONS)
     app.register_blueprint(openapi_blueprint("Campaigns", operations))
     return app

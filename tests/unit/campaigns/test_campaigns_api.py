@@ -164,6 +164,8 @@ def test_openapi_describes_every_route(client):
                           "/api/v1/campaigns/{campaign_id}/pause",
                           "/api/v1/campaigns/{campaign_id}/resume",
                           "/api/v1/campaigns/{campaign_id}/cancel",
+                          "/api/v1/campaigns/preflight",
+                          "/api/v1/campaigns/{campaign_id}/preflight",
                           "/api/v1/settings/frequency-cap"}
 
 
