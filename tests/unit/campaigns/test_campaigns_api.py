@@ -3,35 +3,14 @@ from __future__ import annotations
 
 import pytest
 from campaigns.app import create_app
-from campaigns.config import CampaignsConfig
 from campaigns.delivery import fanout
 from campaigns.recipients.exclusions import no_exclusions
 
 from shared.backbone.events import AUDIENCE_REQUESTED, CAMPAIGN_LAUNCHED
-from tests.support.fakes import NOW, FakeDeliveries, FakeEventLog, chunk, people
-from tests.support.fakes import FakeCampaignStore as FakeStore
+from tests.support.campaign_fakes import FakeDependencies
+from tests.support.fakes import NOW, chunk, people
 
 RULES = {"field": "city", "op": "eq", "value": "pune"}
-
-
-class FakeSegmentRules:
-    def __init__(self, saved: dict):
-        self._saved = saved
-
-    def rules_of(self, segment_id):
-        return self._saved.get(segment_id)
-
-
-class FakeDependencies:
-    def __init__(self):
-        self.config = CampaignsConfig(send_rate=25.0)
-        self.store, self.deliveries = FakeStore(), FakeDeliveries()
-        self.event_log = FakeEventLog()
-        self.segment_rules = FakeSegmentRules({"seg1": {"field": "visits", "op": "gt",
-                                                        "value": 2}})
-
-    def readiness(self):
-        return {"database": True, "broker": True}
 
 
 @pytest.fixture

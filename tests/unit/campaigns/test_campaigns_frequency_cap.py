@@ -12,9 +12,9 @@ from campaigns.delivery import fanout
 from campaigns.recipients.frequency_cap import Cap, LedgerOwner
 
 from shared.backbone.events import MESSAGES_QUEUED
+from tests.support.campaign_fakes import FakeDependencies
 from tests.support.fakes import NOW, FakeCapStore, FakeDeliveries, FakeEventLog, chunk
 from tests.support.fakes import FakeCampaignStore as FakeStore
-from tests.unit.campaigns.test_campaigns_api import FakeDependencies
 
 MEMBERS = [{"external_id": f"c{n}", "email": f"c{n}@x.in"} for n in range(6)]
 

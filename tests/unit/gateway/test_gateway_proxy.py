@@ -1,54 +1,15 @@
 """The proxy with hand-written fakes for the key store and the HTTP pool: no servers."""
 import io
 import json
-from typing import ClassVar
 
 import pytest
 import requests
 
-from gateway.api_keys import ApiKey
 from gateway.app import create_app
 from gateway.config import GatewayConfig
 from gateway.resources import resources
 from shared.config import Settings
-
-GOOD_KEY = "crm_goodkey_secret"
-READER_KEY = "crm_readerkey_secret"
-SERVICE_URLS = {"ingest": "http://ingest.test", "segments": "http://segments.test",
-                "campaigns": "http://campaigns.test"}
-
-
-class FakeKeyStore:
-    keys: ClassVar[dict] = {
-        GOOD_KEY: ApiKey("goodkey", "all", frozenset({"admin"})),
-        READER_KEY: ApiKey("readerkey", "reader", frozenset({"segments:read"})),
-    }
-
-    def authenticate(self, plaintext):
-        return self.keys.get(plaintext)
-
-
-class FakeHttp:
-    """Records each forwarded call and answers what the test set, or raises it."""
-
-    def __init__(self):
-        self.calls = []
-        self.answer = (200, {"Content-Type": "application/json"}, b'{"ok": true}')
-
-    def request(self, method, url, data=None, headers=None, allow_redirects=True, timeout=None,
-                stream=False):
-        self.calls.append({"method": method, "url": url, "data": data, "headers": headers,
-                           "timeout": timeout, "allow_redirects": allow_redirects,
-                           "stream": stream})
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        status, response_headers, body = self.answer
-        response = requests.Response()
-        response.status_code = status
-        response.headers.update(response_headers)
-        response._content = body
-        response._content_consumed = True  # as after a read: iter_content() gives _content
-        return response
+from tests.support.gateway import GOOD_KEY, READER_KEY, SERVICE_URLS, FakeHttp, FakeKeyStore
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from gateway.app import create_app
 from gateway.config import GatewayConfig
 from gateway.resources import resources
 from shared.config import Settings
-from shared.unsubscribe import UnsubscribeLinks, UnsafeUnsubscribeSecret
-from tests.unit.gateway.test_gateway_proxy import SERVICE_URLS, FakeHttp, FakeKeyStore
+from shared.unsubscribe import UnsafeUnsubscribeSecret, UnsubscribeLinks
+from tests.support.gateway import SERVICE_URLS, FakeHttp, FakeKeyStore
 
 LINKS = UnsubscribeLinks()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.gateway.test_web_signin import dev_sign_in, make_app
+from tests.support.web import dev_sign_in, make_app
 
 ENV = {"CRM_DEV_LOGIN": "1", "CRM_ENV": "development"}
 

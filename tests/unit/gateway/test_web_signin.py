@@ -9,59 +9,21 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import requests
 from flask_dance.consumer.storage import MemoryStorage
 
 from gateway.app import create_app
 from gateway.config import GatewayConfig
-from gateway.resources import resources
 from gateway.web.config import UnsafeConfiguration, WebConfig
-from shared.config import Settings
+from tests.support.web import SETTINGS, dev_sign_in, make_app
 
-SETTINGS = Settings(db_prefix="unit_web_unused", service_urls={
-    "ingest": "http://ingest.test", "segments": "http://segments.test",
-    "campaigns": "http://campaigns.test"})
 GOOGLE_ENV = {"GOOGLE_OAUTH_CLIENT_ID": "client-123", "GOOGLE_OAUTH_CLIENT_SECRET": "s3cret",
               "CRM_ALLOWED_EMAIL_DOMAINS": "shop.example", "CRM_ALLOWED_EMAILS": "friend@gmail.com",
               "CRM_ADMIN_EMAILS": "boss@shop.example", "CRM_DEFAULT_ROLE": "marketer"}
 
 
-class FakeHttp:
-    def __init__(self):
-        self.calls = []
-
-    def request(self, method, url, data=None, headers=None, **_kwargs):
-        self.calls.append((method, url, headers))
-        response = requests.Response()
-        response.status_code = 201
-        response.headers["Content-Type"] = "application/json"
-        response._content = b'{"id": "c1", "status": "launching"}'
-        return response
-
-
-def make_app(env):
-    app = create_app(GatewayConfig(settings=SETTINGS), WebConfig.from_env(env))
-    app.config["TESTING"] = True
-    http = FakeHttp()
-    with app.app_context():
-        resources().provide(http=http)
-    return app, http
-
-
-def form_token(client, path="/signin"):
-    page = client.get(path)
-    return re.search(rb'name="csrf_token" value="([^"]+)"', page.data).group(1).decode()
-
-
 def meta_token(client, path="/"):
     page = client.get(path)
     return re.search(rb'name="csrf-token" content="([^"]+)"', page.data).group(1).decode()
-
-
-def dev_sign_in(client, role):
-    token = form_token(client)
-    return client.post("/signin/dev", data={"email": f"{role}@example.com", "role": role,
-                                            "csrf_token": token})
 
 
 def id_token(claims):

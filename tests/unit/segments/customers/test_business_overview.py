@@ -8,35 +8,7 @@ from segments.config import SegmentsConfig
 from segments.projection.profiles import announced, apply_event
 
 from tests.support.profile_events import customer_event, order_event
-
-
-class FakeScan:
-    """The part of ProfileStore that load_index reads: every profile, stubs too."""
-
-    def __init__(self, profiles):
-        self.profiles = profiles
-
-    def scan(self, batch_size):
-        for start in range(0, len(self.profiles), batch_size):
-            yield [dict(p) for p in self.profiles[start:start + batch_size]]
-
-
-class FakeAudience:
-    """audience.AudienceHolder without threads."""
-
-    def __init__(self, index, ready=True):
-        self.index, self.ready, self.serving = index, ready, ready
-
-    def status(self):
-        return {"state": "ready" if self.ready else "loading", "loaded": 1200, "total": 5000}
-
-    def ensure_started(self):
-        pass
-
-
-class FakeDatabase:
-    def reachable(self):
-        return True
+from tests.support.segment_fakes import FakeAudience, FakeDatabase, FakeScan
 
 
 def customer(external_id: str, *amounts: float) -> dict:

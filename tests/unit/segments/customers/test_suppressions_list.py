@@ -10,7 +10,7 @@ from segments.projection.profiles import announced, apply_event
 from segments.rules.language import RuleError, parse_rules
 
 from tests.support.profile_events import customer_event
-from tests.unit.segments.customers.test_business_overview import FakeAudience, FakeDatabase
+from tests.support.segment_fakes import FakeAudience, FakeDatabase
 
 NOW = datetime(2024, 7, 1, tzinfo=UTC)
 
