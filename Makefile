@@ -34,6 +34,12 @@ bench: bootstrap
 reliability: bootstrap
 	$(VENV)/bin/python -m bench.reliability $(RELIABILITY_ARGS)
 
+# Ten minutes of mixed ingest, previews and campaigns at half the measured maximum, with
+# each process's memory at start and end (bench/soak.py; README, Reliability). Not in make test.
+.PHONY: soak
+soak: bootstrap
+	$(VENV)/bin/python -m bench.soak $(SOAK_ARGS)
+
 lint:
 	$(VENV)/bin/ruff check --select $(RUFF_SELECT) .
 
