@@ -8,7 +8,7 @@ import argparse
 import json
 import signal
 
-from bench import campaign_results, campaigns, ingest, segments
+from bench import campaign_results, campaigns, ingest, preflight, segments
 
 SCENARIOS = {
     "ingest": ingest.run,
@@ -16,6 +16,7 @@ SCENARIOS = {
     "segment_preview_1m": lambda: segments.run(1_000_000),
     "campaign_100k": lambda: campaigns.run(100_000),
     "campaign_results_100k": lambda: campaign_results.run(100_000, 200_000),
+    "campaign_preflight_1m": lambda: preflight.run(1_000_000),
 }
 
 

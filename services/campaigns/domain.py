@@ -171,7 +171,7 @@ def render(parts: list[Part], recipient: dict) -> str:
 
 def lint(parts: list[Part], recipients: list[dict]) -> dict:
     """Per placeholder, how many recipients get its fallback or an empty value."""
-    placeholders = _unique_placeholders(parts)
+    placeholders = unique_placeholders(parts)
     entries = []
     for placeholder in placeholders:
         empty = sum(1 for recipient in recipients if not field_value(recipient, placeholder.field))
@@ -197,7 +197,7 @@ def merge_lints(lints: list[dict]) -> dict:
     return {"recipients": total, "placeholders": list(merged.values())}
 
 
-def _unique_placeholders(parts: list[Part]) -> list[Placeholder]:
+def unique_placeholders(parts: list[Part]) -> list[Placeholder]:
     seen: dict[Placeholder, None] = {}
     for part in parts:
         if isinstance(part, Placeholder):

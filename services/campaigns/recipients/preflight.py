@@ -54,16 +54,18 @@ def preflight(campaign: dict, counted: dict, *, at_cap=None, held_out_exact: boo
 
 def _lint(parsed: dict[str, list], messaged: list[tuple[dict, str]],
           empty: dict[str, set[str]]) -> dict:
-    """domain.lint's answer, per variant over its own recipients, from the empty ids
-    (no profile needed: a recipient stands for 'empty' or 'not' per field)."""
+    """domain.lint's answer, per variant over its own recipients, merged as a launch
+    merges its chunks': counted by set intersection with the empty ids (no profile)."""
     lints = []
     for name, parts in parsed.items():
-        ids = [recipient["external_id"] for recipient, variant in messaged if variant == name]
-        shown = [{field: None if external_id in empty.get(field, ()) else "x"
-                  for field in _fields(parts)} for external_id in ids]
-        lints.append(domain.lint(parts, shown))
+        ids = {recipient["external_id"] for recipient, variant in messaged if variant == name}
+        entries = []
+        for placeholder in domain.unique_placeholders(parts):
+            missing = len(ids & empty.get(placeholder.field, set()))
+            given = placeholder.fallback is not None
+            entries.append({"placeholder": placeholder.source, "field": placeholder.field,
+                            "fallback": placeholder.fallback,
+                            "fallback_used": missing if given else 0,
+                            "empty": 0 if given else missing})
+        lints.append({"recipients": len(ids), "placeholders": entries})
     return domain.merge_lints(lints)
-
-
-def _fields(parts: list) -> set[str]:
-    return {part.field for part in parts if isinstance(part, domain.Placeholder)}
