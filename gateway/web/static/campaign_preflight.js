@@ -26,14 +26,14 @@
       " placeholders would print nothing: add a fallback, like {visits|a few}." }));
     return items.length ? items : [el("li", { text: "Every placeholder has a value for everyone." })];
   }
-  function show(answer) {
+  function show(answer, body) {
     var rows = [row("Matched the audience rules", answer.matched)];
     CAUSES.forEach(function (cause) {
       rows.push(row("− " + cause[1], answer.excluded[cause[0]], "excluded-" + cause[0]));
     });
     rows.push(row("= Will be sent", answer.audience_size, "total"));
     var notes = [];
-    if (!answer.held_out_exact) notes.push("Held out is close to the final count: each customer's group is fixed once the campaign exists.");
+    if (!answer.held_out_exact && body.holdout_percent) notes.push("Held out is close to the final count: each customer's group is fixed once the campaign exists.");
     if (!answer.capped_exact) notes.push("At the cap counts the messages already logged: a launch still sending may add a few.");
     box.replaceChildren(el("table", { "class": "waterfall", id: "preflight-table" }, [el("tbody", {}, rows)]),
                         el("ul", { "class": "lint", id: "preflight-lint" }, lintItems(answer.lint)),
@@ -51,7 +51,7 @@
     else { CRM.showError(error, new Error("Choose who should receive this campaign.")); return; }
     button.disabled = true;
     CRM.api("POST", "/api/v1/campaigns/preflight", body).then(function (answer) {
-      button.disabled = false; error.hidden = true; show(answer);
+      button.disabled = false; error.hidden = true; show(answer, body);
     }, function (failure) { button.disabled = false; CRM.showError(error, failure); });
   });
 })();
