@@ -31,12 +31,12 @@ def template_pattern() -> str:
     """The JSON Schema pattern of exactly the templates parse_template accepts: text
     without a lone brace, `{{` and `}}`, and `{field}` or `{field|fallback}` of a known
     field (spaces around the field allowed, a fallback without braces)."""
-    # Braces as [{] and [}], not \{ and \}: a tool that rewrites the pattern (schemathesis
-    # folds minLength/maxLength into its quantifier) may drop the escapes, and a bare `}`
-    # is an invalid ECMA regex.
+    # `^$|^(...)+$` rather than `^(...)*$`: schemathesis folds a field's minLength and
+    # maxLength into a lone group's quantifier, re-serialising the pattern with bare `}`
+    # (an invalid ECMA regex); it leaves an alternation as written.
     names = "|".join(sorted(TEMPLATE_FIELDS, key=len, reverse=True))
     placeholder = r"[{]\s*(" + names + r")\s*([|][^{}]*)?[}]"
-    return r"^([^{}]|[{][{]|[}][}]|" + placeholder + r")*$"
+    return r"^$|^([^{}]|[{][{]|[}][}]|" + placeholder + r")+$"
 
 
 PRODUCER = "campaigns"
