@@ -85,7 +85,7 @@ def test_a_marketer_builds_an_audience_and_launches_a_campaign(new_page, custome
     expect(page.get_by_label("Saved audience")).to_have_value(re.compile(r".+"))
     expect(page.locator("#campaign-audience")).to_have_text(str(BUSY_OR_VIP))
     expect(page.locator("#message-preview li").first).to_contain_text("Hi Asha")
-    message = page.get_by_label("Message")
+    message = page.get_by_label("Message", exact=True)
     default_message = message.input_value()
     message.fill("Hi {first_name|there}, call us back on {phone}")  # nobody here has a phone
     expect(page.locator("#message-lint")).to_contain_text("sample customers have no phone")
