@@ -174,26 +174,28 @@ def test_google_accounts_that_are_allowed_get_in_with_their_role(email, role):
 ANN = {"email": "ann@shop.example", "email_verified": True}
 
 
+# Callables: times are taken when each test runs, not when the module is collected
+# (a long run would otherwise age a token past its clock skew).
 @pytest.mark.parametrize("claims", [
-    google_claims(email="eve@elsewhere.example", email_verified=True),
-    google_claims(email="ann@shop.example", email_verified=False),
-    google_claims(email="ann@shop.example"),  # email_verified missing
-    google_claims(email="ann@shop.example", email_verified=True, hd="elsewhere.example"),
-    google_claims(),
-    {},
+    lambda: google_claims(email="eve@elsewhere.example", email_verified=True),
+    lambda: google_claims(email="ann@shop.example", email_verified=False),
+    lambda: google_claims(email="ann@shop.example"),  # email_verified missing
+    lambda: google_claims(email="ann@shop.example", email_verified=True, hd="elsewhere.example"),
+    lambda: google_claims(),
+    lambda: {},
     # The token must be Google's, for us, and current (OpenID Connect Core 3.1.3.7).
-    {**ANN},
-    google_claims(**ANN, iss="https://accounts.google.com.evil.example"),
-    google_claims(**ANN, iss="http://accounts.google.com"),
-    google_claims(**ANN, aud="someone-elses-client"),
-    google_claims(**ANN, aud=["client-123", "other"], azp="other"),
-    google_claims(**ANN, exp=int(time.time()) - 120),
-    google_claims(**ANN, exp="tomorrow"),
-    google_claims(**ANN, exp=None),
-    google_claims(**ANN, iat=int(time.time()) + 600),
+    lambda: {**ANN},
+    lambda: google_claims(**ANN, iss="https://accounts.google.com.evil.example"),
+    lambda: google_claims(**ANN, iss="http://accounts.google.com"),
+    lambda: google_claims(**ANN, aud="someone-elses-client"),
+    lambda: google_claims(**ANN, aud=["client-123", "other"], azp="other"),
+    lambda: google_claims(**ANN, exp=int(time.time()) - 120),
+    lambda: google_claims(**ANN, exp="tomorrow"),
+    lambda: google_claims(**ANN, exp=None),
+    lambda: google_claims(**ANN, iat=int(time.time()) + 600),
 ])
 def test_google_accounts_that_are_not_allowed_stay_out(claims):
-    client, response, _ = google_return(claims)
+    client, response, _ = google_return(claims())
     assert response.headers["Location"] == "/signin"
     assert client.get("/").status_code == 302
     notice = client.get("/signin").data  # the flashed sentence, shown once
@@ -201,12 +203,12 @@ def test_google_accounts_that_are_not_allowed_stay_out(claims):
 
 
 @pytest.mark.parametrize("claims", [
-    google_claims(**ANN, iss="accounts.google.com"),  # Google uses both spellings
-    google_claims(**ANN, aud=["other", "client-123"], azp="client-123"),
-    google_claims(**ANN, exp=int(time.time()) - 20),  # within the clock skew allowed
-    google_claims(email="ann@shop.example", email_verified="true"),
+    lambda: google_claims(**ANN, iss="accounts.google.com"),  # Google uses both spellings
+    lambda: google_claims(**ANN, aud=["other", "client-123"], azp="client-123"),
+    lambda: google_claims(**ANN, exp=int(time.time()) - 20),  # within the clock skew allowed
+    lambda: google_claims(email="ann@shop.example", email_verified="true"),
 ])
 def test_a_token_google_issued_to_us_signs_in(claims):
-    client, response, _ = google_return(claims)
+    client, response, _ = google_return(claims())
     assert response.headers["Location"] == "/"
     assert client.get("/").status_code == 200
