@@ -7,16 +7,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from segments.audience.check import NEVER_EMPTY, check
 from segments.audience.columns import SHOWN_ONLY
 from segments.audience.preview import IndexNotReady, ready_index
-from segments.rules.language import FIELDS, RuleError, parse_rules
+from segments.rules.language import FIELDS
 from segments.rules.schema import DESCRIPTION as RULES_DESCRIPTION
 from segments.rules.schema import rule_components, rule_ref
-from segments.saved.schemas import flat_errors
-from shared.http import ApiError, error_response, json_body
+from segments.saved.schemas import load_with_rules
+from shared.http import error_response
 from shared.openapi import Operation
 from shared.times import UtcDateTime, iso_utc
 
@@ -75,23 +75,7 @@ def _index_not_ready(error: IndexNotReady):
 
 @audience_check.post("/internal/v1/segments/audience-check")
 def check_audience():
-    raw = json_body()
-    if not isinstance(raw, dict):
-        raise ApiError(400, "INVALID_REQUEST", "The request body must be a JSON object.")
-    problems, body, rule = {}, {}, None
-    try:
-        body = AudienceCheckRequestSchema().load(raw)
-    except ValidationError as error:
-        problems = flat_errors(error.messages)
-    if isinstance(raw.get("rules"), dict):
-        try:
-            rule = parse_rules(raw["rules"])
-        except RuleError as error:
-            problems.update(error.details)
-    if problems:
-        code = "INVALID_RULES" if any(p.startswith("rules") for p in problems) else \
-            "INVALID_REQUEST"
-        raise ApiError(400, code, "The request body is not valid.", problems)
+    body, rule = load_with_rules(AudienceCheckRequestSchema())
     index = ready_index(current_app.extensions["segments.audience"])
     now = current_app.extensions.get("segments.clock", lambda: datetime.now(UTC))()
     answer = check(index, rule, now, body["template_fields"], body["with_ids"])

@@ -8,14 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from segments.audience.membership import explain
-from segments.rules.language import RuleError, parse_rules
+from segments.rules.language import parse_rules
 from segments.rules.schema import DESCRIPTION as RULES_DESCRIPTION
 from segments.rules.schema import rule_components, rule_ref
-from segments.saved.schemas import flat_errors
-from shared.http import ApiError, json_body
+from segments.saved.schemas import load_with_rules
+from shared.http import ApiError
 from shared.openapi import Operation
 from shared.times import UtcDateTime, iso_utc
 
@@ -82,25 +82,8 @@ def explain_saved(segment_id: str, external_id: str):
 
 @membership.post("/api/v1/segments/explain")
 def explain_rules():
-    raw = json_body()
-    if not isinstance(raw, dict):
-        raise ApiError(400, "INVALID_REQUEST", "The request body must be a JSON object.")
-    problems: dict[str, str] = {}
-    try:
-        ExplainRequestSchema().load(raw)
-    except ValidationError as error:
-        problems = flat_errors(error.messages)
-    rule = None
-    if isinstance(raw.get("rules"), dict):
-        try:
-            rule = parse_rules(raw["rules"])
-        except RuleError as error:
-            problems.update(error.details)
-    if problems:
-        code = "INVALID_RULES" if any(p.startswith("rules") for p in problems) else \
-            "INVALID_REQUEST"
-        raise ApiError(400, code, "The request body is not valid.", problems)
-    return _explained(rule, raw["external_id"], {})
+    body, rule = load_with_rules(ExplainRequestSchema())
+    return _explained(rule, body["external_id"], {})
 
 
 def _explained(rule, external_id: str, extra: dict):

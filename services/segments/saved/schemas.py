@@ -9,8 +9,10 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
 
 from segments.customers.schemas import CURSOR_PATTERN, CustomerProfileSchema, cursor_field
+from segments.rules.language import Rule, RuleError, parse_rules
 from segments.rules.schema import DESCRIPTION as RULES_DESCRIPTION
 from segments.rules.schema import rule_ref
+from shared.http import ApiError, json_body
 from shared.openapi import PageQuerySchema
 from shared.times import UtcDateTime
 
@@ -118,3 +120,26 @@ preview_schema = PreviewSchema()
 segment_schema = SegmentSchema()
 segment_detail_schema = SegmentDetailSchema()
 segment_page_query_schema = SegmentPageQuerySchema()
+
+
+def load_with_rules(schema: Schema) -> tuple[dict, Rule | None]:
+    """The JSON body loaded by `schema` and its parsed `rules` (None when it has none), or
+    one 400 naming every problem: INVALID_RULES when the rules are among them."""
+    raw = json_body()
+    if not isinstance(raw, dict):
+        raise ApiError(400, "INVALID_REQUEST", "The request body must be a JSON object.")
+    problems, body, rule = {}, {}, None
+    try:
+        body = schema.load(raw)
+    except ValidationError as error:
+        problems = flat_errors(error.messages)
+    if isinstance(raw.get("rules"), dict):
+        try:
+            rule = parse_rules(raw["rules"])
+        except RuleError as error:
+            problems.update(error.details)
+    if problems:
+        code = "INVALID_RULES" if any(p.startswith("rules") for p in problems) else \
+            "INVALID_REQUEST"
+        raise ApiError(400, code, "The request body is not valid.", problems)
+    return body, rule
