@@ -64,6 +64,14 @@ def replication(settings: Settings) -> dict:
     return {"x-quorum-initial-group-size": size} if size > 0 else {}
 
 
+def reconnectable(error: BaseException) -> bool:
+    """A lost or refused connection, worth reconnecting for; a 406 PRECONDITION_FAILED
+    is a declaration bug and is never retried."""
+    if isinstance(error, pika.exceptions.ChannelClosedByBroker) and error.reply_code == 406:
+        return False
+    return isinstance(error, CONNECTION_ERRORS)
+
+
 def declare_retry_queue(connection, settings: Settings, queue: str, delay_ms: int) -> None:
     """`<queue>.retry`: a delay queue dead-lettering back to `queue`, declared on a
     channel of its own: a classic queue lives on one node of a cluster, and while

@@ -27,10 +27,7 @@ from dataclasses import dataclass
 
 import pika
 from pika.exceptions import (
-    AMQPChannelError,
-    AMQPConnectionError,
     AMQPError,
-    ChannelClosedByBroker,
     ChannelWrongStateError,
 )
 from pymongo.errors import ConnectionFailure
@@ -65,12 +62,6 @@ class ConsumerOptions:
     max_attempts: int = 5
     retry_delay_ms: int = 1000
     single_active_consumer: bool = False
-
-
-def _reconnectable(error: BaseException) -> bool:
-    if isinstance(error, ChannelClosedByBroker) and error.reply_code == 406:
-        return False  # PRECONDITION_FAILED: a declaration bug, never retried
-    return isinstance(error, (AMQPConnectionError, AMQPChannelError, *broker.CONNECTION_ERRORS))
 
 
 def _attempts(props) -> int:
@@ -115,7 +106,7 @@ class Consumer:
         """Consume until stopped, reconnecting (and redeclaring) after broker failures."""
         metrics.serve_worker_metrics()  # each worker's metrics port (CRM_METRICS_PORT)
         retrying = Retrying(
-            retry=retry_if_exception(_reconnectable), wait=self._reconnect_wait,
+            retry=retry_if_exception(broker.reconnectable), wait=self._reconnect_wait,
             stop=lambda _state: self._stopping.is_set(), sleep=self._stopping.wait,
             reraise=True, before_sleep=lambda state: log.warning(
                 "broker connection lost; reconnecting",
@@ -123,7 +114,7 @@ class Consumer:
         try:
             retrying(self._connect_and_consume)
         except Exception as error:
-            if not (self._stopping.is_set() and _reconnectable(error)):
+            if not (self._stopping.is_set() and broker.reconnectable(error)):
                 raise  # stopped while the broker was unreachable: that is a clean stop
         finally:
             self._executor.shutdown(wait=False)

@@ -36,8 +36,6 @@ from collections.abc import Callable
 
 import pika
 from pika.exceptions import (
-    AMQPChannelError,
-    AMQPConnectionError,
     AMQPError,
     ChannelClosedByBroker,
     ChannelWrongStateError,
@@ -59,12 +57,6 @@ def declare_index_queue(channel, settings: Settings, queue: str, expires_ms: int
         "x-expires": expires_ms,
     })
     channel.queue_bind(queue, settings.exchange, routing_key=PROFILE_UPDATED)
-
-
-def _reconnectable(error: BaseException) -> bool:
-    if isinstance(error, ChannelClosedByBroker) and error.reply_code == 406:
-        return False  # PRECONDITION_FAILED: a declaration bug, never retried
-    return isinstance(error, (AMQPConnectionError, AMQPChannelError, OSError))
 
 
 class IndexFeed:
@@ -104,7 +96,7 @@ class IndexFeed:
         self._stopping.set()
 
     def _retrying(self) -> Retrying:
-        return Retrying(retry=retry_if_exception(_reconnectable),
+        return Retrying(retry=retry_if_exception(broker.reconnectable),
                         wait=wait_exponential(0.5, max=10),
                         stop=lambda _state: self._stopping.is_set(), sleep=self._stopping.wait,
                         reraise=True, before_sleep=lambda state: log.warning(
@@ -137,7 +129,7 @@ class IndexFeed:
         try:
             self._retrying()(action)
         except Exception as error:
-            if not (self._stopping.is_set() and _reconnectable(error)):
+            if not (self._stopping.is_set() and broker.reconnectable(error)):
                 raise
 
     def _connect_and_consume(self) -> None:
