@@ -121,17 +121,18 @@ _messages_query = MessagesQuerySchema()
 _entry = MessageEntrySchema()
 
 
-def _deps():
+def dependencies():
+    """The campaigns app's dependencies (bootstrap.Dependencies, or fakes in tests)."""
     return current_app.extensions["campaigns"]
 
 
-def _not_found(campaign_id: str) -> ApiError:
+def campaign_not_found(campaign_id: str) -> ApiError:
     return ApiError(404, "NOT_FOUND", "No campaign has this id.", {"campaign_id": campaign_id})
 
 
 @blueprint.post("/api/v1/campaigns")
 def create_campaign():
-    deps = _deps()
+    deps = dependencies()
     body = _new_campaign.load(json_body())
     create = (lifecycle.create_unlaunched if body.get("draft") or body.get("send_at")
               else handlers.create_campaign)
@@ -162,7 +163,7 @@ def preview_message():
 
 @blueprint.get("/api/v1/campaigns")
 def list_campaigns():
-    deps = _deps()
+    deps = dependencies()
     query = _page_query.load(request.args)
     items, next_cursor = handlers.list_campaigns(query["limit"], query["cursor"],
                                                  store=deps.store, deliveries=deps.deliveries)
@@ -171,24 +172,24 @@ def list_campaigns():
 
 @blueprint.get("/api/v1/campaigns/<campaign_id>")
 def get_campaign(campaign_id: str):
-    deps = _deps()
+    deps = dependencies()
     try:
         campaign = handlers.get_campaign(campaign_id, store=deps.store, deliveries=deps.deliveries)
     except CampaignNotFound:
-        raise _not_found(campaign_id) from None
+        raise campaign_not_found(campaign_id) from None
     return jsonify(_campaign.dump(campaign))
 
 
 @blueprint.get("/api/v1/campaigns/<campaign_id>/messages")
 def list_messages(campaign_id: str):
-    deps = _deps()
+    deps = dependencies()
     query = _messages_query.load(request.args)
     try:
         items, next_cursor = message_log.list_messages(
             campaign_id, query["status"], query["cursor"], query["limit"], store=deps.store,
             deliveries=deps.deliveries, scan_limit=deps.config.messages_scan_limit)
     except CampaignNotFound:
-        raise _not_found(campaign_id) from None
+        raise campaign_not_found(campaign_id) from None
     except message_log.BadCursor:
         raise ApiError(400, "INVALID_CURSOR", "The cursor is not one this API gave out.",
                        {"cursor": query["cursor"]}) from None
@@ -197,13 +198,13 @@ def list_messages(campaign_id: str):
 
 @blueprint.post("/api/v1/campaigns/<campaign_id>/retry-failed")
 def retry_failed(campaign_id: str):
-    deps = _deps()
+    deps = dependencies()
     try:
         attempt = handlers.retry_failed(campaign_id, datetime.now(UTC), store=deps.store,
                                         deliveries=deps.deliveries, event_log=deps.event_log,
                                         correlation_id=g.get("correlation_id"))
     except CampaignNotFound:
-        raise _not_found(campaign_id) from None
+        raise campaign_not_found(campaign_id) from None
     except RetryRefused as error:
         raise ApiError(409, error.code, str(error), {"campaign_id": campaign_id}) from error
     return jsonify(RetryAttemptSchema().dump(attempt)), 202
@@ -211,14 +212,14 @@ def retry_failed(campaign_id: str):
 
 @blueprint.post("/api/v1/campaigns/<campaign_id>/<any(pause, resume, cancel):action>")
 def change_control(campaign_id: str, action: str):
-    deps = _deps()
+    deps = dependencies()
     try:
         campaign = control.change_control(campaign_id, action, datetime.now(UTC),
                                           store=deps.store, deliveries=deps.deliveries,
                                           event_log=deps.event_log,
                                           correlation_id=g.get("correlation_id"))
     except CampaignNotFound:
-        raise _not_found(campaign_id) from None
+        raise campaign_not_found(campaign_id) from None
     except control.ControlRefused as error:
         raise ApiError(409, error.code, str(error),
                        {"campaign_id": campaign_id, "status": error.status}) from error

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import requests
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, g, jsonify
 
 from campaigns import rules_check
+from campaigns.api import campaign_not_found, dependencies
 from campaigns.delivery import testsend
 from campaigns.delivery.sender import VendorError
 from campaigns.domain import CampaignNotFound, SegmentNotFound, TemplateError
@@ -59,14 +60,6 @@ _campaign = CampaignSchema()
 _test_send = TestSendSchema()
 
 
-def _deps():
-    return current_app.extensions["campaigns"]
-
-
-def _not_found(campaign_id: str) -> ApiError:
-    return ApiError(404, "NOT_FOUND", "No campaign has this id.", {"campaign_id": campaign_id})
-
-
 def _refused(error: lifecycle.NotEditable, campaign_id: str) -> ApiError:
     return ApiError(409, error.code, str(error), {"campaign_id": campaign_id,
                                                   "status": error.status})
@@ -74,7 +67,7 @@ def _refused(error: lifecycle.NotEditable, campaign_id: str) -> ApiError:
 
 @blueprint.patch("/api/v1/campaigns/<campaign_id>")
 def edit_campaign(campaign_id: str):
-    deps = _deps()
+    deps = dependencies()
     body = _edit.load(json_body())
     try:
         campaign = lifecycle.edit_campaign(
@@ -82,7 +75,7 @@ def edit_campaign(campaign_id: str):
             segment_rules=deps.segment_rules, event_log=deps.event_log,
             deliveries=deps.deliveries, correlation_id=g.get("correlation_id"))
     except CampaignNotFound:
-        raise _not_found(campaign_id) from None
+        raise campaign_not_found(campaign_id) from None
     except lifecycle.NotEditable as error:
         raise _refused(error, campaign_id) from error
     except InvalidRules as error:
@@ -97,14 +90,14 @@ def edit_campaign(campaign_id: str):
 
 @blueprint.post("/api/v1/campaigns/<campaign_id>/launch")
 def launch_campaign(campaign_id: str):
-    deps = _deps()
+    deps = dependencies()
     try:
         campaign = lifecycle.launch_campaign(
             campaign_id, datetime.now(UTC), store=deps.store, event_log=deps.event_log,
             deliveries=deps.deliveries, segment_rules=deps.segment_rules,
             correlation_id=g.get("correlation_id"))
     except CampaignNotFound:
-        raise _not_found(campaign_id) from None
+        raise campaign_not_found(campaign_id) from None
     except lifecycle.NotEditable as error:
         raise _refused(error, campaign_id) from error
     return jsonify(_campaign.dump(campaign))
@@ -112,13 +105,13 @@ def launch_campaign(campaign_id: str):
 
 @blueprint.post("/api/v1/campaigns/<campaign_id>/test-send")
 def test_send(campaign_id: str):
-    deps = _deps()
+    deps = dependencies()
     body = _test_send.load(json_body())
     try:
         result = testsend.send_test(campaign_id, body["to"], store=deps.store,
                                     segment_rules=deps.segment_rules, vendor=deps.vendor)
     except CampaignNotFound:
-        raise _not_found(campaign_id) from None
+        raise campaign_not_found(campaign_id) from None
     except (requests.RequestException, VendorError) as error:
         raise ApiError(502, "VENDOR_UNAVAILABLE", "The vendor did not take the test message.",
                        {"error": type(error).__name__}) from error

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import requests
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from marshmallow import Schema, fields
 
 from campaigns import handlers, rules_check
+from campaigns.api import dependencies
 from campaigns.domain import SegmentNotFound, TemplateError
 from campaigns.recipients.frequency_cap import LedgerOwner
 from campaigns.recipients.preflight import preflight, template_fields
@@ -68,13 +69,9 @@ OPERATIONS = [
 _new_campaign = NewCampaignSchema()
 
 
-def _deps():
-    return current_app.extensions["campaigns"]
-
-
 @blueprint.post("/api/v1/campaigns/preflight")
 def preflight_new():
-    deps, body = _deps(), _new_campaign.load(json_body())
+    deps, body = dependencies(), _new_campaign.load(json_body())
     try:
         campaign = handlers.campaign_document(body, datetime.now(UTC),
                                               segment_rules=deps.segment_rules)
@@ -90,14 +87,14 @@ def preflight_new():
 
 @blueprint.get("/api/v1/campaigns/<campaign_id>/preflight")
 def preflight_saved(campaign_id: str):
-    campaign = _deps().store.find(campaign_id)
+    campaign = dependencies().store.find(campaign_id)
     if campaign is None:
         raise ApiError(404, "NOT_FOUND", "No campaign has this id.", {"campaign_id": campaign_id})
     return jsonify(_answer(campaign, held_out_exact=True))
 
 
 def _answer(campaign: dict, *, held_out_exact: bool) -> dict:
-    deps = _deps()
+    deps = dependencies()
     counted = audience_check(deps)(campaign["rules"], template_fields(campaign))
     at_cap = LedgerOwner(deps.cap_store).at_cap(campaign)
     return preflight(campaign, counted, at_cap=at_cap, held_out_exact=held_out_exact,

@@ -1,8 +1,9 @@
 """Holdout, results and export routes (`/api/v1/campaigns/<id>/holdout|results|*.csv`)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, Response, jsonify, request, stream_with_context
 
+from campaigns.api import campaign_not_found, dependencies
 from campaigns.delivery.message_log import BadCursor
 from campaigns.domain import CampaignNotFound
 from campaigns.recipients import holdout
@@ -66,14 +67,6 @@ _results_query = ResultsQuerySchema()
 _results = CampaignResultsSchema()
 
 
-def _deps():
-    return current_app.extensions["campaigns"]
-
-
-def _not_found(campaign_id: str) -> ApiError:
-    return ApiError(404, "NOT_FOUND", "No campaign has this id.", {"campaign_id": campaign_id})
-
-
 def iso_utc(moment) -> str | None:
     """ISO-8601 UTC with milliseconds and Z (a naive time from the database is UTC)."""
     if moment is None:
@@ -86,9 +79,9 @@ def list_held_out(campaign_id: str):
     query = _holdout_query.load(request.args)
     try:
         items, next_cursor = holdout.list_held_out(campaign_id, query["cursor"] or None,
-                                                   query["limit"], store=_deps().store)
+                                                   query["limit"], store=dependencies().store)
     except CampaignNotFound:
-        raise _not_found(campaign_id) from None
+        raise campaign_not_found(campaign_id) from None
     except BadCursor:
         raise ApiError(400, "INVALID_CURSOR", "The cursor is not one this API gave out.",
                        {"cursor": query["cursor"]}) from None
@@ -104,12 +97,12 @@ def get_results(campaign_id: str):
 def _read_results(campaign_id: str) -> dict:
     """The results with their times as the API writes them (404 / 409 as ApiError)."""
     query = _results_query.load(request.args)
-    deps = _deps()
+    deps = dependencies()
     try:
         answer = results.campaign_results(campaign_id, query["window_days"], store=deps.store,
                                           attribution_store=deps.attribution_store)
     except CampaignNotFound:
-        raise _not_found(campaign_id) from None
+        raise campaign_not_found(campaign_id) from None
     except results.NotLaunched as error:
         raise ApiError(409, "NOT_LAUNCHED", "The campaign has not been launched, so nothing "
                        "can be attributed to it.", {"status": str(error)}) from None
@@ -124,9 +117,9 @@ def _csv(lines, filename: str) -> Response:
 
 @blueprint.get("/api/v1/campaigns/<campaign_id>/messages.csv")
 def messages_csv(campaign_id: str):
-    deps = _deps()
+    deps = dependencies()
     if deps.store.find(campaign_id) is None:
-        raise _not_found(campaign_id)
+        raise campaign_not_found(campaign_id)
     rows = exports.message_rows(campaign_id, store=deps.store, deliveries=deps.deliveries,
                                 iso=iso_utc)
     return _csv(csv_lines(rows), f"campaign-{campaign_id}-messages.csv")
