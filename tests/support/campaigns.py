@@ -40,6 +40,18 @@ def wait_audience(api, rules: dict, size: int, *, timeout: float = 180,
     raise AssertionError(f"audience {rules} stayed at {count}, expected {size}")
 
 
+def saved_audience(api, name: str, customers: list[dict]) -> dict:
+    """Post `customers` (all of one city), wait until the index counts every one of them,
+    and save that city as the segment `name`."""
+    post_customers(api, customers)
+    rules = {"field": "city", "op": "eq", "value": customers[0]["city"]}
+    wait_audience(api, rules, len(customers), timeout=60, interval=0.5)
+    saved = api.post(f"{api.base_url}/api/v1/segments", json={"name": name, "rules": rules},
+                     timeout=30)
+    assert saved.status_code == 201, saved.text
+    return saved.json()
+
+
 def checked(campaign: dict) -> dict:
     """The campaign, once its stats invariant holds: checked at every read, not only
     at the end, because a miscount can heal by completion and still be a bug."""

@@ -6,36 +6,22 @@ shows when it will go out, and is cancelled before its time."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 from playwright.sync_api import expect
 
 from tests.support.browser import dev_sign_in, shot
+from tests.support.campaigns import saved_audience
 
 CUSTOMERS = 6
 CAMPAIGN_PAGE = re.compile(r".*/campaigns/[0-9a-f]{32}$")  # not /campaigns/new?...
 
 
 def _seed(ui_api, tag: str) -> dict:
-    city = f"Draftcity{tag}"
     records = [{"external_id": f"drf-{tag}-{i}", "name": f"Kavya{i} Nair",
-                "email": f"drf{tag}{i}@example.com", "city": city} for i in range(CUSTOMERS)]
-    answer = ui_api.post(f"{ui_api.base_url}/api/v1/customers", json={"records": records},
-                         timeout=60)
-    assert answer.status_code == 202, answer.text
-    rules = {"field": "city", "op": "eq", "value": city}
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        preview = ui_api.post(f"{ui_api.base_url}/api/v1/segments/preview", json={"rules": rules},
-                              timeout=30)
-        if preview.ok and preview.json()["count"] == CUSTOMERS:
-            break
-        time.sleep(0.5)
-    saved = ui_api.post(f"{ui_api.base_url}/api/v1/segments",
-                        json={"name": f"Drafts {tag}", "rules": rules}, timeout=30)
-    assert saved.status_code == 201, saved.text
-    return saved.json()
+                "email": f"drf{tag}{i}@example.com", "city": f"Draftcity{tag}"}
+               for i in range(CUSTOMERS)]
+    return saved_audience(ui_api, f"Drafts {tag}", records)
 
 
 def _fill_form(page, segment: dict, name: str) -> None:

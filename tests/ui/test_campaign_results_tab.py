@@ -12,29 +12,16 @@ from datetime import UTC, datetime
 from playwright.sync_api import expect
 
 from tests.support.browser import dev_sign_in, shot
+from tests.support.campaigns import saved_audience
 
 CUSTOMERS = 40
 
 
 def _seed(ui_api, tag: str) -> dict:
-    city = f"Results{tag}"
     records = [{"external_id": f"res-{tag}-{i}", "name": f"Meera{i} Iyer",
-                "email": f"res{tag}{i}@example.com", "city": city} for i in range(CUSTOMERS)]
-    answer = ui_api.post(f"{ui_api.base_url}/api/v1/customers", json={"records": records},
-                         timeout=60)
-    assert answer.status_code == 202, answer.text
-    rules = {"field": "city", "op": "eq", "value": city}
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        preview = ui_api.post(f"{ui_api.base_url}/api/v1/segments/preview", json={"rules": rules},
-                              timeout=30)
-        if preview.ok and preview.json()["count"] == CUSTOMERS:
-            break
-        time.sleep(0.5)
-    saved = ui_api.post(f"{ui_api.base_url}/api/v1/segments",
-                        json={"name": f"Results {tag}", "rules": rules}, timeout=30)
-    assert saved.status_code == 201, saved.text
-    return saved.json()
+                "email": f"res{tag}{i}@example.com", "city": f"Results{tag}"}
+               for i in range(CUSTOMERS)]
+    return saved_audience(ui_api, f"Results {tag}", records)
 
 
 def _pages(ui_api, path: str) -> list[dict]:
