@@ -1,6 +1,4 @@
 """API keys against the real document database, through the store and the CLI."""
-import os
-import uuid
 
 import pytest
 from click.testing import CliRunner
@@ -8,23 +6,8 @@ from click.testing import CliRunner
 from gateway.api_keys import COLLECTION, open_store, parse_key
 from gateway.commands import api_keys
 from shared import mongo
-from shared.config import Settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def gateway_settings(request):
-    """The suite's `settings` fixture when it exists, else our own unique prefix."""
-    try:
-        settings = request.getfixturevalue("settings")
-    except pytest.FixtureLookupError:
-        prefix = f"test_gw_{uuid.uuid4().hex[:10]}"
-        settings = Settings.from_env({**os.environ, "CRM_DB_PREFIX": prefix})
-    yield settings
-    client = mongo.connect(settings)
-    client.drop_database(settings.database_name("gateway"))
-    client.close()
 
 
 @pytest.fixture

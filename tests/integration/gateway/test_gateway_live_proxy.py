@@ -1,10 +1,8 @@
 """The gateway as a real server in front of a real tiny Flask service, keys in the real database."""
 import dataclasses
-import os
 import socket
 import threading
 import time
-import uuid
 
 import pytest
 import requests
@@ -15,8 +13,6 @@ from werkzeug.serving import make_server
 from gateway.api_keys import open_store
 from gateway.app import create_app
 from gateway.config import GatewayConfig
-from shared import mongo
-from shared.config import Settings
 from shared.http import ApiError, register_error_handlers
 from shared.openapi import Operation, openapi_blueprint
 
@@ -78,20 +74,6 @@ def unused_port_url() -> str:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
-@pytest.fixture
-def gateway_settings(request):
-    """The suite's `settings` fixture when it exists, else our own unique prefix."""
-    try:
-        settings = request.getfixturevalue("settings")
-    except pytest.FixtureLookupError:
-        prefix = f"test_gw_{uuid.uuid4().hex[:10]}"
-        settings = Settings.from_env({**os.environ, "CRM_DB_PREFIX": prefix})
-    yield settings
-    client = mongo.connect(settings)
-    client.drop_database(settings.database_name("gateway"))
-    client.close()
 
 
 @pytest.fixture
