@@ -6,8 +6,6 @@ import requests
 from gateway.api_keys import ApiKey
 
 GOOD_KEY = "crm_goodkey_secret"
-
-
 READER_KEY = "crm_readerkey_secret"
 
 
@@ -45,4 +43,20 @@ class FakeHttp:
         response.headers.update(response_headers)
         response._content = body
         response._content_consumed = True  # as after a read: iter_content() gives _content
+        return response
+
+
+class OkHttp:
+    """A service behind the gateway that answers every call 200 `{}`, recording each
+    (method, url)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def request(self, method, url, **_kwargs):
+        self.calls.append((method, url))
+        response = requests.Response()
+        response.status_code = 200
+        response.headers["Content-Type"] = "application/json"
+        response._content = b"{}"
         return response

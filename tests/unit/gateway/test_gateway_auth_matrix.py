@@ -3,7 +3,6 @@ every /api/v1 rule of its url_map: no key, a malformed header, an unknown or rev
 401; a key without the route's scope gets 403; nothing is forwarded unless the key may.
 (tests/e2e/test_gateway_security_e2e.py runs the same matrix over the live OpenAPI document.)"""
 import pytest
-import requests
 
 from gateway import routes
 from gateway.api_keys import SCOPES, ApiKey
@@ -11,6 +10,7 @@ from gateway.app import create_app
 from gateway.config import GatewayConfig
 from gateway.resources import resources
 from shared.config import Settings
+from tests.support.gateway import OkHttp
 
 SETTINGS = Settings(db_prefix="unit_gateway_matrix_unused", service_urls={
     "ingest": "http://ingest.test", "segments": "http://segments.test",
@@ -39,19 +39,6 @@ class FakeKeyStore:
         return None if plaintext in self.revoked else self.keys.get(plaintext)
 
 
-class FakeHttp:
-    def __init__(self):
-        self.calls = []
-
-    def request(self, method, url, **_kwargs):
-        self.calls.append((method, url))
-        response = requests.Response()
-        response.status_code = 200
-        response.headers["Content-Type"] = "application/json"
-        response._content = b"{}"
-        return response
-
-
 def concrete(pattern: str) -> str:
     return pattern.replace("/**", "/x1/deeper").replace("*", "x1")
 
@@ -70,7 +57,7 @@ def calls() -> list[tuple[str, str, str]]:
 @pytest.fixture
 def gateway():
     app = create_app(GatewayConfig(settings=SETTINGS, rate_limit=0))
-    http = FakeHttp()
+    http = OkHttp()
     with app.app_context():
         resources().provide(key_store=FakeKeyStore(), http=http)
     return app.test_client(), http

@@ -4,7 +4,6 @@ nothing is done. Forms: every POST rule of the url_map (so a new form cannot be 
 import re
 
 import pytest
-import requests
 
 from gateway import routes
 from gateway.app import create_app
@@ -12,6 +11,7 @@ from gateway.config import GatewayConfig
 from gateway.resources import resources
 from gateway.web.config import WebConfig
 from shared.config import Settings
+from tests.support.gateway import OkHttp
 
 SETTINGS = Settings(db_prefix="unit_gateway_csrf_unused", service_urls={
     "ingest": "http://ingest.test", "segments": "http://segments.test",
@@ -40,25 +40,12 @@ class FakeKeyStore:
         return None
 
 
-class FakeHttp:
-    def __init__(self):
-        self.calls = []
-
-    def request(self, method, url, **_kwargs):
-        self.calls.append((method, url))
-        response = requests.Response()
-        response.status_code = 200
-        response.headers["Content-Type"] = "application/json"
-        response._content = b"{}"
-        return response
-
-
 @pytest.fixture
 def app():
     app = create_app(GatewayConfig(settings=SETTINGS, rate_limit=0),
                      WebConfig.from_env({"CRM_DEV_LOGIN": "1"}))
     with app.app_context():
-        resources().provide(key_store=FakeKeyStore(), http=FakeHttp())
+        resources().provide(key_store=FakeKeyStore(), http=OkHttp())
     return app
 
 

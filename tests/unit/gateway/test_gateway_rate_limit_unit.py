@@ -4,7 +4,6 @@ tests/integration/gateway/test_gateway_rate_limit.py): exact across workers, per
 import re
 
 import pytest
-import requests
 
 from gateway import rate_limit
 from gateway.api_keys import ApiKey
@@ -16,6 +15,7 @@ from gateway.resources import resources
 from gateway.web.config import WebConfig
 from shared.config import Settings
 from shared.openapi import Operation, spec_for
+from tests.support.gateway import OkHttp
 
 
 class FakeSlots:
@@ -81,15 +81,6 @@ class FakeKeyStore:
         return KEYS.get(plaintext)
 
 
-class FakeHttp:
-    def request(self, *_args, **_kwargs):
-        response = requests.Response()
-        response.status_code = 200
-        response.headers["Content-Type"] = "application/json"
-        response._content = b"{}"
-        return response
-
-
 @pytest.fixture
 def gateway():
     settings = Settings(db_prefix="unit_rate_unused", service_urls={
@@ -100,7 +91,7 @@ def gateway():
     app.config["TESTING"] = True
     rate_limit.provide(app, RateLimiter(FakeSlots(), 60, Clock(59.0)))
     with app.app_context():
-        resources().provide(key_store=FakeKeyStore(), http=FakeHttp())
+        resources().provide(key_store=FakeKeyStore(), http=OkHttp())
     return app.test_client()
 
 
