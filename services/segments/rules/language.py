@@ -36,6 +36,15 @@ reference evaluator in tests/unit/reference_rules.py both follow them):
   number is a positive integer without leading zeros; at most 100 years.
 - `not` is plain boolean negation of its child (so `not (city eq X)` matches
   customers without a city, like `city ne X`).
+- Order windows. A condition on `total_spend` or `order_count` may carry
+  `in_last` (a duration as `within` takes it): `{"field": "total_spend", "op":
+  "gt", "value": 5000, "in_last": "90d"}` compares, instead of the lifetime
+  total, the sum of the amounts (for `order_count`: the number) of the
+  customer's orders with `placed_at >= now - 90 days`, `now` being the
+  evaluation time as for `within` (so a saved segment stays relative). An
+  order's window is its `placed_at`, never when it was accepted. A customer
+  without an order in the window has 0 there, never a missing value; every
+  number operator applies. `in_last` on any other field is invalid.
 
 Limits (each a 400 naming its path): the root is depth 1 and no node may be
 deeper than 8 (`MAX_DEPTH`); at most 100 conditions in a rule; groups are
@@ -62,6 +71,7 @@ from segments.rules.values import (
     TIME,
     VALUE_PARSERS,
     Invalid,
+    parse_duration,
 )
 
 MAX_DEPTH = 8
@@ -90,6 +100,9 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "suppressed": (FLAG, ("eq",)),
 }
 
+# The fields a condition may restrict to an order window (`in_last`).
+WINDOW_FIELDS = ("total_spend", "order_count")
+
 # Negative string operators are evaluated as the negation of these.
 NEGATED_OPS = {"ne": "eq", "not_in": "in"}
 
@@ -98,12 +111,16 @@ class Condition:
     """`value` is as the client wrote it (lists as tuples); `operand` is the
     evaluation-ready form: float / (low, high) / tuple of floats for numbers,
     casefolded str / frozenset for strings, epoch microseconds for before /
-    after, a duration in microseconds for older_than / within, bool for exists."""
+    after, a duration in microseconds for older_than / within, bool for exists.
+    `in_last` is the order window as written (None: lifetime), `window` the
+    same in microseconds."""
 
     field: str
     op: str
     value: Any
     operand: Any = dataclass_field(compare=False, repr=False)
+    in_last: str | None = None
+    window: int | None = dataclass_field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -145,6 +162,7 @@ class _ConditionShape(Schema):
     field = fields.String(required=True)
     op = fields.String(required=True)
     value = fields.Raw(required=True)
+    in_last = fields.Raw()
 
 
 class _TooManyErrors(Exception):
@@ -230,11 +248,20 @@ class _Parser:
             value, operand = VALUE_PARSERS[kind, shape["op"]](shape["value"], f"{path}.value")
         except Invalid as problem:
             return self.report(problem.path, problem.message)
-        return Condition(shape["field"], shape["op"], value, operand)
+        if "in_last" not in shape:
+            return Condition(shape["field"], shape["op"], value, operand)
+        if shape["field"] not in WINDOW_FIELDS:
+            return self.report(f"{path}.in_last", f"an order window applies only to "
+                               f"{' and '.join(WINDOW_FIELDS)}")
+        try:
+            in_last, window = parse_duration(shape["in_last"], f"{path}.in_last")
+        except Invalid as problem:
+            return self.report(problem.path, problem.message)
+        return Condition(shape["field"], shape["op"], value, operand, in_last, window)
 
 
 def _friendly(message: str) -> str:
-    return {"Unknown field.": "unknown key: a condition has only field, op and value",
+    return {"Unknown field.": "unknown key: a condition has only field, op, value and in_last",
             "Missing data for required field.": "required",
             "Field may not be null.": "may not be null"}.get(message, message)
 
@@ -256,7 +283,10 @@ def rule_to_dict(rule: Rule) -> dict:
     if isinstance(rule, Not):
         return {"not": rule_to_dict(rule.rule)}
     value = list(rule.value) if isinstance(rule.value, tuple) else rule.value
-    return {"field": rule.field, "op": rule.op, "value": value}
+    condition = {"field": rule.field, "op": rule.op, "value": value}
+    if rule.in_last is not None:
+        condition["in_last"] = rule.in_last
+    return condition
 
 
 def top_level_conditions(rule: Rule) -> tuple[Rule, ...]:

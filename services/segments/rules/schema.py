@@ -9,7 +9,7 @@ one component per level, which makes generators such as schemathesis explode: at
 """
 from __future__ import annotations
 
-from segments.rules.language import FIELDS, MAX_CONDITIONS, MAX_DEPTH
+from segments.rules.language import FIELDS, MAX_CONDITIONS, MAX_DEPTH, WINDOW_FIELDS
 from segments.rules.values import (
     CONSENT,
     CONSENT_VALUES,
@@ -27,7 +27,8 @@ ROOT = "AudienceRule"
 CONDITION = "AudienceCondition"
 DESCRIPTION = (
     "An audience rule (API.md, Audience rules): a group {\"all\": [...]}, {\"any\": [...]}, "
-    "{\"not\": node} or a condition {\"field\", \"op\", \"value\"}; at most "
+    "{\"not\": node} or a condition {\"field\", \"op\", \"value\"} (`total_spend` and "
+    "`order_count` also take `in_last`, an order window such as \"90d\"); at most "
     f"{MAX_DEPTH} levels and "
     f"{MAX_CONDITIONS} conditions in all; `between` takes [low, high] with low <= high.")
 # rule_values._ISO_INSTANT, written for JSON Schema (which has no \Z).
@@ -79,16 +80,26 @@ def _values() -> dict[str, list[tuple[tuple[str, ...], dict]]]:
     }
 
 
+def _window() -> dict:
+    return {"type": "string", "pattern": duration_pattern(),
+            "description": "Only the orders placed in this last duration count (e.g. 90d): "
+                           "their sum of amounts or their number, 0 without any."}
+
+
 def condition_schema() -> dict:
     variants = []
     for kind, choices in _values().items():
         names = [name for name, (field_kind, _ops) in FIELDS.items() if field_kind == kind]
-        for ops, value in choices:
-            variants.append({
-                "type": "object", "required": ["field", "op", "value"],
-                "additionalProperties": False,
-                "properties": {"field": {"type": "string", "enum": names},
-                               "op": {"type": "string", "enum": list(ops)}, "value": value}})
+        groups = [[n for n in names if n in WINDOW_FIELDS], [n for n in names
+                                                            if n not in WINDOW_FIELDS]]
+        for group in (group for group in groups if group):
+            for ops, value in choices:
+                properties = {"field": {"type": "string", "enum": group},
+                              "op": {"type": "string", "enum": list(ops)}, "value": value}
+                if group[0] in WINDOW_FIELDS:
+                    properties["in_last"] = _window()
+                variants.append({"type": "object", "required": ["field", "op", "value"],
+                                 "additionalProperties": False, "properties": properties})
     return {"description": "A condition: a field, an operator for its kind, and a value.",
             "oneOf": variants}
 

@@ -1,6 +1,7 @@
 """An audience rule said back in plain English, for the marketer to check
 what was understood: {"all": [total_spend gt 10000, visits lte 3]} is
-"total spend over ₹10,000 and at most 3 visits". Takes a valid rule dict."""
+"total spend over ₹10,000 and at most 3 visits"; an order window is said last
+("total spend over ₹5,000 in the last 90 days"). Takes a valid rule dict."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -28,7 +29,10 @@ def _words(rule: dict, top: bool = False) -> str:
             return text if top else f"({text})"
     if "not" in rule:
         return f"not {_words(rule['not'])}"
-    return _condition(rule["field"], rule["op"], rule["value"])
+    said = _condition(rule["field"], rule["op"], rule["value"])
+    if "in_last" in rule:
+        return f"{said} in the last {_duration(rule['in_last'])}"
+    return said
 
 
 def _condition(field: str, op: str, value) -> str:

@@ -97,7 +97,7 @@ def _instant(raw: Any, path: str) -> tuple[str, int]:
     return raw, epoch_us(moment)
 
 
-def _duration(raw: Any, path: str) -> tuple[str, int]:
+def parse_duration(raw: Any, path: str) -> tuple[str, int]:
     found = _DURATION.match(raw) if isinstance(raw, str) else None
     if not found:
         raise Invalid(path, "must be a duration such as 90d, 12w, 3mo or 1y")
@@ -132,7 +132,7 @@ VALUE_PARSERS = {
     **{(TEXT, op): parse for op, parse in _TEXT_PARSERS.items()},
     **{(TAGS, op): parse for op, parse in _TEXT_PARSERS.items()},
     (TIME, "before"): _instant, (TIME, "after"): _instant,
-    (TIME, "older_than"): _duration, (TIME, "within"): _duration,
+    (TIME, "older_than"): parse_duration, (TIME, "within"): parse_duration,
     (TIME, "exists"): _flag,
     (CONSENT, "eq"): _consent, (CONSENT, "ne"): _consent,
     (FLAG, "eq"): _flag,

@@ -20,6 +20,9 @@ VALID = [
     {"field": "marketing_consent", "op": "ne", "value": "unsubscribed"},
     {"field": "suppressed", "op": "eq", "value": True},
     {"field": "last_active_at", "op": "within", "value": "100y"},
+    {"field": "total_spend", "op": "gt", "value": 5000, "in_last": "90d"},
+    {"all": [{"field": "order_count", "op": "between", "value": [2, 5], "in_last": "36500d"},
+             {"field": "city", "op": "eq", "value": "Pune"}]},
 ]
 INVALID = [
     {}, {"all": []}, {"all": [{}]},
@@ -36,6 +39,11 @@ INVALID = [
     {"field": "marketing_consent", "op": "eq", "value": "maybe"},
     {"field": "visits", "op": "eq", "value": 1, "extra": 1},
     {"all": [{"field": "visits", "op": "eq", "value": 1}], "any": []},
+    {"field": "visits", "op": "gt", "value": 1, "in_last": "30d"},
+    {"field": "last_order_at", "op": "within", "value": "30d", "in_last": "30d"},
+    {"field": "total_spend", "op": "gt", "value": 1, "in_last": "36501d"},
+    {"field": "order_count", "op": "gt", "value": 1, "in_last": "1h"},
+    {"field": "order_count", "op": "gt", "value": 1, "in_last": None},
 ]
 
 

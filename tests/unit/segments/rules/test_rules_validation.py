@@ -104,6 +104,25 @@ WRONG_FIELDS_AND_OPERATORS = [
     (cond("visits", "not_in", [1]), "rules.op"),
 ]
 
+def windowed(field, op, value, in_last):
+    return {**cond(field, op, value), "in_last": in_last}
+
+
+BAD_WINDOWS = [
+    (windowed("visits", "gt", 1, "30d"), "rules.in_last"),
+    (windowed("city", "eq", "Pune", "30d"), "rules.in_last"),
+    (windowed("last_order_at", "within", "30d", "30d"), "rules.in_last"),
+    (windowed("total_spend", "gt", 5000, "90"), "rules.in_last"),
+    (windowed("total_spend", "gt", 5000, 90), "rules.in_last"),
+    (windowed("total_spend", "gt", 5000, "0d"), "rules.in_last"),
+    (windowed("total_spend", "gt", 5000, "12h"), "rules.in_last"),
+    (windowed("order_count", "gte", 2, "101y"), "rules.in_last"),
+    (windowed("order_count", "gte", 2, None), "rules.in_last"),
+    (windowed("order_count", "gte", 2, {"$gt": "1d"}), "rules.in_last"),
+    ({"all": [windowed("total_spend", "gt", 5000, "3 months")]}, "rules.all[0].in_last"),
+    (windowed("total_spend", "gt", "5000", "90d"), "rules.value"),
+]
+
 BAD_STRUCTURE = [
     ({}, "rules"),
     ([], "rules"),
@@ -136,7 +155,7 @@ BAD_STRUCTURE = [
 
 
 @pytest.mark.parametrize("raw, path", INJECTIONS + WRONG_TYPES + WRONG_FIELDS_AND_OPERATORS
-                         + BAD_STRUCTURE)
+                         + BAD_WINDOWS + BAD_STRUCTURE)
 def test_invalid_rules_name_the_offending_path(raw, path):
     with pytest.raises(RuleError) as refused:
         parse_rules(raw)
@@ -169,6 +188,11 @@ def test_every_problem_is_reported_up_to_a_cap():
     cond("last_active_at", "after", "2024-01-31 09:30:00.123456+05:30"),
     cond("last_active_at", "within", "100y"),
     cond("signed_up_at", "exists", False),
+    windowed("total_spend", "gt", 5000, "90d"),
+    windowed("order_count", "gte", 2, "30d"),
+    windowed("total_spend", "between", [1000, 20000], "1y"),
+    windowed("order_count", "in", [0, 1], "12w"),
+    {"not": windowed("total_spend", "lte", 0, "100y")},
 ])
 def test_valid_rules_at_the_limits_parse_and_round_trip(raw):
     assert rule_to_dict(parse_rules(raw)) == raw
@@ -193,3 +217,23 @@ def test_string_values_are_kept_as_written_but_compared_casefolded():
     rule = parse_rules(cond("city", "in", ["MUMBAI", "Straße"]))
     assert rule.value == ("MUMBAI", "Straße")
     assert rule.operand == frozenset({"mumbai", "strasse"})
+
+
+def test_an_order_window_is_kept_relative_and_beside_the_value():
+    rule = parse_rules(windowed("total_spend", "gt", 5000, "3mo"))
+    assert (rule.field, rule.op, rule.value, rule.operand) == ("total_spend", "gt", 5000, 5000.0)
+    assert rule.in_last == "3mo" and rule.window == 90 * 86_400 * 10**6
+    lifetime = parse_rules(cond("total_spend", "gt", 5000))
+    assert lifetime.in_last is None and lifetime.window is None
+    assert lifetime != rule  # the window is part of what the condition means
+    assert "in_last" not in rule_to_dict(lifetime)
+
+
+def test_every_window_problem_is_reported_with_the_others():
+    raw = {"all": [windowed("visits", "gt", 1, "30d"), windowed("total_spend", "gt", "x", "1d"),
+                   windowed("order_count", "gt", 1, "1h")]}
+    with pytest.raises(RuleError) as refused:
+        parse_rules(raw)
+    assert set(refused.value.details) == {"rules.all[0].in_last", "rules.all[1].value",
+                                          "rules.all[2].in_last"}
+    assert "total_spend" in refused.value.details["rules.all[0].in_last"]
