@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from segments.describe.amounts import COMPARISON_WORDS, read_comparison
 from segments.describe.times import read_when, time_rule
+from segments.describe.windows import refusal, windowed
 from segments.describe.words import MONTHS, NUMBER_WORDS
 
 
@@ -37,7 +38,7 @@ def negate(rule: dict) -> dict:
     if rule.get("field") == "suppressed":  # a flag: only eq, so not is the other value
         return condition("suppressed", "eq", not rule["value"])
     if rule.get("op") in _FOLDS and not (rule["field"] in _NUMBER_FIELDS and rule["op"] == "in"):
-        return condition(rule["field"], _FOLDS[rule["op"]], rule["value"])
+        return {**rule, "op": _FOLDS[rule["op"]]}  # an order window stays
     return {"not": rule}
 
 
@@ -65,12 +66,11 @@ _NOUNS = {("in", "spend"): "total_spend", ("in", "spending"): "total_spend",
           ("orders",): "order_count", ("order",): "order_count",
           ("purchases",): "order_count", ("purchase",): "order_count",
           ("transactions",): "order_count", ("visits",): "visits", ("visit",): "visits"}
-WINDOW = ("spend or orders within a time (an order window) cannot be said in an audience "
-          "yet: say the total instead")
 
 
 def read_counted(reader, negated: bool) -> dict | None:
-    """"spent over INR 10,000", "ordered at least twice", "visited in the last 7 days"."""
+    """"spent over INR 10,000", "ordered at least twice in the last 30 days",
+    "visited in the last 7 days", "spent in the last 90 days over 5k"."""
     cursor, start = reader.cursor, reader.cursor.mark()
     phrase = cursor.accept(*_COUNT_FIELDS)
     if phrase is None:
@@ -80,25 +80,46 @@ def read_counted(reader, negated: bool) -> dict | None:
     when_at = cursor.mark()
     when = read_when(cursor, reader.today)
     if when is not None:
-        if field == "total_spend":
-            raise Unreadable(when_at, cursor.mark() - 1, WINDOW)
-        return _when_rule(reader, _EVENT_FIELDS[field], when, negated, start)
+        return _counted_after_when(reader, field, when, negated, start, when_at)
     compared = read_comparison(cursor)
     if compared is None:
-        token = cursor.peek()
-        if token is not None and (token.low in COMPARISON_WORDS or token.kind in (
-                "number", "currency")):
-            raise Unreadable(start, cursor.mark(), "the amount is not a number I can read")
+        _refuse_unreadable_amount(cursor, start)
         return _bare_count(field, negated)
     noun = cursor.accept(*_UNIT_NOUNS)
     field = "total_spend" if compared.money else (_UNIT_NOUNS.get(noun) or field)
-    _refuse_window(reader)
-    rule = condition(field, compared.op, compared.value)
+    rule = windowed(condition(field, compared.op, compared.value), _read_window(reader, field))
     return negate(rule) if negated else rule
 
 
+def _counted_after_when(reader, field, when, negated, start, when_at) -> dict:
+    """"spent in the last 90 days over 5k" (a window, then the amount), "spent
+    in the last 90 days" (anything), or "ordered in the last 30 days" (when
+    the last order was)."""
+    cursor, window_end = reader.cursor, reader.cursor.mark() - 1
+    compared = read_comparison(cursor) if when.kind == "within" else None
+    if compared is not None:
+        cursor.accept(*_UNIT_NOUNS)
+        field = "total_spend" if compared.money else field
+    if compared is not None or field == "total_spend":
+        if (why := refusal(when, field)) is not None:
+            raise Unreadable(when_at, window_end, why)
+        if compared is None:  # "haven't spent in the last 90 days": 0 in the window
+            return windowed(_bare_count(field, negated), when.duration)
+        rule = windowed(condition(field, compared.op, compared.value), when.duration)
+        return negate(rule) if negated else rule
+    return _when_rule(reader, _EVENT_FIELDS[field], when, negated, start)
+
+
+def _refuse_unreadable_amount(cursor, start: int) -> None:
+    token = cursor.peek()
+    if token is not None and (token.low in COMPARISON_WORDS or token.kind in (
+            "number", "currency")):
+        raise Unreadable(start, cursor.mark(), "the amount is not a number I can read")
+
+
 def read_amount_first(reader, negated: bool) -> dict | None:
-    """"more than 5 orders", "at least 3 visits", "over ₹10k in spend", "5+ orders"."""
+    """"more than 5 orders", "at least 3 visits", "over ₹10k in spend", "5+ orders",
+    "3 or more orders in the last 6 months"."""
     cursor = reader.cursor
     compared = read_comparison(cursor)
     if compared is None:
@@ -106,9 +127,8 @@ def read_amount_first(reader, negated: bool) -> dict | None:
     noun = cursor.accept(*_NOUNS)
     if noun is None and not compared.money:
         return None
-    _refuse_window(reader)
-    rule = condition("total_spend" if compared.money else _NOUNS[noun], compared.op,
-                     compared.value)
+    field = "total_spend" if compared.money else _NOUNS[noun]
+    rule = windowed(condition(field, compared.op, compared.value), _read_window(reader, field))
     return negate(rule) if negated else rule
 
 
@@ -121,11 +141,18 @@ def _bare_count(field: str, negated: bool) -> dict:
     return {"not": rule} if negated else rule
 
 
-def _refuse_window(reader) -> None:
+def _read_window(reader, field: str) -> str | None:
+    """The order window written after the amount ("in the last 90 days"), or
+    None; a time that is no window (a date, "visits in the last week") is
+    refused rather than dropped."""
     cursor = reader.cursor
     at = cursor.mark()
-    if read_when(cursor, reader.today) is not None:
-        raise Unreadable(at, cursor.mark() - 1, WINDOW)
+    when = read_when(cursor, reader.today)
+    if when is None:
+        return None
+    if (why := refusal(when, field)) is not None:
+        raise Unreadable(at, cursor.mark() - 1, why)
+    return when.duration
 
 
 def _when_rule(reader, field: str, when, negated: bool, start: int) -> dict:

@@ -104,12 +104,22 @@ def test_unreadable_words_are_a_422_with_their_spans(http):
     assert text[span["start"]:span["end"]] == span["text"] == "purple hair"
 
 
-def test_an_order_window_is_a_422_saying_why(http):
+def test_an_order_window_reads_as_in_last(http):
     response = http.post("/api/v1/segments/parse",
                          json={"text": "spent over 5,000 in the last 90 days"})
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "rules": {"field": "total_spend", "op": "gt", "value": 5000, "in_last": "90d"},
+        "explained": "total spend over ₹5,000 in the last 90 days", "unparsed": [],
+        "read_by": "grammar"}
+
+
+def test_an_order_window_by_date_is_a_422_saying_to_use_a_duration(http):
+    response = http.post("/api/v1/segments/parse",
+                         json={"text": "spent over 5,000 since 1 Jan"})
     assert response.status_code == 422
     (span,) = response.get_json()["error"]["details"]["unparsed"]
-    assert span["text"] == "in the last 90 days" and "order window" in span["reason"]
+    assert span["text"] == "since 1 Jan" and "order window is a duration" in span["reason"]
 
 
 @pytest.mark.parametrize("body,path", [
