@@ -1,6 +1,7 @@
 """Campaign routes (`/api/v1/campaigns...`): load with a schema, call one handler, dump."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -130,34 +131,39 @@ def campaign_not_found(campaign_id: str) -> ApiError:
     return ApiError(404, "NOT_FOUND", "No campaign has this id.", {"campaign_id": campaign_id})
 
 
+@contextmanager
+def campaign_input_errors():
+    """A campaign's template, rules or segment the client got wrong, as its error: 400
+    INVALID_TEMPLATE or INVALID_RULES (details name each problem), 404 SEGMENT_NOT_FOUND."""
+    try:
+        yield
+    except (TemplateError, InvalidRules) as error:
+        code = "INVALID_TEMPLATE" if isinstance(error, TemplateError) else "INVALID_RULES"
+        raise ApiError(400, code, str(error), error.details) from error
+    except SegmentNotFound as error:
+        raise ApiError(404, "SEGMENT_NOT_FOUND", "No saved segment has this id.",
+                       {"segment_id": str(error)}) from error
+
+
 @blueprint.post("/api/v1/campaigns")
 def create_campaign():
     deps = dependencies()
     body = _new_campaign.load(json_body())
     create = (lifecycle.create_unlaunched if body.get("draft") or body.get("send_at")
               else handlers.create_campaign)
-    try:
+    with campaign_input_errors():
         campaign = create(
             body, datetime.now(UTC), store=deps.store, segment_rules=deps.segment_rules,
             event_log=deps.event_log, default_send_rate=deps.config.send_rate,
             correlation_id=g.get("correlation_id"))
-    except TemplateError as error:
-        raise ApiError(400, "INVALID_TEMPLATE", str(error), error.details) from error
-    except InvalidRules as error:
-        raise ApiError(400, "INVALID_RULES", str(error), error.details) from error
-    except SegmentNotFound as error:
-        raise ApiError(404, "SEGMENT_NOT_FOUND", "No saved segment has this id.",
-                       {"segment_id": str(error)}) from error
     return jsonify(_campaign.dump(campaign)), 201
 
 
 @blueprint.post("/api/v1/campaigns/preview-message")
 def preview_message():
     body = _message_preview.load(json_body())
-    try:
+    with campaign_input_errors():
         result = handlers.preview_message(body)
-    except TemplateError as error:
-        raise ApiError(400, "INVALID_TEMPLATE", str(error), error.details) from error
     return jsonify(_message_preview_result.dump(result))
 
 

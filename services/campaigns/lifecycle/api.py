@@ -2,16 +2,17 @@
 (Create with `draft`/`send_at` is api.py's POST; cancel is its control route.)"""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import requests
 from flask import Blueprint, g, jsonify
 
 from campaigns import rules_check
-from campaigns.api import campaign_not_found, dependencies
+from campaigns.api import campaign_input_errors, campaign_not_found, dependencies
 from campaigns.delivery import testsend
 from campaigns.delivery.sender import VendorError
-from campaigns.domain import CampaignNotFound, SegmentNotFound, TemplateError
+from campaigns.domain import CampaignNotFound
 from campaigns.lifecycle import handlers as lifecycle
 from campaigns.lifecycle.schemas import (
     EditCampaignSchema,
@@ -19,7 +20,6 @@ from campaigns.lifecycle.schemas import (
     TestSendSchema,
     edit_campaign_body,
 )
-from campaigns.rules_check import InvalidRules
 from campaigns.schemas import CampaignSchema
 from shared.http import ApiError, json_body
 from shared.openapi import Operation
@@ -60,46 +60,38 @@ _campaign = CampaignSchema()
 _test_send = TestSendSchema()
 
 
-def _refused(error: lifecycle.NotEditable, campaign_id: str) -> ApiError:
-    return ApiError(409, error.code, str(error), {"campaign_id": campaign_id,
-                                                  "status": error.status})
+@contextmanager
+def _campaign_refusals(campaign_id: str):
+    """No such campaign (404), or one whose status refuses the change (409)."""
+    try:
+        yield
+    except CampaignNotFound:
+        raise campaign_not_found(campaign_id) from None
+    except lifecycle.NotEditable as error:
+        raise ApiError(409, error.code, str(error), {"campaign_id": campaign_id,
+                                                      "status": error.status}) from error
 
 
 @blueprint.patch("/api/v1/campaigns/<campaign_id>")
 def edit_campaign(campaign_id: str):
     deps = dependencies()
     body = _edit.load(json_body())
-    try:
+    with _campaign_refusals(campaign_id), campaign_input_errors():
         campaign = lifecycle.edit_campaign(
             campaign_id, body, datetime.now(UTC), store=deps.store,
             segment_rules=deps.segment_rules, event_log=deps.event_log,
             deliveries=deps.deliveries, correlation_id=g.get("correlation_id"))
-    except CampaignNotFound:
-        raise campaign_not_found(campaign_id) from None
-    except lifecycle.NotEditable as error:
-        raise _refused(error, campaign_id) from error
-    except InvalidRules as error:
-        raise ApiError(400, "INVALID_RULES", str(error), error.details) from error
-    except TemplateError as error:
-        raise ApiError(400, "INVALID_TEMPLATE", str(error), error.details) from error
-    except SegmentNotFound as error:
-        raise ApiError(404, "SEGMENT_NOT_FOUND", "No saved segment has this id.",
-                       {"segment_id": str(error)}) from error
     return jsonify(_campaign.dump(campaign))
 
 
 @blueprint.post("/api/v1/campaigns/<campaign_id>/launch")
 def launch_campaign(campaign_id: str):
     deps = dependencies()
-    try:
+    with _campaign_refusals(campaign_id):
         campaign = lifecycle.launch_campaign(
             campaign_id, datetime.now(UTC), store=deps.store, event_log=deps.event_log,
             deliveries=deps.deliveries, segment_rules=deps.segment_rules,
             correlation_id=g.get("correlation_id"))
-    except CampaignNotFound:
-        raise campaign_not_found(campaign_id) from None
-    except lifecycle.NotEditable as error:
-        raise _refused(error, campaign_id) from error
     return jsonify(_campaign.dump(campaign))
 
 
