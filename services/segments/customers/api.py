@@ -4,7 +4,6 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from flask import Blueprint, current_app, jsonify, request
-from marshmallow import ValidationError
 
 from segments.audience.preview import IndexNotReady
 from segments.customers.reads import (
@@ -21,12 +20,12 @@ from segments.customers.schemas import (
     CustomerProfileSchema,
     business_overview_schema,
     customer_order_schema,
-    customer_page_query_schema,
     customer_profile_schema,
     decode_cursor,
     decode_order_cursor,
     encode_cursor,
     encode_order_cursor,
+    load_page_query,
 )
 from segments.projection.profile_store import ProfileStore
 from shared.http import ApiError, error_response
@@ -73,14 +72,6 @@ def _profiles() -> ProfileStore:
     return _database().profiles()
 
 
-def _page_query() -> dict:
-    try:
-        return customer_page_query_schema.load(request.args)
-    except ValidationError as error:
-        raise ApiError(400, "INVALID_QUERY", "The query parameters are not valid.",
-                       {"fields": error.messages}) from error
-
-
 def _not_found(external_id: str) -> ApiError:
     return ApiError(404, "CUSTOMER_NOT_FOUND",
                     "No customer with this external_id has been projected.",
@@ -115,7 +106,7 @@ def list_customer_orders(external_id: str):
     whole_id = _encoded_single_id()
     if whole_id is not None:
         return get_customer(whole_id)
-    query = _page_query()
+    query = load_page_query(request.args)
     after = decode_order_cursor(query["cursor"])
     page = customer_orders(external_id, query["limit"], after, profiles=_profiles(),
                            orders=_database().orders())
@@ -128,7 +119,7 @@ def list_customer_orders(external_id: str):
 
 @customers.get("/api/v1/customers")
 def list_customer_profiles():
-    query = _page_query()
+    query = load_page_query(request.args)
     items, last = list_customers(query["limit"], decode_cursor(query["cursor"]), store=_profiles())
     return jsonify({"items": customer_profile_schema.dump(items, many=True),
                     "next_cursor": encode_cursor(last) if last is not None else None})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import re
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from shared.http import ApiError
 from shared.openapi import PageQuerySchema
@@ -74,6 +74,15 @@ class CustomerOrderPageQuerySchema(PageQuerySchema):
 
 customer_profile_schema = CustomerProfileSchema()
 customer_page_query_schema = CustomerPageQuerySchema()
+
+
+def load_page_query(args) -> dict:
+    """A page of customers' `limit` and `cursor` from a query string, or 400 INVALID_QUERY."""
+    try:
+        return customer_page_query_schema.load(args)
+    except ValidationError as error:
+        raise ApiError(400, "INVALID_QUERY", "The query parameters are not valid.",
+                       {"fields": error.messages}) from error
 
 
 def _b64(raw: bytes) -> str:

@@ -9,17 +9,17 @@ and lifting are events (profiles.py); lifting is `DELETE
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, fields
 
 from segments.audience.preview import IndexNotReady, ready_index
 from segments.customers.schemas import (
     CustomerPageQuerySchema,
     UtcDateTime,
-    customer_page_query_schema,
     decode_cursor,
     encode_cursor,
+    load_page_query,
 )
-from shared.http import ApiError, error_response
+from shared.http import error_response
 from shared.openapi import Operation, page_schema
 
 suppressions = Blueprint("suppressions", __name__)
@@ -56,11 +56,7 @@ def _index_not_ready(error: IndexNotReady):
 
 @suppressions.get("/api/v1/suppressions")
 def list_suppressions():
-    try:
-        query = customer_page_query_schema.load(request.args)
-    except ValidationError as error:
-        raise ApiError(400, "INVALID_QUERY", "The query parameters are not valid.",
-                       {"fields": error.messages}) from error
+    query = load_page_query(request.args)
     index = ready_index(current_app.extensions["segments.audience"])
     page = index.suppressed_page(decode_cursor(query["cursor"]), query["limit"] + 1)
     items = page[:query["limit"]]
