@@ -31,13 +31,16 @@ var Rules = (function () {
   var CHOICES = { consent: [["subscribed", "subscribed"], ["unsubscribed", "unsubscribed"]],
                   flag: [["true", "yes"], ["false", "no"]] };
   var UNITS = [["d", "days"], ["w", "weeks"], ["mo", "months"], ["y", "years"]];
+  // An order window (API.md in_last): only the orders placed in the last N days count.
+  var WINDOW_FIELDS = ["total_spend", "order_count"];
   var counter = 0;
   var el = CRM.el;
 
-  function condition(field, op, value) {
+  function condition(field, op, value, window) {
     return { type: "condition", field: field || "total_spend", op: op || "gt",
-             value: value === undefined ? "" : value };
+             value: value === undefined ? "" : value, window: window || null };
   }
+  function windowed(c) { return WINDOW_FIELDS.indexOf(c.field) >= 0 && c.window; }
   function group(mode, children) {
     return { type: "group", mode: mode || "all", negate: false, children: children || [] };
   }
@@ -59,18 +62,25 @@ var Rules = (function () {
     }
     if (c.op === "exists" || kind === "flag") return v !== "false";
     if (kind === "consent") return v || undefined;
-    if (c.op === "older_than" || c.op === "within") {
-      var amount = num((v || [])[0]);
-      return amount === null || amount <= 0 ? undefined : Math.round(amount) + ((v || [])[1] || "d");
-    }
+    if (c.op === "older_than" || c.op === "within") return duration(v);
     if (kind === "number") { var n = num(v); return n === null ? undefined : n; }
     return v === "" ? undefined : v;
+  }
+
+  /* A duration as the API writes it ("90d"), or undefined while incomplete. */
+  function duration(v) {
+    var amount = num((v || [])[0]);
+    return amount === null || amount <= 0 ? undefined : Math.round(amount) + ((v || [])[1] || "d");
   }
 
   function toApi(node) {
     if (node.type === "condition") {
       var value = apiValue(node);
-      return value === undefined ? null : { field: node.field, op: node.op, value: value };
+      if (value === undefined) return null;
+      var rule = { field: node.field, op: node.op, value: value };
+      if (!windowed(node)) return rule;
+      rule.in_last = duration(node.window);
+      return rule.in_last === undefined ? null : rule;
     }
     var parts = node.children.map(toApi).filter(Boolean);
     if (!parts.length) return null;
@@ -121,12 +131,30 @@ var Rules = (function () {
                   function () { return c.value; }, function (x) { c.value = x; })];
   }
 
+  /* "ever" or "in the last N days|weeks|months|years": the condition's order window. */
+  function windowInputs(c, onChange, id) {
+    if (WINDOW_FIELDS.indexOf(c.field) < 0) return [];
+    var choice = el("select", { id: id, "aria-label": "Order window", onchange: function (e) {
+      c.window = e.target.value ? ["90", "d"] : null; onChange(true);
+    } }, [["", "ever"], ["last", "in the last"]].map(function (o) {
+      return el("option", { value: o[0], selected: (c.window ? "last" : "") === o[0] ? "selected" : null, text: o[1] });
+    }));
+    if (!c.window) return [choice];
+    var length = el("input", { type: "number", min: "1", id: id + "-length", "class": "short",
+                               "aria-label": "Window length", value: c.window[0],
+                               oninput: function (e) { c.window[0] = e.target.value; onChange(false); } });
+    var unit = el("select", { id: id + "-unit", "aria-label": "Window unit", onchange: function (e) { c.window[1] = e.target.value; onChange(false); } },
+      UNITS.map(function (u) { return el("option", { value: u[0], selected: c.window[1] === u[0] ? "selected" : null, text: u[1] }); }));
+    return [choice, length, unit];
+  }
+
   function conditionView(c, parent, onChange) {
     var id = "cond-" + (c.uid || (c.uid = ++counter));
     var fieldSelect = el("select", { id: id + "-field", "aria-label": "Field", onchange: function (e) {
       var before = FIELDS[c.field].kind;
       c.field = e.target.value;
       if (FIELDS[c.field].kind !== before) { c.op = OPS[FIELDS[c.field].kind][0][0]; c.value = defaultValue(c); }
+      if (WINDOW_FIELDS.indexOf(c.field) < 0) c.window = null;
       onChange(true);
     } }, Object.keys(FIELDS).map(function (f) {
       return el("option", { value: f, selected: f === c.field ? "selected" : null, text: FIELDS[f].label });
@@ -139,7 +167,8 @@ var Rules = (function () {
     var remove = el("button", { type: "button", "class": "icon", "aria-label": "Remove this condition",
       onclick: function () { parent.children.splice(parent.children.indexOf(c), 1); onChange(true); } }, ["✕"]);
     return el("div", { "class": "condition" },
-      [fieldSelect, opSelect].concat(valueInputs(c, onChange, id + "-value")).concat([remove]));
+      [fieldSelect, opSelect].concat(valueInputs(c, onChange, id + "-value"))
+        .concat(windowInputs(c, onChange, id + "-window")).concat([remove]));
   }
 
   function groupView(g, parent, onChange, depth) {
@@ -182,6 +211,8 @@ var Rules = (function () {
     else if (rule.op === "older_than" || rule.op === "within") { var m = /^(\d+)(\w+)$/.exec(v); c.value = m ? [m[1], m[2]] : ["90", "d"]; }
     else if (rule.op === "exists" || rule.field === "suppressed") c.value = v ? "true" : "false";
     else c.value = String(v);
+    var w = rule.in_last && /^(\d+)(\w+)$/.exec(rule.in_last);
+    if (w) c.window = [w[1], w[2]];
     return c;
   }
 
@@ -215,8 +246,16 @@ var Rules = (function () {
     else if (Array.isArray(value)) value = value.join(", ");
     else if (rule.op === "exists") value = value ? "" : "(no)";
     else if (rule.field === "suppressed") value = value ? "yes" : "no";
+    var window = rule.in_last ? " in the last " + spoken(rule.in_last) : "";
     if (rule.op === "older_than") return field.label + " more than " + value + " ago";
-    return field.label + " " + (op ? op[1] : rule.op) + " " + value;
+    return field.label + " " + (op ? op[1] : rule.op) + " " + value + window;
+  }
+
+  /* "90d" -> "90 days", "1mo" -> "month". */
+  function spoken(text) {
+    var m = /^(\d+)(\w+)$/.exec(text), names = { d: "day", w: "week", mo: "month", y: "year" };
+    if (!m || !names[m[2]]) return text;
+    return m[1] === "1" ? names[m[2]] : m[1] + " " + names[m[2]] + "s";
   }
 
   return { describe: describe, mount: mount, group: group, condition: condition, fromApi: fromApi, toApi: toApi, FIELDS: FIELDS };
