@@ -156,11 +156,14 @@ def answer_database_down(app: Flask) -> None:
 
 
 def service_app(import_name: str, service: str,
-                readiness_checks: Callable[[], dict[str, bool]]) -> Flask:
+                readiness_checks: Callable[[], dict[str, bool]], *,
+                max_body_bytes: int | None = None) -> Flask:
     """A Flask app with what every service has: JSON errors (a database outage a 503),
-    correlation ids, health routes."""
+    correlation ids, health routes; a body over `max_body_bytes` is a 413 unread."""
     app = Flask(import_name)
     app.json.sort_keys = False
+    if max_body_bytes is not None:
+        app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     register_error_handlers(app)
     answer_database_down(app)
     install_correlation_id(app)

@@ -31,14 +31,14 @@ clash with another service's (the gateway renames a clashing one).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, jsonify
+from flask import Blueprint, Flask, jsonify
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
 OPENAPI_VERSION = "3.0.3"
@@ -184,3 +184,11 @@ def openapi_blueprint(title: str, operations: Iterable[Operation], version: str 
         return jsonify(built["spec"])
 
     return blueprint
+
+
+def register_api(app: Flask, title: str, blueprints: Sequence[Blueprint],
+                 operations: Iterable[Operation]) -> None:
+    """A service's route blueprints, and `GET /openapi.json` describing their operations."""
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    app.register_blueprint(openapi_blueprint(title, operations))

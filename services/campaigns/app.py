@@ -11,7 +11,7 @@ from campaigns.recipients import cap_api, preflight_api
 from campaigns.results import api as results_api
 from shared.http import service_app
 from shared.logs import configure_logging
-from shared.openapi import openapi_blueprint
+from shared.openapi import register_api
 
 
 def create_app(config: CampaignsConfig | None = None, *, dependencies=None) -> Flask:
@@ -23,12 +23,9 @@ def create_app(config: CampaignsConfig | None = None, *, dependencies=None) -> F
     app = service_app(__name__, "campaigns", dependencies.readiness)
     app.extensions["campaigns"] = dependencies
 
-    app.register_blueprint(api.blueprint)
-    app.register_blueprint(cap_api.blueprint)
-    app.register_blueprint(results_api.blueprint)
-    app.register_blueprint(lifecycle_api.blueprint)
-    app.register_blueprint(preflight_api.blueprint)
-    operations = (api.OPERATIONS + cap_api.OPERATIONS + results_api.OPERATIONS
-                  + lifecycle_api.OPERATIONS + preflight_api.OPERATIONS)
-    app.register_blueprint(openapi_blueprint("Campaigns", operations))
+    register_api(app, "Campaigns",
+                 (api.blueprint, cap_api.blueprint, results_api.blueprint,
+                  lifecycle_api.blueprint, preflight_api.blueprint),
+                 api.OPERATIONS + cap_api.OPERATIONS + results_api.OPERATIONS
+                 + lifecycle_api.OPERATIONS + preflight_api.OPERATIONS)
     return app

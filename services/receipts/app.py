@@ -27,8 +27,7 @@ def create_app(config: ReceiptsConfig | None = None, *, dependencies=None) -> Fl
     config = config or ReceiptsConfig.from_env()
     configure_logging("receipts", config.settings.log_level)
     dependencies = dependencies or Dependencies(config)
-    app = service_app(__name__, "receipts", dependencies.readiness)
-    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
+    app = service_app(__name__, "receipts", dependencies.readiness, max_body_bytes=16 * 1024 * 1024)
     app.extensions["receipts"] = ReceiptsContext(config, dependencies)
 
     app.register_blueprint(api.blueprint)

@@ -28,7 +28,7 @@ from shared.http import (
 )
 from shared.logs import configure_logging
 from shared.metrics import AUDIENCE_INDEX_SIZE
-from shared.openapi import openapi_blueprint
+from shared.openapi import register_api
 
 
 def readiness(database, audience, config: SegmentsConfig):
@@ -70,18 +70,13 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
             AUDIENCE_INDEX_SIZE.set(len(index))
 
     app.register_blueprint(readiness(database, audience, config))
-    app.register_blueprint(customers_api.customers)
-    app.register_blueprint(suppressions_api.suppressions)
-    app.register_blueprint(saved_api.segments)
-    app.register_blueprint(describe_api.audience_words)
-    app.register_blueprint(membership_api.membership)
-    app.register_blueprint(history_api.sizes)
-    app.register_blueprint(members_csv.members_csv)
-    app.register_blueprint(check_api.audience_check)
-    operations = (customers_api.OPERATIONS + suppressions_api.OPERATIONS + saved_api.OPERATIONS
-                  + describe_api.OPERATIONS + membership_api.OPERATIONS + history_api.OPERATIONS
-                  + members_csv.OPERATIONS + check_api.OPERATIONS)
-    app.register_blueprint(openapi_blueprint("Segments", operations))
+    register_api(app, "Segments",
+                 (customers_api.customers, suppressions_api.suppressions, saved_api.segments,
+                  describe_api.audience_words, membership_api.membership, history_api.sizes,
+                  members_csv.members_csv, check_api.audience_check),
+                 customers_api.OPERATIONS + suppressions_api.OPERATIONS + saved_api.OPERATIONS
+                 + describe_api.OPERATIONS + membership_api.OPERATIONS + history_api.OPERATIONS
+                 + members_csv.OPERATIONS + check_api.OPERATIONS)
     if config.index_autostart:
         # Once per process: also after a fork (gunicorn --preload), on the first request.
         audience.ensure_started()

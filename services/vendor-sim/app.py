@@ -21,8 +21,7 @@ def create_app(config: VendorConfig | None = None, *, context=None) -> Flask:
     config = config or VendorConfig.from_env()
     configure_logging("vendor-sim", config.settings.log_level)
     context = context or VendorContext(config)
-    app = service_app(__name__, "vendor_sim", context.readiness)
-    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
+    app = service_app(__name__, "vendor_sim", context.readiness, max_body_bytes=16 * 1024 * 1024)
     app.extensions["vendor_sim"] = context
 
     app.register_blueprint(api.blueprint)
