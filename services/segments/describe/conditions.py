@@ -50,6 +50,9 @@ ORDERS = (("ordered",), ("bought",), ("purchased",), ("orders",), ("order",), ("
 VISITS = (("visited",), ("visits",), ("visit",), ("visit", "count"), ("number", "of", "visits"))
 _COUNT_FIELDS = {**{p: "total_spend" for p in SPEND}, **{p: "order_count" for p in ORDERS},
                  **{p: "visits" for p in VISITS}}
+_LIFETIME = (("lifetime", "spend"), ("lifetime", "value"), ("ltv",))
+LIFETIME_WINDOW = ("a lifetime total has no window: say 'spent over 5k in the last 90 days', "
+                   "or the lifetime value without a time")
 _EVENT_FIELDS = {"order_count": "last_order_at", "visits": "last_visit_at"}
 _AFTER_FIELD = (("us",), ("from", "us"), ("is",), ("are",), ("was",), ("of",), ("in", "total"),
                 ("total",), (":",))
@@ -80,6 +83,8 @@ def read_counted(reader, negated: bool) -> dict | None:
     when_at = cursor.mark()
     when = read_when(cursor, reader.today)
     if when is not None:
+        if phrase in _LIFETIME and when.kind == "within":
+            raise Unreadable(start, cursor.mark() - 1, LIFETIME_WINDOW)
         return _counted_after_when(reader, field, when, negated, start, when_at)
     compared = read_comparison(cursor)
     if compared is None:
@@ -87,7 +92,10 @@ def read_counted(reader, negated: bool) -> dict | None:
         return _bare_count(field, negated)
     noun = cursor.accept(*_UNIT_NOUNS)
     field = "total_spend" if compared.money else (_UNIT_NOUNS.get(noun) or field)
-    rule = windowed(condition(field, compared.op, compared.value), _read_window(reader, field))
+    window = _read_window(reader, field)
+    if window is not None and phrase in _LIFETIME:
+        raise Unreadable(start, cursor.mark() - 1, LIFETIME_WINDOW)
+    rule = windowed(condition(field, compared.op, compared.value), window)
     return negate(rule) if negated else rule
 
 

@@ -135,3 +135,12 @@ def test_a_date_window_is_refused_alongside_what_was_read():
 def test_visits_have_no_window(text, unread):
     (span,) = describe(text, today=TODAY)["unparsed"]
     assert span["text"] == unread and "only spend and orders" in span["reason"]
+
+
+@pytest.mark.parametrize("text", ["lifetime value above 50k in the last 90 days",
+                                  "ltv in the last year over 1 lakh"])
+def test_a_lifetime_total_with_a_window_is_refused_not_read_either_way(text):
+    described = describe(text, today=TODAY)
+    (span,) = described["unparsed"]
+    assert described["rules"] is None and span["text"] == text
+    assert "lifetime total has no window" in span["reason"]
