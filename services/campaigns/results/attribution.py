@@ -64,13 +64,19 @@ class CampaignConversions:
         self.launched_at = launched_at
         self.order_ids: set[str] = set()
         self._customers: dict[str, list[tuple[int, float]]] = {}
+        self._group_of: dict[str, str] = {}  # a customer's group never changes
         self.groups: dict[str, dict[str, list]] = {}
+
+    def group_of(self, customer: str) -> str | None:
+        """The group of a customer with an order counted already (None: none yet)."""
+        return self._group_of.get(customer)
 
     def add(self, order_id: str, customer: str, group: str, day: int, amount: float) -> bool:
         """Count the order (False: it counts already; an order counts once per campaign)."""
         if order_id in self.order_ids:
             return False
         self.order_ids.add(order_id)
+        self._group_of[customer] = group
         sums = self.groups.setdefault(group, empty_sums())
         earlier = self._customers.setdefault(customer, [])
         sums["orders"][day] += 1

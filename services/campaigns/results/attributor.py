@@ -163,6 +163,11 @@ class Attributor:
                                            c["amount"]) for c in counted)
 
     def _group_of(self, tracked: Tracked, customer: str) -> str | None:
+        # A customer who ordered before is not looked up again (two finds by _id for a
+        # held-out one): at 200,000 orders from 100,000 customers, half the reads.
+        known = tracked.conversions.group_of(customer)
+        if known is not None:
+            return known
         cid = tracked.conversions.campaign_id
         entry = self._store.find_message(cid, customer)
         if entry is not None:

@@ -171,6 +171,28 @@ def test_a_restarted_worker_resumes_from_what_is_stored(world, monkeypatch):
     assert attribution.find_summary(cid)["groups"] == before
 
 
+def test_a_customer_who_ordered_before_is_not_looked_up_again(world, monkeypatch):
+    monkeypatch.setattr("campaigns.results.attributor.COMPLETE_CHECK_SECONDS", 0)
+    store, log, cid, attribution, attributor, group = world
+    queue_audience(store, log, cid)
+    looked_up = []
+    for name in ("find_message", "is_held_out"):
+        read = getattr(store, name)
+        monkeypatch.setattr(store, name, lambda c, customer, read=read:
+                            looked_up.append(customer) or read(c, customer))
+    held = next(c for c, g in group.items() if g == "holdout")
+    in_b = next(c for c, g in group.items() if g == "B")
+    attributor.handle_batch([order("o1", held, NOW + timedelta(hours=1)),
+                             order("o2", in_b, NOW + timedelta(hours=2))])
+    assert sorted(looked_up) == sorted([held, held, in_b])  # the log, then the holdout
+    attributor.handle_batch([order("o3", held, NOW + timedelta(days=1), 20.0),
+                             order("o4", in_b, NOW + timedelta(days=2), 30.0)])
+    assert len(looked_up) == 3
+    sums = attribution.find_summary(cid)["groups"]
+    assert window_totals(sums["holdout"], 7)["orders"] == 2
+    assert window_totals(sums["B"], 7)["revenue"] == 1030.0
+
+
 def test_results_endpoint_reports_groups_and_lift(world, monkeypatch):
     monkeypatch.setattr("campaigns.results.attributor.COMPLETE_CHECK_SECONDS", 0)
     store, log, cid, attribution, attributor, group = world
