@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 
 from receipts.bootstrap import receipts_event_log
 from receipts.config import ReceiptsConfig
@@ -27,6 +26,7 @@ from shared import mongo
 from shared.backbone.consumer import Consumer, ConsumerOptions
 from shared.backbone.events import CAMPAIGN_LAUNCHED, DELIVERIES_REPORTED, DELIVERY_REPORTED
 from shared.backbone.relay import start_relay
+from shared.backbone.worker import run_worker
 from shared.logs import configure_logging
 from shared.readiness import clear_ready
 
@@ -47,20 +47,12 @@ def main() -> None:
     config = ReceiptsConfig.from_env()
     configure_logging("receipts-consumer", config.settings.log_level)
     client = mongo.connect(config.settings)
-    consumer = build_consumer(config, client)
-    consumer.install_signal_handlers()
-    stop_relay = threading.Event()
-    start_relay(receipts_event_log(config, client, retry_for=30.0), stop_relay,
-                interval=config.relay_interval_seconds,
-                older_than=config.relay_older_than_seconds, name="receipts")
-    log.info("receipts consumer starting", extra={"queue": config.deliveries_queue})
-    try:
-        consumer.run()
-    finally:
-        stop_relay.set()
-        clear_ready()
-        client.close()
-        log.info("receipts consumer stopped")
+    relay = functools.partial(start_relay, receipts_event_log(config, client, retry_for=30.0),
+                              interval=config.relay_interval_seconds,
+                              older_than=config.relay_older_than_seconds, name="receipts")
+    run_worker(build_consumer(config, client), log, "receipts consumer",
+               {"queue": config.deliveries_queue}, beside=(relay,),
+               on_stop=(clear_ready, client.close))
 
 
 if __name__ == "__main__":

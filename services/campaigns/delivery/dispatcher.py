@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 from datetime import UTC, datetime
 
 from campaigns.bootstrap import Dependencies
@@ -38,6 +37,7 @@ from shared.backbone.events import (
     CUSTOMER_CONSENT_CHANGED,
 )
 from shared.backbone.relay import start_relay
+from shared.backbone.worker import run_worker
 from shared.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -73,24 +73,15 @@ def build_dispatcher(config: CampaignsConfig, dependencies=None) -> Consumer:
 def main() -> None:
     config = CampaignsConfig.from_env()
     configure_logging("campaigns-dispatcher", config.settings.log_level)
-    dispatcher = build_dispatcher(config)
-    dispatcher.install_signal_handlers()
     relay_dependencies = Dependencies(config, publish_retry_seconds=5.0)
-    stop_relay = threading.Event()
-    start_relay(relay_dependencies.event_log, stop_relay,
-                interval=config.relay_interval_seconds,
-                older_than=config.relay_older_than_seconds, name="campaigns")
+    relay = functools.partial(start_relay, relay_dependencies.event_log,
+                              interval=config.relay_interval_seconds,
+                              older_than=config.relay_older_than_seconds, name="campaigns")
     # Its own dependencies: the consumer's thread and connections are not shared.
     scheduler_dependencies = Dependencies(config, publish_retry_seconds=5.0)
-    start_scheduler(scheduler_dependencies, stop_relay)
-    log.info("dispatcher starting", extra={"queue": config.audience_queue})
-    try:
-        dispatcher.run()
-    finally:
-        stop_relay.set()
-        relay_dependencies.close()
-        scheduler_dependencies.close()
-        log.info("dispatcher stopped")
+    run_worker(build_dispatcher(config), log, "dispatcher", {"queue": config.audience_queue},
+               beside=(relay, functools.partial(start_scheduler, scheduler_dependencies)),
+               on_stop=(relay_dependencies.close, scheduler_dependencies.close))
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from campaigns.config import CampaignsConfig
 from campaigns.delivery.gate import GatedPacer, GatedVendor, SendGate, campaign_gate
 from shared.backbone.consumer import Consumer, ConsumerOptions
 from shared.backbone.events import MESSAGES_QUEUED
+from shared.backbone.worker import run_worker
 from shared.logs import configure_logging
 from shared.metrics import MESSAGES_SENT, VENDOR_CALLS, VENDOR_RETRIES
 
@@ -180,13 +181,8 @@ def main() -> None:
     config = CampaignsConfig.from_env()
     configure_logging("campaigns-sender", config.settings.log_level)
     consumer, pool = build_sender(config)
-    consumer.install_signal_handlers()
-    log.info("sender starting", extra={"queue": config.sends_queue, "vendor": config.vendor_url})
-    try:
-        consumer.run()
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-        log.info("sender stopped")
+    run_worker(consumer, log, "sender", {"queue": config.sends_queue, "vendor": config.vendor_url},
+               on_stop=(functools.partial(pool.shutdown, wait=False, cancel_futures=True),))
 
 
 if __name__ == "__main__":
