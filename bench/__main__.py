@@ -1,6 +1,9 @@
 """`make bench`: one JSON object per line, one line per scenario.
 
-    python -m bench [--scenario ingest] [--customers N] [--orders N]
+    python -m bench [--scenario ingest] [--customers N] [--orders N] [--recipients N]
+
+--customers and --orders size `ingest`; --recipients and --orders size
+`campaign_results_100k` (100,000 and 200,000 unless given).
 """
 from __future__ import annotations
 
@@ -30,10 +33,13 @@ def main() -> None:
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
     parser.add_argument("--customers", type=int, default=50_000)
     parser.add_argument("--orders", type=int, default=200_000)
+    parser.add_argument("--recipients", type=int, default=100_000)
     args = parser.parse_args()
     for name in args.scenario or list(SCENARIOS):
         if name == "ingest":
             result = ingest.run(args.customers, args.orders)
+        elif name == "campaign_results_100k":
+            result = campaign_results.run(args.recipients, args.orders)
         else:
             result = SCENARIOS[name]()
         print(json.dumps(result), flush=True)
