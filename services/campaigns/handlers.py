@@ -15,7 +15,7 @@ from datetime import datetime
 
 from campaigns import domain, rules_check
 from campaigns.domain import PRODUCER, CampaignNotFound, RetryRefused, SegmentNotFound, event_id
-from campaigns.recipients import exclusions, groups
+from campaigns.recipients import assignment, exclusions, groups
 from campaigns.store import new_campaign_id
 from shared.backbone.envelope import new_event
 from shared.backbone.events import AUDIENCE_REQUESTED, CAMPAIGN_LAUNCHED
@@ -61,7 +61,9 @@ def campaign_document(body: dict, now: datetime, *, segment_rules,
             "ignore_frequency_cap": bool(body.get("ignore_frequency_cap")),
             "status": "launching", "control": domain.ACTIVE, "attempt": 1,
             "audience_size": None,
-            "chunk_count": None, "lint": None, "error": None, "created_at": now}
+            "chunk_count": None, "lint": None, "error": None, "created_at": now,
+            # the holdout/variant function it is decided by, for good (assignment.py)
+            "assignment": assignment.ASSIGNMENT}
 
 
 def audience_rules(body: dict, segment_rules) -> dict:

@@ -26,7 +26,6 @@ def send_test(campaign_id: str, external_ids: list[str], *, store, segment_rules
     if campaign is None:
         raise CampaignNotFound(campaign_id)
     templates = groups.templates(campaign)
-    variants = groups.variants_of(campaign)
     wanted = list(dict.fromkeys(external_ids))
     profiles = segment_rules.profiles_of(wanted)
     outgoing, shown = [], []
@@ -36,7 +35,9 @@ def send_test(campaign_id: str, external_ids: list[str], *, store, segment_rules
             continue
         recipient = audience_recipient({**profile, "external_id": external_id})
         recipient["unsubscribe_url"] = links_from_env().url(campaign_id, external_id)
-        variant = groups.group_of(campaign_id, external_id, 0, variants)
+        variant = groups.group_of(campaign, external_id)
+        if variant == groups.HOLDOUT:
+            variant = groups.group_of(campaign, external_id, holdout_percent=0)
         message = {"message_id": f"test-{campaign_id}-{uuid.uuid4().hex[:16]}",
                    "to": domain.recipient_address(recipient) or f"customer:{external_id}",
                    "text": domain.render(templates[variant], recipient) or " ",

@@ -11,6 +11,9 @@ Interface (the one place exclusions live; preflight and new causes extend it her
     Decision.held_out: [recipient] in the holdout group (groups.split)
     Decision.excluded: {cause: [external_id, ...]} for every cause in CAUSES
     Decision.counts(): {cause: n}, the campaign's `stats.excluded` for this chunk
+    capped_of(eligible_ids, at_cap) and groups.codes(campaign, ids): the two steps
+        after consent and suppression, which the preflight runs over the whole
+        audience at once (the same functions, so the same answer)
 
 Causes are a waterfall, in CAUSES order: a customer is counted once, for the
 first cause that applies (unsubscribed before suppressed before capped before
@@ -60,14 +63,23 @@ def decide(campaign: dict, recipients: list[dict], *,
             eligible.append(recipient)
         else:
             decision.excluded[cause].append(recipient["external_id"])
-    if at_cap is not None and eligible:
-        capped = at_cap([recipient["external_id"] for recipient in eligible])
+    capped = capped_of([recipient["external_id"] for recipient in eligible], at_cap)
+    if capped:
         decision.excluded["capped"] = [r["external_id"] for r in eligible
                                        if r["external_id"] in capped]
         eligible = [r for r in eligible if r["external_id"] not in capped]
     decision.messaged, decision.held_out = groups.split(campaign, eligible)
     decision.excluded["held_out"] = [recipient["external_id"] for recipient in decision.held_out]
     return decision
+
+
+def capped_of(eligible_ids: list[str],
+              at_cap: Callable[[list[str]], set[str]] | None) -> set[str]:
+    """Of the eligible, those the cap leaves out; the rest go to groups.codes (the
+    preflight calls both over the whole audience, a launch chunk by chunk)."""
+    if at_cap is None or not eligible_ids:
+        return set()
+    return at_cap(eligible_ids)
 
 
 def total(counts: dict[str, int]) -> int:

@@ -1,29 +1,28 @@
 """Holdout and variants (API.md "Holdout, variants, results, exports"), without I/O.
 
-A customer's group is a pure function of campaign id and customer id: a hash
-of the two gives a bucket 0..9,999; buckets below holdout_percent * 100 are
-held out (recorded, never messaged), the others are spread over the variants
-by weight. The same customer lands in the same group at every chunk delivery,
-resume, retry-failed and replay, in every process, with nothing stored to
-decide it. A campaign created with one `message` has one variant, DEFAULT_VARIANT.
+A customer's group is a pure function of campaign and customer id: their bucket
+0..9,999 (assignment.py, the one function launch and preflight both use); buckets
+below holdout_percent * 100 are held out (recorded, never messaged), the others
+are spread over the variants by weight. The same customer lands in the same group
+at every chunk delivery, resume, retry-failed and replay, in every process, with
+nothing stored to decide it. A campaign created with one `message` has one
+variant, DEFAULT_VARIANT.
 """
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 
-from campaigns import domain
+import numpy as np
 
-BUCKETS = 10_000
+from campaigns import domain
+from campaigns.recipients import assignment
+from campaigns.recipients.assignment import BUCKETS
+
 HOLDOUT = "holdout"
+HOLDOUT_CODE = -1  # in `codes`: held out; otherwise the index of the variant
 DEFAULT_VARIANT = "default"
 MAX_HOLDOUT_PERCENT = 50
 MIN_VARIANTS, MAX_VARIANTS = 2, 4
-
-
-def bucket(campaign_id: str, customer_id: str) -> int:
-    digest = hashlib.sha256(f"{campaign_id}\n{customer_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % BUCKETS
 
 
 def variants_of(campaign: dict) -> list[dict]:
@@ -32,32 +31,39 @@ def variants_of(campaign: dict) -> list[dict]:
         {"name": DEFAULT_VARIANT, "message": campaign["message"], "weight": 100}]
 
 
-def group_of(campaign_id: str, customer_id: str, holdout_percent: float,
-             variants: list[dict]) -> str:
-    """HOLDOUT or the name of the customer's variant."""
-    point = bucket(campaign_id, customer_id)
+def codes(campaign: dict, customer_ids: list[str], holdout_percent: float | None = None
+          ) -> np.ndarray:
+    """Per customer, HOLDOUT_CODE or the index of their variant in variants_of (int64).
+    `holdout_percent` defaults to the campaign's."""
+    if holdout_percent is None:
+        holdout_percent = campaign.get("holdout_percent") or 0
+    weights = [variant["weight"] for variant in variants_of(campaign)]
+    points = assignment.buckets(campaign, customer_ids)
     held = round(holdout_percent * BUCKETS / 100)
-    if point < held:
-        return HOLDOUT
-    span, offset, cumulative = BUCKETS - held, point - held, 0
-    for variant in variants:
-        cumulative += variant["weight"]
-        if offset * 100 < cumulative * span:
-            return variant["name"]
-    return variants[-1]["name"]
+    # Variant i takes the offsets with offset * 100 < cumulative weight * span, the first
+    # that fits; the last takes what rounding leaves.
+    span, offsets = BUCKETS - held, points - held
+    limits = np.cumsum(weights, dtype=np.int64)[:-1] * span
+    chosen = np.searchsorted(limits, offsets * 100, side="right")
+    return np.where(points < held, HOLDOUT_CODE, chosen)
+
+
+def group_of(campaign: dict, customer_id: str, holdout_percent: float | None = None) -> str:
+    """HOLDOUT or the name of the customer's variant."""
+    code = int(codes(campaign, [customer_id], holdout_percent)[0])
+    return HOLDOUT if code == HOLDOUT_CODE else variants_of(campaign)[code]["name"]
 
 
 def split(campaign: dict, recipients: list[dict]) -> tuple[list[tuple[dict, str]], list[dict]]:
     """([(recipient, variant name)] to message, [recipient] held out), in chunk order."""
-    variants = variants_of(campaign)
-    holdout_percent = campaign.get("holdout_percent") or 0
+    names = [variant["name"] for variant in variants_of(campaign)]
+    chosen = codes(campaign, [recipient["external_id"] for recipient in recipients]).tolist()
     messaged, held_out = [], []
-    for recipient in recipients:
-        group = group_of(campaign["_id"], recipient["external_id"], holdout_percent, variants)
-        if group == HOLDOUT:
+    for recipient, code in zip(recipients, chosen, strict=True):
+        if code == HOLDOUT_CODE:
             held_out.append(recipient)
         else:
-            messaged.append((recipient, group))
+            messaged.append((recipient, names[code]))
     return messaged, held_out
 
 

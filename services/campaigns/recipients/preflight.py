@@ -3,9 +3,10 @@
 segments counts the audience over its index (POST /internal/v1/segments/audience-check
 with_ids: matched, unsubscribed, suppressed, the eligible ids and per template
 field the eligible ids with it empty). Here the rest of the launch's waterfall
-runs through the SAME code a launch uses, exclusions.decide (cap, then holdout
-by groups.split), on the eligible customers, and the lint is counted per
-variant over exactly the customers it would message. So the numbers are the
+runs through the SAME functions a launch's exclusions.decide uses
+(exclusions.capped_of, then groups.codes for the holdout and variants), over
+every eligible customer at once (numpy: no per-customer dict), and the lint is
+counted per variant over exactly the customers it would message. So the numbers are the
 stats a launch right after would reach, with no data changed:
 
 - `matched`, `excluded` {unsubscribed, suppressed, capped, held_out},
@@ -22,6 +23,8 @@ close to holdout_percent of the eligible), `holdout_percent`, and `message` or
 """
 from __future__ import annotations
 
+import numpy as np
+
 from campaigns import domain
 from campaigns.recipients import exclusions, groups
 
@@ -36,13 +39,13 @@ def template_fields(campaign: dict) -> list[str]:
 
 def preflight(campaign: dict, counted: dict, *, at_cap=None, held_out_exact: bool = True,
               capped_exact: bool = True) -> dict:
-    recipients = [{"external_id": external_id} for external_id in counted["eligible_ids"]]
-    decision = exclusions.decide(campaign, recipients, at_cap=at_cap)
-    excluded = {**exclusions.no_exclusions(), **counted["excluded"],
-                "capped": len(decision.excluded["capped"]),
-                "held_out": len(decision.excluded["held_out"])}
-    lint = _lint(groups.templates(campaign), decision.messaged,
-                 {field: set(ids) for field, ids in counted["empty_ids"].items()})
+    eligible = counted["eligible_ids"]
+    capped = exclusions.capped_of(eligible, at_cap)
+    kept = [customer for customer in eligible if customer not in capped] if capped else eligible
+    chosen = groups.codes(campaign, kept)  # the launch's own function, over every customer
+    excluded = {**exclusions.no_exclusions(), **counted["excluded"], "capped": len(capped),
+                "held_out": int(np.count_nonzero(chosen == groups.HOLDOUT_CODE))}
+    lint = _lint(groups.templates(campaign), kept, chosen, counted["empty_ids"])
     return {"matched": counted["matched"], "excluded": excluded,
             "audience_size": counted["matched"] - exclusions.total(excluded),
             "held_out_exact": held_out_exact, "capped_exact": capped_exact,
@@ -52,20 +55,39 @@ def preflight(campaign: dict, counted: dict, *, at_cap=None, held_out_exact: boo
                      **lint}}
 
 
-def _lint(parsed: dict[str, list], messaged: list[tuple[dict, str]],
-          empty: dict[str, set[str]]) -> dict:
+def _lint(parsed: dict[str, list], kept: list[str], chosen: np.ndarray,
+          empty_ids: dict[str, list[str]]) -> dict:
     """domain.lint's answer, per variant over its own recipients, merged as a launch
-    merges its chunks': counted by set intersection with the empty ids (no profile)."""
+    merges its chunks': counted over the group codes and each field's empty ids
+    (no profile). `parsed` is in variants_of order, which the codes index."""
+    messaged = chosen >= 0
+    variants = len(parsed)
+    recipients = np.bincount(chosen[messaged], minlength=variants)
+    empty = _empty_by_variant(kept, chosen, variants, empty_ids)
+    none_empty = np.zeros(variants, dtype=np.int64)
     lints = []
-    for name, parts in parsed.items():
-        ids = {recipient["external_id"] for recipient, variant in messaged if variant == name}
+    for code, parts in enumerate(parsed.values()):
         entries = []
         for placeholder in domain.unique_placeholders(parts):
-            missing = len(ids & empty.get(placeholder.field, set()))
+            missing = int(empty.get(placeholder.field, none_empty)[code])
             given = placeholder.fallback is not None
             entries.append({"placeholder": placeholder.source, "field": placeholder.field,
                             "fallback": placeholder.fallback,
                             "fallback_used": missing if given else 0,
                             "empty": 0 if given else missing})
-        lints.append({"recipients": len(ids), "placeholders": entries})
+        lints.append({"recipients": int(recipients[code]), "placeholders": entries})
     return domain.merge_lints(lints)
+
+
+def _empty_by_variant(kept: list[str], chosen: np.ndarray, variants: int,
+                      empty_ids: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    """Per field, how many messaged customers of each variant have it empty."""
+    position = dict(zip(kept, range(len(kept)), strict=True)) if any(empty_ids.values()) else {}
+    counts = {}
+    for name, ids in empty_ids.items():
+        rows = np.fromiter((position.get(customer, -1) for customer in ids), dtype=np.int64,
+                           count=len(ids))
+        rows = rows[rows >= 0]  # a capped customer is not in `kept`
+        codes = chosen[rows]
+        counts[name] = np.bincount(codes[codes >= 0], minlength=variants)
+    return counts

@@ -14,6 +14,7 @@ from campaigns.config import CampaignsConfig
 from campaigns.delivery.dispatcher import build_dispatcher
 from campaigns.handlers import request_id
 from campaigns.recipients import groups
+from campaigns.recipients.assignment import ASSIGNMENT
 from campaigns.results.replay import rebuild_attribution
 from campaigns.results.worker import build_attributor, build_consumer, start_ticker
 
@@ -83,8 +84,9 @@ def test_orders_are_attributed_once_per_group_and_replay_rebuilds_them(config, s
     launched_at = datetime.fromisoformat(created.get_json()["created_at"]).astimezone(UTC)
     members = [{"external_id": f"c{n:04d}", "name": f"Name{n}", "email": f"c{n}@x.in"}
                for n in range(600)]
-    group = {m["external_id"]: groups.group_of(cid, m["external_id"], 30, VARIANTS)
-             for m in members}
+    decided_by = {"_id": cid, "variants": VARIANTS, "holdout_percent": 30,
+                  "assignment": ASSIGNMENT}  # what every create now stores
+    group = {m["external_id"]: groups.group_of(decided_by, m["external_id"]) for m in members}
     ingest_db = mongo.connect(config.settings)[config.settings.database_name("ingest")]
     ingest_log = service_event_log(config.settings, ingest_db, retry_for=10.0)
 

@@ -108,7 +108,7 @@ def world():
     clock = {"now": NOW + timedelta(minutes=1)}
     attributor = Attributor(store=store, attribution_store=attribution,
                             clock=lambda: clock["now"], refresh_seconds=0)
-    group = {f"c{n}": groups.group_of(cid, f"c{n}", 30, VARIANTS) for n in range(40)}
+    group = {f"c{n}": groups.group_of(store.find(cid), f"c{n}") for n in range(40)}
     return store, log, cid, attribution, attributor, group
 
 

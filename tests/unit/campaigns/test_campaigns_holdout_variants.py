@@ -10,6 +10,7 @@ from campaigns.config import CampaignsConfig
 from campaigns.delivery import fanout
 from campaigns.delivery.message_log import list_messages
 from campaigns.recipients import groups
+from campaigns.recipients.assignment import ASSIGNMENT
 from campaigns.recipients.exclusions import no_exclusions
 
 from shared.backbone.events import MESSAGES_QUEUED
@@ -21,23 +22,27 @@ VARIANTS = [{"name": "A", "message": "Hi {first_name|there}", "weight": 70},
             {"name": "B", "message": "Hello {name|friend}!", "weight": 30}]
 
 
+def campaign(cid: str, holdout_percent: float) -> dict:
+    return {"_id": cid, "variants": VARIANTS, "holdout_percent": holdout_percent,
+            "assignment": ASSIGNMENT}
+
+
 def test_assignment_is_a_pure_function_matching_the_shares():
-    variants = VARIANTS
-    first = [groups.group_of("cid1", f"c{n}", 20, variants) for n in range(20_000)]
-    again = [groups.group_of("cid1", f"c{n}", 20, variants) for n in range(20_000)]
+    first = [groups.group_of(campaign("cid1", 20), f"c{n}") for n in range(20_000)]
+    again = [groups.group_of(campaign("cid1", 20), f"c{n}") for n in range(20_000)]
     assert first == again
     counts = Counter(first)
     # 20% held out, the rest 70/30: far inside 5 standard deviations for 20,000 draws.
     assert abs(counts["holdout"] - 4000) < 5 * (20_000 * 0.2 * 0.8) ** 0.5
     assert abs(counts["A"] - 11_200) < 5 * (20_000 * 0.56 * 0.44) ** 0.5
     assert counts["A"] + counts["B"] + counts["holdout"] == 20_000
-    other = [groups.group_of("cid2", f"c{n}", 20, variants) for n in range(20_000)]
+    other = [groups.group_of(campaign("cid2", 20), f"c{n}") for n in range(20_000)]
     assert other != first  # another campaign draws other customers
 
 
 def test_no_holdout_holds_out_nobody_and_half_holds_out_half():
-    assert all(groups.group_of("c", f"x{n}", 0, VARIANTS) != "holdout" for n in range(5000))
-    held = sum(groups.group_of("c", f"x{n}", 50, VARIANTS) == "holdout" for n in range(10_000))
+    assert all(groups.group_of(campaign("c", 0), f"x{n}") != "holdout" for n in range(5000))
+    held = sum(groups.group_of(campaign("c", 50), f"x{n}") == "holdout" for n in range(10_000))
     assert abs(held - 5000) < 5 * 50
 
 
@@ -53,7 +58,7 @@ def test_held_out_customers_are_recorded_not_messaged_and_stats_add_up():
     events = [chunk(cid, 0, 2, 400, people(0, 200)), chunk(cid, 1, 2, 400, people(200, 200))]
     for event in events + events:  # redelivered: nothing changes
         fanout.handle_events([event], NOW, store=store, event_log=log, deliveries=deliveries)
-    expected = {f"c{n}": groups.group_of(cid, f"c{n}", 30, VARIANTS) for n in range(400)}
+    expected = {f"c{n}": groups.group_of(store.find(cid), f"c{n}") for n in range(400)}
     held = {c for c, g in expected.items() if g == "holdout"}
     messages = [m for e in log.of_type(MESSAGES_QUEUED) for m in e["data"]["messages"]]
     assert {m["customer_external_id"] for m in messages} == set(expected) - held
@@ -149,7 +154,7 @@ def test_create_shows_variants_and_the_holdout_is_listed_with_cursors(client):
         cursor = body["next_cursor"]
         if cursor is None:
             break
-    held = [f"c{n}" for n in range(300) if groups.group_of(cid, f"c{n}", 25, VARIANTS)
+    held = [f"c{n}" for n in range(300) if groups.group_of(deps.store.find(cid), f"c{n}")
             == "holdout"]
     assert seen == held and len(held) > 40
     assert body["items"][0]["held_out_at"].endswith("Z")
