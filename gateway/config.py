@@ -26,11 +26,10 @@ Plus everything in `shared.config.Settings` (database, broker, service URLs).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from shared.config import Settings, env_float, env_int
+from shared.config import ServiceConfig, env_field
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 # 20 calls a second, sustained: far above what an integration syncing 1,000-record
@@ -39,35 +38,19 @@ DEFAULT_RATE_LIMIT = 1200
 
 
 @dataclass(frozen=True)
-class GatewayConfig:
-    settings: Settings = field(default_factory=Settings)
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    connect_timeout: float = 2.0
-    read_timeout: float = 60.0
-    key_cache_seconds: float = 5.0
-    spec_cache_seconds: float = 60.0
+class GatewayConfig(ServiceConfig):
+    """`GatewayConfig.from_env(env, **overrides)`: keyword `overrides` (e.g. `settings=...`
+    in tests) win over the environment."""
+    max_body_bytes: int = env_field("CRM_GATEWAY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
+    connect_timeout: float = env_field("CRM_GATEWAY_CONNECT_TIMEOUT", 2.0)
+    read_timeout: float = env_field("CRM_GATEWAY_READ_TIMEOUT", 60.0)
+    key_cache_seconds: float = env_field("CRM_GATEWAY_KEY_CACHE_SECONDS", 5.0)
+    spec_cache_seconds: float = env_field("CRM_GATEWAY_SPEC_CACHE_SECONDS", 60.0)
     # Fetching one service's fragment for /openapi.json must not hold the page up.
     spec_fetch_timeout: float = 2.0
-    trusted_proxies: int = 0
-    rate_limit: int = DEFAULT_RATE_LIMIT
-    rate_window_seconds: float = 60.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> GatewayConfig:
-        """Read the environment; keyword `overrides` (e.g. `settings=...` in tests) win."""
-        values: dict[str, Any] = {
-            "settings": Settings.from_env(env),
-            "max_body_bytes": env_int("CRM_GATEWAY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, env),
-            "connect_timeout": env_float("CRM_GATEWAY_CONNECT_TIMEOUT", 2.0, env),
-            "read_timeout": env_float("CRM_GATEWAY_READ_TIMEOUT", 60.0, env),
-            "key_cache_seconds": env_float("CRM_GATEWAY_KEY_CACHE_SECONDS", 5.0, env),
-            "spec_cache_seconds": env_float("CRM_GATEWAY_SPEC_CACHE_SECONDS", 60.0, env),
-            "trusted_proxies": env_int("CRM_TRUSTED_PROXIES", 0, env),
-            "rate_limit": env_int("CRM_GATEWAY_RATE_LIMIT", DEFAULT_RATE_LIMIT, env),
-            "rate_window_seconds": env_float("CRM_GATEWAY_RATE_WINDOW_SECONDS", 60.0, env),
-        }
-        values.update(overrides)
-        return cls(**values)
+    trusted_proxies: int = env_field("CRM_TRUSTED_PROXIES", 0)
+    rate_limit: int = env_field("CRM_GATEWAY_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+    rate_window_seconds: float = env_field("CRM_GATEWAY_RATE_WINDOW_SECONDS", 60.0)
 
     def replace(self, **changes: Any) -> GatewayConfig:
         return dataclasses.replace(self, **changes)

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping, Self
 
 SERVICE_PORTS = {
     "gateway": 8000,
@@ -87,24 +86,40 @@ def env_int(name: str, default: int, env: Mapping[str, str] | None = None) -> in
     return int(env.get(name, default))
 
 
-def env_float(name: str, default: float, env: Mapping[str, str] | None = None) -> float:
-    env = os.environ if env is None else env
-    return float(env.get(name, default))
+def env_flag(value: str) -> bool:
+    """An on/off variable: off is 0, false, no, off or empty (any case); anything else is on."""
+    return value.strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def env_field(variable: str, default: Any) -> Any:
+    """A config field that `ServiceConfig.from_env` reads from the environment variable
+    `variable`, as the field's declared type (int, float, bool: env_flag, str), else `default`.
+
+    Fields are declared, not derived from their names: one without env_field stays a
+    constant that no deployment can change by accident."""
+    return field(default=default, metadata={"env": variable})
 
 
 # A config module says `from __future__ import annotations`, so its fields' types are strings.
-_NUMBER_PARSERS = {"int": env_int, "float": env_float, int: env_int, float: env_float}
+_PARSERS = {"int": int, "float": float, "bool": env_flag, "str": str}
 
 
-def numbers_from_env(config_class: type, prefix: str, names: Iterable[str],
-                     env: Mapping[str, str] | None = None) -> dict[str, int | float]:
-    """The named int/float fields of a config dataclass, each read from
-    `<prefix><NAME>` (`INGEST_` + `cache_limit` -> `INGEST_CACHE_LIMIT`) as
-    its declared type, else its default.
+def fields_from_env(config_class: type, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Each env_field of a config dataclass whose variable is set, parsed as its type."""
+    env = os.environ if env is None else env
+    return {f.name: _PARSERS[f.type](env[f.metadata["env"]])
+            for f in dataclasses.fields(config_class)
+            if "env" in f.metadata and f.metadata["env"] in env}
 
-    Fields are named, not discovered: one left out stays a constant that no
-    deployment can change by accident."""
-    fields = {f.name: f for f in dataclasses.fields(config_class)}
-    return {name: _NUMBER_PARSERS[fields[name].type](prefix + name.upper(),
-                                                     fields[name].default, env)
-            for name in names}
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What a process's config holds beyond its own fields (declared with env_field)."""
+    settings: Settings = field(default_factory=Settings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **values: Any) -> Self:
+        """The settings and every env_field from the environment; keyword `values` (fields
+        read some other way, or `settings=...` in tests) win."""
+        env = os.environ if env is None else env
+        return cls(**{"settings": Settings.from_env(env), **fields_from_env(cls, env), **values})

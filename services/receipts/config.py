@@ -1,15 +1,9 @@
 """The receipts service's settings, read once from the environment."""
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from shared.config import Settings, numbers_from_env
-
-# Each from RECEIPTS_<FIELD> (RECEIPTS_BATCH_WAIT_MS, ...); the relay's timings are not tunable.
-_FROM_ENV = ("freshness_seconds", "max_receipts", "batch_size", "batch_wait_ms",
-             "publish_retry_seconds")
+from shared.config import ServiceConfig, env_field
 
 # Clearly a development value: a production config (CRM_ENV=production) refuses it.
 DEVELOPMENT_WEBHOOK_SECRET = "dev-only-insecure-webhook-secret"
@@ -20,18 +14,18 @@ class InsecureConfig(RuntimeError):
 
 
 @dataclass(frozen=True)
-class ReceiptsConfig:
-    settings: Settings = field(default_factory=Settings)
-    webhook_secret: str = DEVELOPMENT_WEBHOOK_SECRET
+class ReceiptsConfig(ServiceConfig):
+    webhook_secret: str = env_field("CRM_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET)
     # A signature older (or newer) than this is refused: a captured callback
     # cannot be replayed later.
-    freshness_seconds: float = 300.0
-    max_receipts: int = 1000
+    freshness_seconds: float = env_field("RECEIPTS_FRESHNESS_SECONDS", 300.0)
+    max_receipts: int = env_field("RECEIPTS_MAX_RECEIPTS", 1000)
     # Events per consumer batch: a `deliveries.reported` carries a whole callback (up to
     # max_receipts), so 100 of them is up to 100,000 receipts (and prefetch twice that).
-    batch_size: int = 100
-    batch_wait_ms: int = 200
-    publish_retry_seconds: float = 1.0
+    batch_size: int = env_field("RECEIPTS_BATCH_SIZE", 100)
+    batch_wait_ms: int = env_field("RECEIPTS_BATCH_WAIT_MS", 200)
+    publish_retry_seconds: float = env_field("RECEIPTS_PUBLISH_RETRY_SECONDS", 1.0)
+    # The relay's timings are not tunable.
     relay_interval_seconds: float = 1.0
     relay_older_than_seconds: float = 5.0
 
@@ -41,13 +35,6 @@ class ReceiptsConfig:
                 "CRM_WEBHOOK_SECRET must be set to a real secret when CRM_ENV=production")
         if not self.webhook_secret:
             raise InsecureConfig("CRM_WEBHOOK_SECRET must not be empty")
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ReceiptsConfig:
-        env = os.environ if env is None else env
-        return cls(settings=Settings.from_env(env),
-                   webhook_secret=env.get("CRM_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET),
-                   **numbers_from_env(cls, "RECEIPTS_", _FROM_ENV, env))
 
     @property
     def database_name(self) -> str:

@@ -5,10 +5,10 @@ import os
 import re
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from shared.config import SERVICE_PORTS, Settings
+from shared.config import SERVICE_PORTS, ServiceConfig, env_field, env_flag
 
 SERVICE = "segments"
 PROFILES_QUEUE_PURPOSE = "profiles"
@@ -28,26 +28,21 @@ def default_snapshot_dir(env: Mapping[str, str]) -> str:
     return str(Path(env.get("CRM_VAR_DIR") or "var").absolute() / SERVICE)
 
 
-def _flag(value: str) -> bool:
-    return value.strip().lower() not in ("0", "false", "no", "off", "")
-
-
 @dataclass(frozen=True)
-class SegmentsConfig:
-    settings: Settings = field(default_factory=Settings)
+class SegmentsConfig(ServiceConfig):
     # Events per handler call. Bigger batches coalesce more events of one customer
     # into one write (FerretDB writes are the bottleneck, ~1,000/s).
-    projector_batch_size: int = 2000
-    projector_batch_wait: float = 0.2
-    projector_prefetch: int = 4000
+    projector_batch_size: int = env_field("SEGMENTS_PROJECTOR_BATCH_SIZE", 2000)
+    projector_batch_wait: float = env_field("SEGMENTS_PROJECTOR_BATCH_WAIT", 0.2)
+    projector_prefetch: int = env_field("SEGMENTS_PROJECTOR_PREFETCH", 4000)
     # Profiles kept in the projector's memory; a miss costs one read by `_id`.
-    profile_cache_size: int = 200_000
+    profile_cache_size: int = env_field("SEGMENTS_PROFILE_CACHE_SIZE", 200_000)
     # How long the projector retries publishing profile.updated before leaving
     # the batch to the outbox relay (it runs in the projector process).
-    announce_retry_seconds: float = 5.0
+    announce_retry_seconds: float = env_field("SEGMENTS_ANNOUNCE_RETRY_SECONDS", 5.0)
     # Off: publish profile.updated without logging it (SEGMENTS_ANNOUNCE_VIA_LOG=0).
-    announce_via_log: bool = True
-    relay_interval_seconds: float = 2.0
+    announce_via_log: bool = env_field("SEGMENTS_ANNOUNCE_VIA_LOG", True)
+    relay_interval_seconds: float = env_field("SEGMENTS_RELAY_INTERVAL_SECONDS", 2.0)
     relay_older_than_seconds: float = 5.0
     # The audience index of the API process (audience.py). `index_autostart`: start
     # loading it when the app is created; from_env() turns it on unless
@@ -55,8 +50,8 @@ class SegmentsConfig:
     replica_id: str = "local"
     index_autostart: bool = False
     # An unused replica queue (its replica gone) is deleted by the broker after this.
-    index_queue_expires_ms: int = 3_600_000
-    index_load_batch: int = 5000
+    index_queue_expires_ms: int = env_field("SEGMENTS_INDEX_QUEUE_EXPIRES_MS", 3_600_000)
+    index_load_batch: int = env_field("SEGMENTS_INDEX_LOAD_BATCH", 5000)
     index_feed_prefetch: int = 2000
     # Where a graceful stop saves the index for the next start (index_snapshot.py).
     # from_env(): SEGMENTS_SNAPSHOT_DIR, else <CRM_VAR_DIR>/segments; None (a config
@@ -73,24 +68,10 @@ class SegmentsConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SegmentsConfig:
         env = os.environ if env is None else env
-        return cls(
-            settings=Settings.from_env(env),
-            projector_batch_size=int(env.get("SEGMENTS_PROJECTOR_BATCH_SIZE",
-                                             cls.projector_batch_size)),
-            projector_batch_wait=float(env.get("SEGMENTS_PROJECTOR_BATCH_WAIT",
-                                               cls.projector_batch_wait)),
-            projector_prefetch=int(env.get("SEGMENTS_PROJECTOR_PREFETCH", cls.projector_prefetch)),
-            profile_cache_size=int(env.get("SEGMENTS_PROFILE_CACHE_SIZE", cls.profile_cache_size)),
-            announce_retry_seconds=float(env.get("SEGMENTS_ANNOUNCE_RETRY_SECONDS",
-                                                 cls.announce_retry_seconds)),
-            announce_via_log=_flag(env.get("SEGMENTS_ANNOUNCE_VIA_LOG", "1")),
-            relay_interval_seconds=float(env.get("SEGMENTS_RELAY_INTERVAL_SECONDS",
-                                                 cls.relay_interval_seconds)),
+        return super().from_env(
+            env,
             replica_id=env.get("SEGMENTS_REPLICA_ID") or default_replica_id(env),
-            index_autostart=_flag(env.get("SEGMENTS_INDEX_AUTOSTART", "1")),
-            index_queue_expires_ms=int(env.get("SEGMENTS_INDEX_QUEUE_EXPIRES_MS",
-                                               cls.index_queue_expires_ms)),
-            index_load_batch=int(env.get("SEGMENTS_INDEX_LOAD_BATCH", cls.index_load_batch)),
+            index_autostart=env_flag(env.get("SEGMENTS_INDEX_AUTOSTART", "1")),
             snapshot_dir=env.get("SEGMENTS_SNAPSHOT_DIR") or default_snapshot_dir(env),
             audience_llm_url=env.get("CRM_AUDIENCE_LLM_URL", "").strip(),
             audience_llm_timeout_seconds=float(env.get("CRM_AUDIENCE_LLM_TIMEOUT_SECONDS")

@@ -3,36 +3,32 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from shared.config import Settings, numbers_from_env
-
-# Each from VENDOR_SIM_<FIELD> (VENDOR_SIM_SEED, ...); the callback backoff is not tunable.
-_FROM_ENV = ("failure_rate", "min_delay_ms", "max_delay_ms", "seed", "callback_batch",
-             "callback_concurrency", "max_messages", "callback_timeout_seconds")
+from shared.config import ServiceConfig, Settings, env_field
 
 # The same development value receipts accepts outside production (receipts refuses it there).
 DEVELOPMENT_WEBHOOK_SECRET = "dev-only-insecure-webhook-secret"
 
 
 @dataclass(frozen=True)
-class VendorConfig:
-    settings: Settings = field(default_factory=Settings)
-    failure_rate: float = 0.1
-    min_delay_ms: int = 100
-    max_delay_ms: int = 1000
+class VendorConfig(ServiceConfig):
+    failure_rate: float = env_field("VENDOR_SIM_FAILURE_RATE", 0.1)
+    min_delay_ms: int = env_field("VENDOR_SIM_MIN_DELAY_MS", 100)
+    max_delay_ms: int = env_field("VENDOR_SIM_MAX_DELAY_MS", 1000)
     # Outcomes are a pure function of (seed, message_id): a restart reports the same ones.
-    seed: int = 0
+    seed: int = env_field("VENDOR_SIM_SEED", 0)
     # Receipts per callback: one signed POST carries up to this many.
-    callback_batch: int = 1000
+    callback_batch: int = env_field("VENDOR_SIM_CALLBACK_BATCH", 1000)
     # Callbacks in flight at once: the webhook logs each batch before answering,
     # so one at a time would leave its threads (and the database) idle.
-    callback_concurrency: int = 2
-    max_messages: int = 1000
+    callback_concurrency: int = env_field("VENDOR_SIM_CALLBACK_CONCURRENCY", 2)
+    max_messages: int = env_field("VENDOR_SIM_MAX_MESSAGES", 1000)
+    # from_env(): RECEIPTS_WEBHOOK_URL, else the receipts service's URL + its webhook path.
     webhook_url: str = ""
-    webhook_secret: str = DEVELOPMENT_WEBHOOK_SECRET
-    callback_timeout_seconds: float = 30.0
-    # Backoff between failed callbacks grows up to this.
+    webhook_secret: str = env_field("CRM_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET)
+    callback_timeout_seconds: float = env_field("VENDOR_SIM_CALLBACK_TIMEOUT_SECONDS", 30.0)
+    # Backoff between failed callbacks grows up to this (not tunable).
     callback_max_backoff_seconds: float = 5.0
 
     @classmethod
@@ -40,10 +36,8 @@ class VendorConfig:
         env = os.environ if env is None else env
         settings = Settings.from_env(env)
         default_url = settings.service_urls["receipts"] + "/webhooks/vendor/receipts"
-        return cls(settings=settings,
-                   webhook_url=env.get("RECEIPTS_WEBHOOK_URL", default_url),
-                   webhook_secret=env.get("CRM_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET),
-                   **numbers_from_env(cls, "VENDOR_SIM_", _FROM_ENV, env))
+        return super().from_env(env, settings=settings,
+                                webhook_url=env.get("RECEIPTS_WEBHOOK_URL", default_url))
 
     @property
     def database_name(self) -> str:
