@@ -142,4 +142,5 @@ def comparable(profile: dict) -> dict:
     return {**{k: v for k, v in profile.items() if k != BOOKKEEPING},
             "order_ids": sorted(bookkeeping["order_ids"]),
             "spend_exact": bookkeeping["spend_exact"],
+            "orders": bookkeeping.get("orders"),
             "customer_event": bookkeeping["customer_event"]}

@@ -3,7 +3,9 @@ the semantics documented in segments/rules.py, sharing no code with the
 index. Tests compare the numpy AudienceIndex against it.
 
 `matches(profile, rule, now)` takes a profile dict, a raw (already valid) rule
-dict and a timezone-aware `now`.
+dict and a timezone-aware `now`. A profile's `orders` are [placed_at epoch ms,
+amount] pairs (profile.updated); an `in_last` condition compares their spend or
+count in the window instead of the lifetime field.
 """
 import re
 from datetime import UTC, datetime, timedelta
@@ -12,6 +14,7 @@ NUMBER_FIELDS = {"total_spend", "order_count", "visits"}
 TEXT_FIELDS = {"city", "email", "name"}
 TIME_FIELDS = {"last_order_at", "last_visit_at", "last_active_at", "signed_up_at"}
 UNIT_DAYS = {"d": 1, "w": 7, "mo": 30, "y": 365}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def matches(profile: dict, rule: dict, now: datetime) -> bool:
@@ -22,6 +25,9 @@ def matches(profile: dict, rule: dict, now: datetime) -> bool:
     if "not" in rule:
         return not matches(profile, rule["not"], now)
     field, op, value = rule["field"], rule["op"], rule["value"]
+    if "in_last" in rule:
+        return number_matches(in_window(profile, field, now - duration(rule["in_last"])),
+                              op, value)
     if field in NUMBER_FIELDS:
         return number_matches(profile.get(field), op, value)
     if field in TEXT_FIELDS:
@@ -36,6 +42,19 @@ def matches(profile: dict, rule: dict, now: datetime) -> bool:
     if field == "suppressed":  # eq only; a profile never suppressed is not
         return bool(profile.get("suppressed")) == value
     raise AssertionError(f"not a valid rule: {rule}")
+
+
+def in_window(profile: dict, field: str, cutoff: datetime):
+    """The spend or the number of the orders placed at or after `cutoff` (0 without any);
+    spend added up one order after the other, in the profile's order."""
+    inside = [amount for placed_ms, amount in profile.get("orders") or []
+              if EPOCH + timedelta(milliseconds=placed_ms) >= cutoff]
+    if field == "order_count":
+        return len(inside)
+    spend = 0.0
+    for amount in inside:
+        spend = spend + amount
+    return spend
 
 
 def number_matches(x, op, value) -> bool:

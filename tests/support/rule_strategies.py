@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from hypothesis import strategies as st
 
 IST = timezone(timedelta(hours=5, minutes=30))
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
 RULE_DATES = [date(2024, 6, 15), date(2024, 3, 17), date(2023, 6, 16), date(2024, 6, 1)]
 DURATIONS = {"1d": 1, "7d": 7, "90d": 90, "12w": 84, "3mo": 90, "6mo": 180, "1y": 365, "2y": 730}
@@ -42,6 +43,25 @@ def profile_time():
     return st.one_of(st.none(), st.builds(_in_zone, moment, zone))
 
 
+def _epoch_ms(moment):
+    return (moment - EPOCH) // timedelta(milliseconds=1)
+
+
+def order_lists():
+    """A profile's orders as profile.updated carries them, oldest first: placed at a
+    window's edge (to the millisecond, either side), anywhere in the last 800 days or
+    in the future, with awkward amounts."""
+    edges = [NOW - timedelta(days=days) for days in set(DURATIONS.values())]
+    at_edge = st.builds(lambda edge, ms: _epoch_ms(edge) + ms, st.sampled_from(edges),
+                        st.sampled_from([-1, 0, 1]))
+    anywhere = st.builds(lambda d, ms: _epoch_ms(NOW + timedelta(days=d)) + ms,
+                         st.integers(-800, 60), st.integers(0, 86_400_000))
+    amount = st.one_of(st.sampled_from([0.1, 0.2, 0.3, 1.0, 99.99, 2500.0, 5000.0, 5000.01]),
+                       st.floats(0.01, 20000, allow_nan=False))
+    order = st.tuples(st.one_of(at_edge, anywhere), amount).map(list)
+    return st.lists(order, max_size=6).map(sorted)
+
+
 def _in_zone(moment, zone):
     return moment.replace(tzinfo=None) if zone is None else moment.astimezone(zone)
 
@@ -65,6 +85,7 @@ profiles = st.fixed_dictionaries({
     "suppression_reason": st.sampled_from([None, "INVALID_NUMBER"]),
     "suppression_campaign_id": st.sampled_from([None, "cmp-1"]),
     "marketing_consent_at": profile_time(), "suppressed_since": profile_time(),
+    "orders": order_lists(),
 })
 
 
@@ -99,8 +120,26 @@ def value_for(field, op):
     return st.booleans() if op == "exists" else st.sampled_from(sorted(DURATIONS))
 
 
-conditions = st.sampled_from(FIELD_OPS).flatmap(
+plain_conditions = st.sampled_from(FIELD_OPS).flatmap(
     lambda pair: value_for(*pair).map(lambda v: {"field": pair[0], "op": pair[1], "value": v}))
+# Order windows: total_spend / order_count with in_last, values near what windows hold.
+WINDOW_NUMBERS = [0, 1, 2, 3, 0.3, 5000, 5000.01, 2500.0, 7500.0, 10000]
+window_conditions = st.builds(
+    lambda field, op, value, in_last: {"field": field, "op": op, "value": value,
+                                       "in_last": in_last},
+    st.sampled_from(["total_spend", "order_count"]), st.sampled_from(["gt", "gte", "lt", "lte"]),
+    st.sampled_from(WINDOW_NUMBERS), st.sampled_from(sorted(DURATIONS)),
+) | st.builds(
+    lambda field, pair, in_last: {"field": field, "op": pair[0], "value": pair[1],
+                                  "in_last": in_last},
+    st.sampled_from(["total_spend", "order_count"]),
+    st.one_of(st.tuples(st.just("between"), st.lists(st.sampled_from(WINDOW_NUMBERS),
+                                                     min_size=2, max_size=2).map(sorted)),
+              st.tuples(st.just("in"), st.lists(st.sampled_from(WINDOW_NUMBERS), min_size=1,
+                                                 max_size=3)),
+              st.tuples(st.sampled_from(["eq", "ne"]), st.sampled_from(WINDOW_NUMBERS))),
+    st.sampled_from(sorted(DURATIONS)))
+conditions = st.one_of(plain_conditions, window_conditions)
 
 
 def depth(rule):

@@ -81,13 +81,18 @@ class _NumberColumn:
         return [None if x != x else kind(x) for x in self.values[rows].tolist()]  # NaN: missing
 
     def match(self, rule: Condition, now_us: int, n: int) -> np.ndarray:
-        x, operand = self.values[:n], rule.operand
-        if rule.op == "between":
-            return (x >= operand[0]) & (x <= operand[1])
-        if rule.op == "in":
-            return np.isin(x, operand)
-        return {"eq": np.equal, "ne": np.not_equal, "gt": np.greater, "gte": np.greater_equal,
-                "lt": np.less, "lte": np.less_equal}[rule.op](x, operand)
+        return compare(self.values[:n], rule)
+
+
+def compare(x: np.ndarray, rule: Condition) -> np.ndarray:
+    """A number condition over the values `x` (a column's, or an order window's)."""
+    operand = rule.operand
+    if rule.op == "between":
+        return (x >= operand[0]) & (x <= operand[1])
+    if rule.op == "in":
+        return np.isin(x, operand)
+    return {"eq": np.equal, "ne": np.not_equal, "gt": np.greater, "gte": np.greater_equal,
+            "lt": np.less, "lte": np.less_equal}[rule.op](x, operand)
 
 
 class _TimeColumn:

@@ -42,7 +42,8 @@ from segments.bootstrap import segments_event_log
 from segments.config import SegmentsConfig
 from segments.database import SegmentsDatabase
 from segments.projection.profile_store import ProfileStore
-from segments.projection.profiles import is_stub, version_of
+from segments.projection.order_fold import window_orders
+from segments.projection.profiles import BOOKKEEPING, is_stub, version_of
 from segments.saved.store import AudienceStore
 
 from shared.backbone.consumer import Consumer, ConsumerOptions
@@ -64,6 +65,7 @@ def load_index(index: AudienceIndex, store: ProfileStore, *, batch_size: int,
         for document in documents:
             if not is_stub(document):
                 document["version"] = version_of(document)
+                document["orders"] = window_orders(document[BOOKKEEPING])
                 shown.append(document)
         index.upsert_newer(shown)
         read += len(documents)

@@ -3,7 +3,8 @@
 One numpy column per rule field (index_columns.py), one row per customer,
 plus `phone`: the index holds every public field of a profile, so it also
 answers what an audience's recipients look like (`shown`) without reading
-the database.
+the database. Each profile's orders (placed_at, amount) are kept apart for
+order windows (`in_last`, order_windows.py) and never shown.
 
 Upserts are amortised O(1): arrays grow by doubling. Removing a profile only
 marks its row dead (customers are not deleted through the API; memory is
@@ -31,7 +32,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from segments.audience.columns import new_columns
+from segments.audience.columns import compare, new_columns
+from segments.audience.order_windows import OrderWindows
 from segments.audience.text_columns import MIN_CAPACITY, grown
 from segments.rules.language import (
     AllOf,
@@ -71,6 +73,7 @@ class AudienceIndex:
         self._alive = np.zeros(0, dtype=bool)
         self._versions = np.zeros(0, dtype=np.int64)
         self._columns = new_columns()
+        self._windows = OrderWindows()  # each profile's orders, for in_last
 
     def __len__(self) -> int:
         return len(self._row_of)
@@ -83,7 +86,7 @@ class AudienceIndex:
         return state
 
     def __setstate__(self, state: dict) -> None:
-        if set(state["_columns"]) != set(new_columns()):
+        if set(state["_columns"]) != set(new_columns()) or "_windows" not in state:
             # A snapshot from before a column was added: the caller reads the profiles instead.
             raise TypeError("an audience index snapshot with other columns")
         self.__dict__.update(state)
@@ -95,17 +98,10 @@ class AudienceIndex:
         return external_id in self._row_of
 
     def dump(self, file: BinaryIO) -> None:
-        """The whole index into `file` (pickle protocol 5), consistent: under the lock."""
+        """The whole index into `file` (pickle protocol 5), consistent: under the lock;
+        read back by snapshot.py."""
         with self._lock:
             pickle.dump(self, file, protocol=5)
-
-    @classmethod
-    def load(cls, file: BinaryIO) -> AudienceIndex:
-        """An index written by `dump` (our own file: pickle runs code, never load another's)."""
-        index = pickle.load(file)  # noqa: S301
-        if not isinstance(index, cls):
-            raise TypeError(f"not an audience index: {type(index).__name__}")
-        return index
 
     def version(self, external_id: str) -> int | None:
         with self._lock:
@@ -143,10 +139,12 @@ class AudienceIndex:
         if not profiles:
             return
         prepared = self._prepare(profiles)
+        orders = self._windows.prepare([profile.get("orders") for profile in profiles])
         versions = np.fromiter(map(_version, profiles), np.int64, len(profiles))
         rows = np.fromiter((self._row_for(p["external_id"]) for p in profiles), np.int64,
                            len(profiles))
         self._store(rows, prepared)
+        self._windows.store(rows, orders)
         self._versions[rows] = versions
 
     def remove(self, external_id: str) -> bool:
@@ -156,6 +154,7 @@ class AudienceIndex:
                 return False
             self._ids[row] = None
             self._store(np.array([row]), self._prepare([{}]))
+            self._windows.store(np.array([row]), self._windows.prepare([None]))
             self._alive[row] = False
             return True
 
@@ -168,7 +167,7 @@ class AudienceIndex:
                 capacity = max(2 * len(self._alive), MIN_CAPACITY)
                 self._alive = grown(self._alive, capacity, False)
                 self._versions = grown(self._versions, capacity, NO_VERSION)
-                for column in self._columns.values():
+                for column in (*self._columns.values(), self._windows):
                     column.resize(capacity)
         return row
 
@@ -222,13 +221,9 @@ class AudienceIndex:
             ids = ids[bisect.bisect_right(ids, after):]
         return [shown for shown in self.shown(ids[:limit]) if shown is not None]
 
-    def sample(self, rule: Rule, now: datetime, k: int = 10) -> list[str]:
+    def _sample(self, audience: np.ndarray, k: int) -> list[str]:
         """Up to k matching ids spread evenly over the audience in row order:
         deterministic, and not only the oldest customers."""
-        with self._lock:
-            return self._sample(self._audience(rule, now), k)
-
-    def _sample(self, audience: np.ndarray, k: int) -> list[str]:
         rows = np.flatnonzero(audience)
         if len(rows) > k:
             rows = rows[np.linspace(0, len(rows) - 1, k).round().astype(np.int64)]
@@ -281,6 +276,8 @@ class AudienceIndex:
 
     def _evaluate(self, rule: Rule, now_us: int, n: int) -> np.ndarray:
         """A fresh boolean array per rule (callers may modify it in place)."""
+        if isinstance(rule, Condition) and rule.window is not None:
+            return compare(self._windows.values(rule, now_us, n), rule)
         if isinstance(rule, Condition):
             return self._columns[rule.field].match(rule, now_us, n)
         if isinstance(rule, Not):

@@ -7,7 +7,10 @@ matches no positive operator and every negative one (`ne`, `not_in`,
 `older_than`); text compares casefolded; a tag test holds if any tag passes
 and its negatives are the negation of the positive; times compare as epoch
 microseconds with the same `now`; a profile without consent is subscribed and
-one without `suppressed` is not suppressed.
+one without `suppressed` is not suppressed. An order window (`in_last`) is
+the spend or number of the profile's `orders` ([placed_at epoch ms, amount],
+as profile.updated carries them) placed at or after now - d, summed in list
+order as the index sums them (order_windows.py); that is its customer_value.
 """
 from __future__ import annotations
 
@@ -41,8 +44,10 @@ def explain(rule: Rule, profile: dict, now: datetime) -> dict:
     if isinstance(rule, Not):
         child = explain(rule.rule, profile, now)
         return {"not": child, "matched": not child["matched"]}
+    value = (shown_value(rule.field, profile) if rule.window is None
+             else window_value(rule, profile, now))
     return {**rule_to_dict(rule), "matched": condition_matches(rule, profile, now),
-            "customer_value": shown_value(rule.field, profile)}
+            "customer_value": value}
 
 
 def condition_matches(rule: Condition, profile: dict, now: datetime) -> bool:
@@ -50,6 +55,8 @@ def condition_matches(rule: Condition, profile: dict, now: datetime) -> bool:
     if kind in (TEXT, TAGS) and rule.op in NEGATED_OPS:
         positive = Condition(rule.field, NEGATED_OPS[rule.op], rule.value, rule.operand)
         return not condition_matches(positive, profile, now)
+    if kind == NUMBER and rule.window is not None:
+        return _number(rule, float(window_value(rule, profile, now)))
     if kind == NUMBER:
         return _number(rule, _present_number(profile.get(rule.field)))
     if kind == TEXT:
@@ -65,6 +72,19 @@ def condition_matches(rule: Condition, profile: dict, now: datetime) -> bool:
     if kind == FLAG:
         return bool(profile.get("suppressed")) == rule.operand
     raise ValueError(f"no evaluation for field {rule.field!r}")
+
+
+def window_value(rule: Condition, profile: dict, now: datetime) -> float | int:
+    """The spend (a float) or the number (an int) of the profile's orders in the window."""
+    cutoff_us = epoch_us(now) - rule.window
+    inside = [amount for placed_ms, amount in profile.get("orders") or ()
+              if int(placed_ms) * 1000 >= cutoff_us]
+    if rule.field == "order_count":
+        return len(inside)
+    spend = 0.0
+    for amount in inside:
+        spend += float(amount)
+    return spend
 
 
 def _present_number(value) -> float | None:

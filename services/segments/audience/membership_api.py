@@ -11,6 +11,8 @@ from flask import Blueprint, current_app, jsonify
 from marshmallow import RAISE, Schema, fields, validate
 
 from segments.audience.membership import explain
+from segments.projection.order_fold import window_orders
+from segments.projection.profiles import BOOKKEEPING
 from segments.rules.language import parse_rules
 from segments.rules.schema import DESCRIPTION as RULES_DESCRIPTION
 from segments.rules.schema import rule_components, rule_ref
@@ -22,7 +24,8 @@ from shared.times import UtcDateTime, iso_utc
 _NODE_DESCRIPTION = (
     "The rule as saved or sent, each group and condition with `matched` (true or false "
     "for this customer) and each condition with `customer_value` (the profile's value, as "
-    "GET /api/v1/customers/<external_id> shows it; null when the customer has none).")
+    "GET /api/v1/customers/<external_id> shows it; null when the customer has none; for an "
+    "order window (`in_last`) the spend or number of orders in that window, 0 without any).")
 
 
 class ExplainRequestSchema(Schema):
@@ -92,6 +95,7 @@ def _explained(rule, external_id: str, extra: dict):
         raise ApiError(404, "CUSTOMER_NOT_FOUND", "No customer has this external_id (yet).",
                        {"external_id": external_id})
     now = current_app.extensions.get("segments.clock", lambda: datetime.now(UTC))()
+    profile = {**profile, "orders": window_orders(profile[BOOKKEEPING])}
     tree = explain(rule, profile, now)
     return jsonify({"external_id": external_id, **extra, "matched": tree["matched"],
                     "rules": tree, "evaluated_at": iso_utc(now)})

@@ -7,8 +7,8 @@ the same profile:
 
 - orders are a set: the profile keeps the ids of the orders it counted
   (`projection.order_ids`), so an order is counted once; spend is summed as an
-  exact decimal (`projection.spend_exact`) so the float `total_spend` does not
-  depend on the order of additions;
+  exact decimal (`projection.spend_exact`); each order's placed_at and amount
+  are kept for order windows (`projection.orders`; order_fold.py);
 - the customer's own fields are last-writer-wins by `(occurred_at, event_id)`,
   field by field (field_versions.py): a record writes only the fields it
   carries, so an update keeps what it omits; `marketing_consent` also changes
@@ -39,9 +39,9 @@ from __future__ import annotations
 import copy
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from segments.projection import field_versions
+from segments.projection.order_fold import window_orders, with_order
 from segments.rules.values import epoch_us
 from shared import times as shared_times
 from shared.backbone.envelope import new_event
@@ -133,7 +133,8 @@ def new_profile(external_id: str) -> dict:
         "suppressed": False, "suppression_reason": None, "suppressed_since": None,
         "suppression_campaign_id": None,
         "total_spend": 0.0, "order_count": 0, "last_order_at": None, "last_active_at": None,
-        BOOKKEEPING: {"customer_event": None, "order_ids": [], "spend_exact": "0", "version": 0},
+        BOOKKEEPING: {"customer_event": None, "order_ids": [], "spend_exact": "0", "orders": [],
+                      "version": 0},
     }
 
 
@@ -228,18 +229,14 @@ def _apply_suppression(profile: dict, envelope: dict) -> dict:
 
 
 def _apply_order(profile: dict, order: dict) -> dict:
-    bookkeeping = profile[BOOKKEEPING]
-    if order["external_id"] in bookkeeping["order_ids"]:
+    placed_at = parse_time(order["placed_at"])
+    bookkeeping = with_order(profile[BOOKKEEPING], order, placed_at)
+    if bookkeeping is None:
         return profile
-    spend = Decimal(bookkeeping["spend_exact"]) + Decimal(str(order["amount"]))
-    updated = {**profile, BOOKKEEPING: {
-        **bookkeeping,
-        "order_ids": [*bookkeeping["order_ids"], order["external_id"]],
-        "spend_exact": str(spend),
-    }}
-    updated["total_spend"] = float(spend)
+    updated = {**profile, BOOKKEEPING: bookkeeping}
+    updated["total_spend"] = float(bookkeeping["spend_exact"])
     updated["order_count"] = profile["order_count"] + 1
-    updated["last_order_at"] = _latest(profile["last_order_at"], parse_time(order["placed_at"]))
+    updated["last_order_at"] = _latest(profile["last_order_at"], placed_at)
     return updated
 
 
@@ -278,7 +275,8 @@ def epoch_ms(moment: datetime | None) -> int:
 
 def announced(profile: dict) -> dict:
     """The data of `profile.updated`: the public fields as the customer GET shows
-    them (times ISO), the version, and whether it is still a stub."""
+    them (times ISO), the version, whether it is still a stub, and `orders` (each
+    order's [placed_at epoch ms, amount], for the index's order windows; not public)."""
     profile = _with_defaults(profile)
     data = {name: profile.get(name) for name in PUBLIC_FIELDS}
     for name in PUBLIC_TIME_FIELDS:
@@ -286,6 +284,7 @@ def announced(profile: dict) -> dict:
     data["tags"] = list(data["tags"] or [])
     data["version"] = version_of(profile)
     data["stub"] = is_stub(profile)
+    data["orders"] = window_orders(profile[BOOKKEEPING])
     return data
 
 

@@ -150,9 +150,10 @@ def test_sample_is_spread_over_the_whole_audience():
     index = AudienceIndex()
     index.upsert_many(customer(f"c{i:03}", visits=i) for i in range(100))
     rule = parse_rules(cond("visits", "gte", 0))
-    assert index.sample(rule, NOW, k=5) == ["c000", "c025", "c050", "c074", "c099"]
-    assert index.sample(parse_rules(cond("visits", "lt", 3)), NOW) == ["c000", "c001", "c002"]
-    assert index.sample(parse_rules(cond("visits", "gt", 100)), NOW) == []
+    assert index.preview(rule, NOW, k=5).sample == ["c000", "c025", "c050", "c074", "c099"]
+    few = index.preview(parse_rules(cond("visits", "lt", 3)), NOW)
+    assert few.sample == ["c000", "c001", "c002"]
+    assert index.preview(parse_rules(cond("visits", "gt", 100)), NOW).sample == []
 
 
 def test_a_reader_counts_consistently_while_a_writer_upserts():
