@@ -21,8 +21,9 @@ from pymongo.database import Database
 from shared.mongo import insert_many_new
 
 SUMMARIES = "attribution"
+# With what the assignment of a customer's group reads (recipients/groups.py).
 _CAMPAIGN_FIELDS = {"status": 1, "created_at": 1, "launched_at": 1, "holdout_percent": 1,
-                    "chunk_count": 1}
+                    "chunk_count": 1, "variants": 1, "message": 1, "assignment": 1}
 
 
 class AttributionStore:

@@ -184,13 +184,34 @@ def test_a_customer_who_ordered_before_is_not_looked_up_again(world, monkeypatch
     in_b = next(c for c, g in group.items() if g == "B")
     attributor.handle_batch([order("o1", held, NOW + timedelta(hours=1)),
                              order("o2", in_b, NOW + timedelta(hours=2))])
-    assert sorted(looked_up) == sorted([held, held, in_b])  # the log, then the holdout
+    assert sorted(looked_up) == sorted([held, in_b])  # where the assignment puts each
     attributor.handle_batch([order("o3", held, NOW + timedelta(days=1), 20.0),
                              order("o4", in_b, NOW + timedelta(days=2), 30.0)])
-    assert len(looked_up) == 3
+    assert len(looked_up) == 2
     sums = attribution.find_summary(cid)["groups"]
     assert window_totals(sums["holdout"], 7)["orders"] == 2
     assert window_totals(sums["B"], 7)["revenue"] == 1030.0
+
+
+def test_the_group_recorded_at_launch_counts_where_the_assignment_would_look(world,
+                                                                           monkeypatch):
+    monkeypatch.setattr("campaigns.results.attributor.COMPLETE_CHECK_SECONDS", 0)
+    store, log, cid, attribution, attributor, group = world
+    queue_audience(store, log, cid)
+    held = next(c for c, g in group.items() if g == "holdout")
+    in_a = next(c for c, g in group.items() if g == "A")
+    # As if recorded by another assignment: the held-out one messaged in B, the other held.
+    held_entry = store.collections[f"holdout_{cid}"].pop(held)
+    store.collections[f"holdout_{cid}"][in_a] = held_entry
+    store.collections[f"messages_{cid}"][held] = {
+        **store.collections[f"messages_{cid}"].pop(in_a), "_id": held, "variant": "B"}
+    attributor.handle_batch([order("o1", held, NOW + timedelta(hours=1), 40.0),
+                             order("o2", in_a, NOW + timedelta(hours=2), 60.0),
+                             order("o3", "stranger", NOW + timedelta(hours=3))])
+    sums = attribution.find_summary(cid)["groups"]
+    assert set(sums) == {"B", "holdout"}
+    assert window_totals(sums["B"], 1)["revenue"] == 40.0
+    assert window_totals(sums["holdout"], 1)["revenue"] == 60.0
 
 
 def test_results_endpoint_reports_groups_and_lift(world, monkeypatch):
