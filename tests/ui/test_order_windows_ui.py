@@ -156,3 +156,4 @@ def test_the_customer_page_explains_a_window_in_its_words(new_page, shoppers, ui
     window = page.locator("#membership li.condition-result").nth(1)
     expect(window).to_contain_text("Total spend (INR) is more than 5000 in the last 90 days")
     expect(window).to_contain_text("✗ no")
+    expect(window).to_contain_text("theirs: 1,000")  # the window's spend, not the lifetime's
