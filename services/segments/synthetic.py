@@ -22,8 +22,8 @@ def synthetic_profiles(n: int, seed: int = 0, now: datetime | None = None,
     """Plausible profiles for benchmarks and demos: unique emails, ~15 cities
     (some missing), 0-3 tags, spends and times spread over two years.
 
-    With `orders_per_customer` each profile also lists its `orders` ([placed_at
-    epoch ms, amount], oldest first, as profile.updated carries them: Poisson
+    With `orders_per_customer` each profile also lists its `orders` ({"placed_at":
+    [epoch ms], "amount": [...]}, oldest first, as profile.updated carries them: Poisson
     many per customer, placed uniformly over the last two years), and its
     order_count, total_spend and last_order_at are theirs. Without it the
     profiles are exactly those of before (the same random draws)."""
@@ -47,9 +47,10 @@ def synthetic_profiles(n: int, seed: int = 0, now: datetime | None = None,
         listed = None
         if placed is not None:
             begin, end = int(starts[i]), int(starts[i] + orders[i])
-            listed = [list(pair) for pair in zip(placed[begin:end].tolist(),
-                                                 amounts[begin:end].tolist(), strict=True)]
-            order = (datetime.fromtimestamp(listed[-1][0] / 1000, UTC) if listed else None)
+            listed = {"placed_at": placed[begin:end].tolist(),
+                      "amount": amounts[begin:end].tolist()}
+            order = (datetime.fromtimestamp(listed["placed_at"][-1] / 1000, UTC)
+                     if end > begin else None)
         profile = {
             "external_id": f"cust-{seed}-{i}", "name": f"{_FIRST[first[i]]} {_LAST[last[i]]}",
             "email": f"{_FIRST[first[i]].lower()}.{i}@example.com", "phone": None,

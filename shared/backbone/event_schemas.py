@@ -70,8 +70,9 @@ class ProfileUpdatedV1(EventData):
     every profile a projector batch touched, changed or not, so a redelivered
     batch re-announces the same state; readers keep the highest version.
     `stub`: only orders are known so far (no customer record); not shown by the API.
-    `orders`: each counted order as [placed_at epoch ms, amount], oldest first, for
-    the audience index's order windows (`in_last`); not shown by the API."""
+    `orders`: {"placed_at": [epoch ms, ...], "amount": [...]}, one entry per counted
+    order, oldest first, for the audience index's order windows (`in_last`); not
+    shown by the API."""
 
     external_id = fields.String(required=True)
     version = fields.Integer(required=True, strict=True)
@@ -94,7 +95,8 @@ class ProfileUpdatedV1(EventData):
     suppression_reason = fields.String(allow_none=True, load_default=None)
     suppressed_since = fields.String(allow_none=True, load_default=None)
     suppression_campaign_id = fields.String(allow_none=True, load_default=None)
-    orders = fields.List(fields.List(fields.Float()), load_default=list)
+    orders = fields.Dict(keys=fields.String(), values=fields.List(fields.Float()),
+                         load_default=dict)
 
 
 class AudienceRequestedV1(EventData):

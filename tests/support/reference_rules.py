@@ -3,8 +3,8 @@ the semantics documented in segments/rules.py, sharing no code with the
 index. Tests compare the numpy AudienceIndex against it.
 
 `matches(profile, rule, now)` takes a profile dict, a raw (already valid) rule
-dict and a timezone-aware `now`. A profile's `orders` are [placed_at epoch ms,
-amount] pairs (profile.updated); an `in_last` condition compares their spend or
+dict and a timezone-aware `now`. A profile's `orders` are {"placed_at": [epoch ms],
+"amount": [...]} (profile.updated); an `in_last` condition compares their spend or
 count in the window instead of the lifetime field.
 """
 import re
@@ -47,7 +47,9 @@ def matches(profile: dict, rule: dict, now: datetime) -> bool:
 def in_window(profile: dict, field: str, cutoff: datetime):
     """The spend or the number of the orders placed at or after `cutoff` (0 without any);
     spend added up one order after the other, in the profile's order."""
-    inside = [amount for placed_ms, amount in profile.get("orders") or []
+    orders = profile.get("orders") or {"placed_at": [], "amount": []}
+    inside = [amount for placed_ms, amount in zip(orders["placed_at"], orders["amount"],
+                                                  strict=True)
               if EPOCH + timedelta(milliseconds=placed_ms) >= cutoff]
     if field == "order_count":
         return len(inside)

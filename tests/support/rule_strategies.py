@@ -59,7 +59,8 @@ def order_lists():
     amount = st.one_of(st.sampled_from([0.1, 0.2, 0.3, 1.0, 99.99, 2500.0, 5000.0, 5000.01]),
                        st.floats(0.01, 20000, allow_nan=False))
     order = st.tuples(st.one_of(at_edge, anywhere), amount).map(list)
-    return st.lists(order, max_size=6).map(sorted)
+    return st.lists(order, max_size=6).map(sorted).map(
+        lambda pairs: {"placed_at": [p for p, _ in pairs], "amount": [a for _, a in pairs]})
 
 
 def _in_zone(moment, zone):

@@ -8,8 +8,8 @@ matches no positive operator and every negative one (`ne`, `not_in`,
 and its negatives are the negation of the positive; times compare as epoch
 microseconds with the same `now`; a profile without consent is subscribed and
 one without `suppressed` is not suppressed. An order window (`in_last`) is
-the spend or number of the profile's `orders` ([placed_at epoch ms, amount],
-as profile.updated carries them) placed at or after now - d, summed in list
+the spend or number of the profile's `orders` ({"placed_at": [epoch ms],
+"amount": [...]}, as profile.updated carries them) placed at or after now - d, summed in list
 order as the index sums them (order_windows.py); that is its customer_value.
 """
 from __future__ import annotations
@@ -77,7 +77,9 @@ def condition_matches(rule: Condition, profile: dict, now: datetime) -> bool:
 def window_value(rule: Condition, profile: dict, now: datetime) -> float | int:
     """The spend (a float) or the number (an int) of the profile's orders in the window."""
     cutoff_us = epoch_us(now) - rule.window
-    inside = [amount for placed_ms, amount in profile.get("orders") or ()
+    orders = profile.get("orders") or {}
+    inside = [amount for placed_ms, amount in
+              zip(orders.get("placed_at", ()), orders.get("amount", ()), strict=True)
               if int(placed_ms) * 1000 >= cutoff_us]
     if rule.field == "order_count":
         return len(inside)

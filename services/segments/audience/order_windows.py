@@ -16,13 +16,11 @@ customer without an order in the window), compared as number columns are.
 Per row the spend is summed in list order as float64 (the lifetime
 `total_spend` is an exact decimal: the two may differ in the last bits).
 
-Profiles give their orders as `orders`: a list of [placed_at epoch ms,
-amount] (profile.updated, projection/order_fold.py); absent or None is no
-order. Not thread-safe: the index locks.
+Profiles give their orders as `orders`: `{"placed_at": [epoch ms, ...],
+"amount": [...]}` (profile.updated, projection/order_fold.py); absent, None
+or empty is no order. Not thread-safe: the index locks.
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -31,6 +29,7 @@ from segments.rules.language import Condition
 
 RETIRED = np.iinfo(np.int64).min
 _MIN_ENTRIES = 1024
+_MAX_MS = 2 ** 52  # epoch ms far beyond year 9999, and exact as a float
 _NO_ORDERS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 
@@ -115,7 +114,7 @@ class OrderWindows:
         return np.bincount(self.rows[: self.size], weights=weights, minlength=n)[:n]
 
     def held(self, row: int) -> list[list]:
-        """The orders of one row as [placed_at epoch ms, amount] (tests, explain)."""
+        """The orders of one row as [placed_at epoch ms, amount] pairs (tests)."""
         begin, end = int(self.start[row]), int(self.start[row] + self.count[row])
         return [[placed // 1000, amount] for placed, amount in
                 zip(self.placed[begin:end].tolist(), self.amounts[begin:end].tolist(),
@@ -123,13 +122,13 @@ class OrderWindows:
 
 
 def _orders(value) -> tuple[np.ndarray, np.ndarray]:
-    if not value:
+    if not value or not value.get("placed_at"):
         return _NO_ORDERS
-    placed_ms, amounts = [], []
-    for placed, amount in value:
-        if isinstance(placed, bool) or not isinstance(placed, (int, float)) or \
-                not math.isfinite(placed) or abs(placed) > 2 ** 52:
-            raise ValueError(f"an order's placed_at must be epoch milliseconds: {placed!r}")
-        placed_ms.append(int(placed))
-        amounts.append(float(amount))
-    return np.array(placed_ms, dtype=np.int64) * 1000, np.array(amounts, dtype=np.float64)
+    placed = np.asarray(value["placed_at"], dtype=np.float64)  # ints up to 2**53 exactly
+    amounts = np.asarray(value["amount"], dtype=np.float64)
+    if placed.ndim != 1 or placed.shape != amounts.shape:
+        raise ValueError("orders need as many amounts as placed_at times")
+    if not (np.all(np.isfinite(placed)) and np.all(np.abs(placed) <= _MAX_MS)
+            and np.all(np.isfinite(amounts))):
+        raise ValueError("an order's placed_at must be epoch milliseconds, its amount finite")
+    return placed.astype(np.int64) * 1000, amounts

@@ -6,9 +6,10 @@ The bookkeeping (`projection`, never shown by the customer GET) keeps, per profi
   (a redelivery, a retry, a replay);
 - `spend_exact`: the spend as an exact decimal string, so the float
   `total_spend` does not depend on the order of additions;
-- `orders`: each counted order as `[placed_at epoch ms, amount]`, sorted, for
-  the order windows of rules (`in_last`: the spend or count of the orders
-  placed in the last d, rules/language.py). Sorted by placed_at (then amount),
+- `orders`: `{"placed_at": [epoch ms, ...], "amount": [...]}`, one entry per
+  counted order (two flat lists: FerretDB stores no array of arrays), for the
+  order windows of rules (`in_last`: the spend or count of the orders placed
+  in the last d, rules/language.py). Sorted by placed_at (then amount),
   so the list does not depend on the order the orders arrived in: an order
   accepted late but placed earlier lands where it was placed. Profiles
   projected before this list existed hold only the orders counted since
@@ -32,14 +33,18 @@ def with_order(bookkeeping: dict, order: dict, placed_at: datetime | None) -> di
     if order["external_id"] in bookkeeping["order_ids"]:
         return None
     spend = Decimal(bookkeeping["spend_exact"]) + Decimal(str(order["amount"]))
-    orders = [list(entry) for entry in bookkeeping.get("orders") or []]
+    orders = window_orders(bookkeeping)
     if placed_at is not None:
-        bisect.insort(orders, [epoch_us(placed_at) // 1000, float(order["amount"])])
+        pairs = list(zip(orders["placed_at"], orders["amount"], strict=True))
+        bisect.insort(pairs, (epoch_us(placed_at) // 1000, float(order["amount"])))
+        orders = {"placed_at": [placed for placed, _ in pairs],
+                  "amount": [amount for _, amount in pairs]}
     return {**bookkeeping, "order_ids": [*bookkeeping["order_ids"], order["external_id"]],
             "spend_exact": str(spend), "orders": orders}
 
 
-def window_orders(bookkeeping: dict) -> list[list]:
-    """The `[placed_at epoch ms, amount]` of every order counted, oldest first."""
-    return [[int(placed_ms), float(amount)] for placed_ms, amount in
-            bookkeeping.get("orders") or []]
+def window_orders(bookkeeping: dict) -> dict[str, list]:
+    """`{"placed_at": [epoch ms], "amount": [...]}` of every order counted, oldest first."""
+    orders = bookkeeping.get("orders") or {}
+    return {"placed_at": [int(placed) for placed in orders.get("placed_at", ())],
+            "amount": [float(amount) for amount in orders.get("amount", ())]}

@@ -133,8 +133,8 @@ def new_profile(external_id: str) -> dict:
         "suppressed": False, "suppression_reason": None, "suppressed_since": None,
         "suppression_campaign_id": None,
         "total_spend": 0.0, "order_count": 0, "last_order_at": None, "last_active_at": None,
-        BOOKKEEPING: {"customer_event": None, "order_ids": [], "spend_exact": "0", "orders": [],
-                      "version": 0},
+        BOOKKEEPING: {"customer_event": None, "order_ids": [], "spend_exact": "0",
+                      "orders": {"placed_at": [], "amount": []}, "version": 0},
     }
 
 
@@ -275,8 +275,8 @@ def epoch_ms(moment: datetime | None) -> int:
 
 def announced(profile: dict) -> dict:
     """The data of `profile.updated`: the public fields as the customer GET shows
-    them (times ISO), the version, whether it is still a stub, and `orders` (each
-    order's [placed_at epoch ms, amount], for the index's order windows; not public)."""
+    them (times ISO), the version, whether it is still a stub, and `orders`
+    ({"placed_at": [epoch ms], "amount": [...]}, for order windows; not public)."""
     profile = _with_defaults(profile)
     data = {name: profile.get(name) for name in PUBLIC_FIELDS}
     for name in PUBLIC_TIME_FIELDS:

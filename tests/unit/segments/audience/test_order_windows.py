@@ -24,6 +24,11 @@ def ms(days_ago: float) -> int:
     return int((NOW - timedelta(days=days_ago)).timestamp() * 1000)
 
 
+def orders(*pairs):
+    """Orders as profile.updated carries them, from (placed_at ms, amount) pairs."""
+    return {"placed_at": [placed for placed, _ in pairs], "amount": [a for _, a in pairs]}
+
+
 def window(field, op, value, in_last):
     return parse_rules({"field": field, "op": op, "value": value, "in_last": in_last})
 
@@ -31,11 +36,11 @@ def window(field, op, value, in_last):
 SHOP = [
     # 3,000 in the last 90 days (two orders), 9,000 in total
     {"external_id": "asha", "total_spend": 9000.0, "order_count": 3,
-     "orders": [[ms(200), 6000.0], [ms(80), 1000.0], [ms(10), 2000.0]]},
+     "orders": orders((ms(200), 6000.0), (ms(80), 1000.0), (ms(10), 2000.0))},
     # 6,000 in the last 90 days, one order exactly at the edge
     {"external_id": "ravi", "total_spend": 6000.0, "order_count": 2,
-     "orders": [[ms(90), 5000.0], [ms(1), 1000.0]]},
-    {"external_id": "zoe", "total_spend": 0.0, "order_count": 0, "orders": []},
+     "orders": orders((ms(90), 5000.0), (ms(1), 1000.0))},
+    {"external_id": "zoe", "total_spend": 0.0, "order_count": 0, "orders": orders()},
     {"external_id": "old", "total_spend": 100.0, "order_count": 1},  # no orders listed
 ]
 
@@ -90,7 +95,7 @@ def test_a_window_combines_with_plain_conditions_and_negation(shop):
 
 
 def test_replacing_and_removing_a_customer_retires_its_orders(shop):
-    shop.upsert({**SHOP[0], "orders": [[ms(5), 9000.0]]})
+    shop.upsert({**SHOP[0], "orders": orders((ms(5), 9000.0))})
     assert ids(shop, window("total_spend", "gt", 5000, "30d")) == ["asha"]
     assert ids(shop, window("order_count", "gte", 2, "1y")) == ["ravi"]
     shop.upsert({**SHOP[1], "orders": None})
@@ -103,10 +108,11 @@ def test_replacing_and_removing_a_customer_retires_its_orders(shop):
 
 def test_compaction_keeps_every_row_its_own_orders():
     index = AudienceIndex()
-    customers = [{"external_id": f"c{i}", "orders": [[ms(i), 1.0]] * (i % 4)} for i in range(50)]
+    customers = [{"external_id": f"c{i}", "orders": orders(*[(ms(i), 1.0)] * (i % 4))}
+                 for i in range(50)]
     index.upsert_many(customers)
     for rounds in range(1, 8):  # each round retires the last round's orders
-        index.upsert_many([{**c, "orders": [[ms(j), float(rounds)] for j in range(i % 5)]}
+        index.upsert_many([{**c, "orders": orders(*[(ms(j), float(rounds)) for j in range(i % 5)])}
                            for i, c in enumerate(customers)])
         windows = index._windows
         assert windows.retired <= windows.live and windows.live == sum(i % 5 for i in range(50))
@@ -117,9 +123,11 @@ def test_compaction_keeps_every_row_its_own_orders():
 
 
 def test_a_bad_order_changes_nothing(shop):
-    with pytest.raises(ValueError):
-        shop.upsert_many([{**SHOP[2], "orders": [[ms(1), 10.0]]},
-                          {"external_id": "new", "orders": [["2024-01-01", 10.0]]}])
+    for bad in (orders(("2024-01-01", 10.0)), {"placed_at": [ms(1)], "amount": []},
+                orders((ms(1), float("nan"))), orders((2.0 ** 60, 1.0))):
+        with pytest.raises(ValueError):
+            shop.upsert_many([{**SHOP[2], "orders": orders((ms(1), 10.0))},
+                              {"external_id": "new", "orders": bad}])
     assert "new" not in shop and ids(shop, window("order_count", "gte", 1, "7d")) == ["ravi"]
 
 
@@ -143,7 +151,7 @@ def test_orders_reach_the_index_from_profiles_and_from_profile_updated():
 
 
 def test_the_snapshot_keeps_the_orders_without_spare_capacity(shop):
-    shop.upsert({**SHOP[0], "orders": [[ms(5), 9000.0]]})
+    shop.upsert({**SHOP[0], "orders": orders((ms(5), 9000.0))})
     file = io.BytesIO()
     shop.dump(file)
     file.seek(0)
@@ -151,7 +159,7 @@ def test_the_snapshot_keeps_the_orders_without_spare_capacity(shop):
     rule = window("total_spend", "gt", 5000, "90d")
     assert ids(restored, rule) == ids(shop, rule) == ["asha", "ravi"]
     assert len(restored._windows.placed) == restored._windows.size
-    restored.upsert({"external_id": "new", "orders": [[ms(1), 6000.0]]})
+    restored.upsert({"external_id": "new", "orders": orders((ms(1), 6000.0))})
     assert ids(restored, rule) == ["asha", "new", "ravi"]
     state = restored.__getstate__()
     del state["_windows"]  # an index pickled before order windows existed

@@ -11,7 +11,8 @@ EVENTS = [customer_event("e1", "2024-04-01T00:00:00Z"),
           order_event("o1", 1200.5, "2024-03-01T10:00:00Z"),
           order_event("o2", 99.99, "2023-12-31T23:59:59.999Z"),
           order_event("o3", 5000, "2024-03-01T10:00:00Z")]
-EXPECTED = [[1704067199999, 99.99], [1709287200000, 1200.5], [1709287200000, 5000.0]]
+EXPECTED = {"placed_at": [1704067199999, 1709287200000, 1709287200000],
+            "amount": [99.99, 1200.5, 5000.0]}
 
 
 def fold(events, profile=None):
@@ -36,6 +37,7 @@ def test_orders_are_announced_but_not_shown():
 def test_a_profile_from_before_the_orders_list_keeps_the_orders_counted_since():
     profile = fold(EVENTS[:2])
     del profile[BOOKKEEPING]["orders"]
-    assert announced(profile)["orders"] == []
+    assert announced(profile)["orders"] == {"placed_at": [], "amount": []}
     later = apply_event(profile, EVENTS[3])
-    assert later[BOOKKEEPING]["orders"] == [EXPECTED[2]] and "orders" not in profile[BOOKKEEPING]
+    assert later[BOOKKEEPING]["orders"] == {"placed_at": [1709287200000], "amount": [5000.0]}
+    assert "orders" not in profile[BOOKKEEPING]

@@ -55,8 +55,8 @@ def test_each_touched_profile_is_announced_with_its_public_fields_and_version(st
         "last_active_at": "2024-03-03T00:00:00.000Z", "version": 1, "stub": False,
         "marketing_consent": "subscribed", "marketing_consent_at": None, "suppressed": False,
         "suppression_reason": None, "suppressed_since": None, "suppression_campaign_id": None,
-        # each order's [placed_at epoch ms, amount], for order windows
-        "orders": [[1709251200000, 100.0], [1709424000000, 25.5]]}
+        # each order's placed_at (epoch ms) and amount, for order windows
+        "orders": {"placed_at": [1709251200000, 1709424000000], "amount": [100.0, 25.5]}}
     assert announced["c2"]["data"]["stub"] is True  # only an order so far
     # The last event about the customer caused the announcement.
     assert c1["causation_id"] == "e-o3" and c1["correlation_id"] == "x"
