@@ -62,8 +62,9 @@ def campaign_document(body: dict, now: datetime, *, segment_rules,
             "status": "launching", "control": domain.ACTIVE, "attempt": 1,
             "audience_size": None,
             "chunk_count": None, "lint": None, "error": None, "created_at": now,
-            # the holdout/variant function it is decided by, for good (assignment.py)
-            "assignment": assignment.ASSIGNMENT}
+            # the holdout/variant function it is decided by, for good, and its seed
+            # (a preflight's key, or None: the id), assignment.py
+            "assignment": assignment.ASSIGNMENT, "assignment_key": body.get("assignment_key")}
 
 
 def audience_rules(body: dict, segment_rules) -> dict:

@@ -29,6 +29,7 @@ from shared.times import UtcDateTime
 MAX_PREVIEW_RECIPIENTS = 20
 TEMPLATE_PATTERN = template_pattern()
 MAX_SCHEDULE_DAYS = 90
+ASSIGNMENT_KEY_PATTERN = r"^[0-9a-f]{32}$"  # recipients/assignment.py: seeds the groups
 
 MESSAGE_DESCRIPTION = (
     "The message template: profile fields in braces with an optional fallback after a bar, "
@@ -121,6 +122,10 @@ class NewCampaignSchema(Schema):
         "description": "Save it as a draft (status `draft`): nothing is sent until "
                        "POST .../launch."})
     send_at = SendAt()
+    assignment_key = fields.String(load_default=None, validate=validate.Regexp(
+        ASSIGNMENT_KEY_PATTERN), metadata={"pattern": ASSIGNMENT_KEY_PATTERN, "description":
+        "The `assignment_key` a POST /api/v1/campaigns/preflight answered: the campaign then "
+        "holds out and splits exactly the customers that preflight counted. Absent: its id."})
 
     @validates_schema
     def _draft_or_schedule(self, data: dict, **_kwargs) -> None:

@@ -1,6 +1,7 @@
 """A campaign's preflight through the gateway: with an unsubscribed and a suppressed
-customer in the audience, POST /api/v1/campaigns/preflight and the GET of a draft give the
-numbers the launch right after reaches (matched, every exclusion, audience_size, lint)."""
+customer in the audience, POST /api/v1/campaigns/preflight (its assignment key carried by
+the create) and the GET of a draft give the numbers the launch right after reaches
+(matched, every exclusion, the holdout too, audience_size, lint)."""
 from __future__ import annotations
 
 import time
@@ -68,8 +69,8 @@ def test_preflight_numbers_equal_the_stats_of_the_launch_right_after(api):
 
     posted = api.post(f"{api.base_url}/api/v1/campaigns/preflight", json=body, timeout=60)
     assert posted.status_code == 200, posted.text
-    draft = api.post(f"{api.base_url}/api/v1/campaigns", json={**body, "draft": True},
-                     timeout=30).json()
+    carried = {**body, "draft": True, "assignment_key": posted.json()["assignment_key"]}
+    draft = api.post(f"{api.base_url}/api/v1/campaigns", json=carried, timeout=30).json()
     checked = api.get(f"{api.base_url}/api/v1/campaigns/{draft['id']}/preflight", timeout=60)
     assert checked.status_code == 200, checked.text
     answer = checked.json()
@@ -84,12 +85,15 @@ def test_preflight_numbers_equal_the_stats_of_the_launch_right_after(api):
     assert answer["lint"]["placeholders"] == campaign["lint"]["placeholders"]
     assert answer["lint"]["fallback_used"]["{tags|}"] > 0 and answer["lint"]["empty_text"] > 0
     assert answer["lint"]["empty_text"] == sum(p["empty"] for p in campaign["lint"]["placeholders"])
-    # Before the id existed, everything but the holdout (a provisional id's) is the same.
+    # Before the id existed, the same numbers, the holdout too: the create carried the
+    # POST's assignment key, so the launch held out the customers the POST counted.
     before = posted.json()
-    assert before["held_out_exact"] is False and answer["held_out_exact"] is True
+    assert before["held_out_exact"] is True and answer["held_out_exact"] is True
+    assert before["assignment_key"] == answer["assignment_key"]
     assert before["matched"] == answer["matched"]
-    assert {k: v for k, v in before["excluded"].items() if k != "held_out"} == {
-        k: v for k, v in answer["excluded"].items() if k != "held_out"}
+    assert before["excluded"] == answer["excluded"] == stats["stats"]["excluded"]
+    assert before["excluded"]["held_out"] > 0
+    assert before["audience_size"] == stats["stats"]["audience_size"]
 
 
 def test_a_preflight_of_bad_input_is_the_standard_error(api):

@@ -3,6 +3,7 @@ sees the waterfall (matched, minus unsubscribed, suppressed, capped, held out, =
 sent) and the lint, and nothing is saved until Launch."""
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -65,4 +66,12 @@ def test_check_audience_shows_the_waterfall_and_the_lint_before_launch(new_page,
     shot(page, "campaign-check-audience")
     after = ui_api.get(f"{ui_api.base_url}/api/v1/campaigns?limit=100", timeout=30).json()
     assert [c["id"] for c in after["items"]] == [c["id"] for c in before["items"]]
+
+    # Saved, the campaign keeps the check's assignment key: its holdout is the one shown.
+    checked_key = page.evaluate("document.getElementById('campaign-form').dataset.assignmentKey")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_url(re.compile(r".*/campaigns/[0-9a-f]{32}$"))
+    cid = page.url.rsplit("/", 1)[1]
+    saved = ui_api.get(f"{ui_api.base_url}/api/v1/campaigns/{cid}/preflight", timeout=60).json()
+    assert len(checked_key) == 32 and saved["assignment_key"] == checked_key
     assert page_errors == []

@@ -97,6 +97,8 @@
     if (select.value) body.segment_id = select.value;
     else if (builderRules) body.rules = builderRules;
     else { CRM.showError(error, new Error("Choose who should receive this campaign.")); return; }
+    var checked = event.target.dataset.assignmentKey;  // Check audience's (campaign_preflight.js)
+    if (checked) body.assignment_key = checked;
     var button = document.getElementById(body.draft ? "save-draft" : body.send_at ? "schedule" : "launch");
     button.disabled = true;
     CRM.api("POST", "/api/v1/campaigns", body).then(function (campaign) {

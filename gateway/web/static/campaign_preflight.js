@@ -1,7 +1,8 @@
 /* The new-campaign form's "Check audience": before Launch, the whole audience as a
    launch now would see it (POST /api/v1/campaigns/preflight): matched, minus each
    exclusion, equals who will be sent, and the template's lint over them. Reads the
-   form as campaign_new.js's submit does, but saves nothing. */
+   form as campaign_new.js's submit does, but saves nothing; the answer's
+   assignment_key goes with the form's create, so its holdout is the one shown. */
 "use strict";
 (function () {
   var el = CRM.el;
@@ -33,7 +34,6 @@
     });
     rows.push(row("= Will be sent", answer.audience_size, "total"));
     var notes = [];
-    if (!answer.held_out_exact && body.holdout_percent) notes.push("Held out is close to the final count: each customer's group is fixed once the campaign exists.");
     if (!answer.capped_exact) notes.push("At the cap counts the messages already logged: a launch still sending may add a few.");
     box.replaceChildren(el("table", { "class": "waterfall", id: "preflight-table" }, [el("tbody", {}, rows)]),
                         el("ul", { "class": "lint", id: "preflight-lint" }, lintItems(answer.lint)),
@@ -52,6 +52,8 @@
     button.disabled = true;
     CRM.api("POST", "/api/v1/campaigns/preflight", body).then(function (answer) {
       button.disabled = false; error.hidden = true; show(answer, body);
+      // Launch/Save carry it back (campaign_new.js): the same customers are held out.
+      document.getElementById("campaign-form").dataset.assignmentKey = answer.assignment_key;
     }, function (failure) { button.disabled = false; CRM.showError(error, failure); });
   });
 })();

@@ -1,8 +1,8 @@
 """A customer's bucket (0..9,999) in a campaign: the one function every launch, preflight,
 test send and retry uses to place customers in the holdout or a variant (groups.py maps
-buckets to groups). Pure: it depends on the campaign id and the customer's external id
-only, so a redelivered chunk, a resume, retry-failed or a replay, in any process, put
-everyone in the same bucket again.
+buckets to groups). Pure: it depends on the campaign (its id, or its `assignment_key`)
+and the customer's external id only, so a redelivered chunk, a resume, retry-failed or a
+replay, in any process, put everyone in the same bucket again.
 
 Two versions, chosen by the campaign's own `assignment` field, so a campaign keeps the
 function it was created under for good (an upgrade never re-splits one in flight):
@@ -13,7 +13,9 @@ function it was created under for good (an upgrade never re-splits one in flight
   key is a stable 64-bit hash of the id's code points (each position weighted by its
   own odd constant, so padding the array to the longest id adds nothing: a customer's
   key does not depend on the batch it is in), mixed twice by murmur3's fmix64 with a
-  per-campaign seed (sha256 of the campaign id). ~0.1 us per customer.
+  per-campaign seed: sha256 of the campaign's `assignment_key`, or of its id when it
+  has none. A POST preflight draws a key and answers it; a create that carries it
+  back is split exactly as that preflight counted. ~0.1 us per customer.
 
 A change to either function would move customers of campaigns already decided into
 other groups: tests/unit/campaigns/recipients pin both with known values.
@@ -41,7 +43,7 @@ def buckets(campaign: dict, customer_ids: list[str]) -> np.ndarray:
     """Each customer's bucket, in order (int64)."""
     if version_of(campaign) == LEGACY_ASSIGNMENT:
         return legacy_buckets(campaign["_id"], customer_ids)
-    return hashed_buckets(campaign["_id"], customer_ids)
+    return hashed_buckets(campaign.get("assignment_key") or campaign["_id"], customer_ids)
 
 
 def legacy_buckets(campaign_id: str, customer_ids: list[str]) -> np.ndarray:
@@ -55,9 +57,9 @@ def legacy_buckets(campaign_id: str, customer_ids: list[str]) -> np.ndarray:
     return (keys % np.uint64(BUCKETS)).astype(np.int64)
 
 
-def hashed_buckets(campaign_id: str, customer_ids: list[str]) -> np.ndarray:
+def hashed_buckets(campaign_key: str, customer_ids: list[str]) -> np.ndarray:
     seed = np.uint64(int.from_bytes(
-        hashlib.sha256(f"assignment-2\n{campaign_id}".encode()).digest()[:8], "big"))
+        hashlib.sha256(f"assignment-2\n{campaign_key}".encode()).digest()[:8], "big"))
     mixed = _fmix64(_fmix64(customer_keys(customer_ids) ^ seed))
     return (mixed % np.uint64(BUCKETS)).astype(np.int64)
 

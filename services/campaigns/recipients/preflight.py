@@ -15,10 +15,10 @@ stats a launch right after would reach, with no data changed:
   rendered as nothing, summed: the launch lint's `empty`), with
   `lint.placeholders` in the launch lint's own shape.
 
-`campaign` needs `_id` (for POST, a provisional id: the real one does not exist
-yet, so `held_out_exact` is false and held_out is what that id would give,
-close to holdout_percent of the eligible), `holdout_percent`, and `message` or
-`variants`. `at_cap` is a LedgerOwner's, read from the communications logs
+`campaign` needs `_id` and, for a POST, the `assignment_key` drawn for it (the
+real id does not exist yet; the create that carries the key back is split by it,
+so held_out is exact: `held_out_exact` stays true), `holdout_percent`, and
+`message` or `variants`. `at_cap` is a LedgerOwner's, read from the communications logs
 (None: no cap in force).
 """
 from __future__ import annotations
@@ -37,8 +37,7 @@ def template_fields(campaign: dict) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def preflight(campaign: dict, counted: dict, *, at_cap=None, held_out_exact: bool = True,
-              capped_exact: bool = True) -> dict:
+def preflight(campaign: dict, counted: dict, *, at_cap=None, capped_exact: bool = True) -> dict:
     eligible = counted["eligible_ids"]
     capped = exclusions.capped_of(eligible, at_cap)
     kept = [customer for customer in eligible if customer not in capped] if capped else eligible
@@ -48,7 +47,7 @@ def preflight(campaign: dict, counted: dict, *, at_cap=None, held_out_exact: boo
     lint = _lint(groups.templates(campaign), kept, chosen, counted["empty_ids"])
     return {"matched": counted["matched"], "excluded": excluded,
             "audience_size": counted["matched"] - exclusions.total(excluded),
-            "held_out_exact": held_out_exact, "capped_exact": capped_exact,
+            "held_out_exact": True, "capped_exact": capped_exact,
             "lint": {"fallback_used": {entry["placeholder"]: entry["fallback_used"]
                                        for entry in lint["placeholders"]},
                      "empty_text": sum(entry["empty"] for entry in lint["placeholders"]),

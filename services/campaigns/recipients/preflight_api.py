@@ -3,6 +3,7 @@
 (segments/audience/check.py), then the cap, holdout and lint by preflight.py."""
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import requests
@@ -32,9 +33,12 @@ class PreflightSchema(Schema):
     audience_size = fields.Integer(metadata={"description": "matched minus every exclusion: "
                                                             "who a launch now would message"})
     held_out_exact = fields.Boolean(metadata={
-        "description": "false for the POST: the campaign has no id yet and a customer's group "
-                       "hashes it, so held_out is what a provisional id gives (close to "
-                       "holdout_percent of the eligible); exact for the GET"})
+        "description": "true: held_out is the launch's own count (for the POST, of a create "
+                       "that carries assignment_key back)"})
+    assignment_key = fields.String(allow_none=True, metadata={
+        "description": "What seeds each customer's group. The POST draws one (or keeps the "
+                       "body's): a create with it holds out and splits exactly these customers. "
+                       "The GET: the campaign's (null: its id)"})
     capped_exact = fields.Boolean(metadata={
         "description": "false while a frequency cap is in force: counted from the "
                        "communications logs, a launch still being dispatched counts only the "
@@ -54,8 +58,8 @@ OPERATIONS = [
               components=rules_check.spec_components(),
               description="Takes a create's body and saves nothing. Over the whole audience as "
                           "a launch now would see it: matched, every exclusion, audience_size "
-                          "and the template lint. held_out is computed on the member ids with "
-                          "a provisional campaign id (held_out_exact false).",
+                          "and the template lint. held_out is exact for a create that carries "
+                          "the answer's assignment_key.",
               statuses={**_STATUSES, 400: "Bad body, INVALID_RULES or INVALID_TEMPLATE",
                         404: "SEGMENT_NOT_FOUND"}),
     Operation("/api/v1/campaigns/{campaign_id}/preflight", "get",
@@ -82,7 +86,9 @@ def preflight_new():
     except SegmentNotFound as error:
         raise ApiError(404, "SEGMENT_NOT_FOUND", "No saved segment has this id.",
                        {"segment_id": str(error)}) from error
-    return jsonify(_answer(campaign, held_out_exact=False))
+    if campaign["assignment_key"] is None:  # the create that carries it back splits alike
+        campaign["assignment_key"] = uuid.uuid4().hex
+    return jsonify(_answer(campaign))
 
 
 @blueprint.get("/api/v1/campaigns/<campaign_id>/preflight")
@@ -90,15 +96,15 @@ def preflight_saved(campaign_id: str):
     campaign = dependencies().store.find(campaign_id)
     if campaign is None:
         raise ApiError(404, "NOT_FOUND", "No campaign has this id.", {"campaign_id": campaign_id})
-    return jsonify(_answer(campaign, held_out_exact=True))
+    return jsonify(_answer(campaign))
 
 
-def _answer(campaign: dict, *, held_out_exact: bool) -> dict:
+def _answer(campaign: dict) -> dict:
     deps = dependencies()
     counted = audience_check(deps)(campaign["rules"], template_fields(campaign))
     at_cap = LedgerOwner(deps.cap_store).at_cap(campaign)
-    return preflight(campaign, counted, at_cap=at_cap, held_out_exact=held_out_exact,
-                     capped_exact=at_cap is None)
+    return {**preflight(campaign, counted, at_cap=at_cap, capped_exact=at_cap is None),
+            "assignment_key": campaign.get("assignment_key")}
 
 
 def audience_check(deps):
