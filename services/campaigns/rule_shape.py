@@ -18,7 +18,8 @@ _SCALARS = (str, int, float, bool)
 
 def is_rule_shaped(node: Any, depth: int = 1) -> bool:
     """A group {"all"|"any": [node, ...]}, {"not": node} or a condition
-    {"field": str, "op": str, "value": scalar or list of scalars}."""
+    {"field": str, "op": str, "value": scalar or list of scalars} with an optional
+    order window {"in_last": str}."""
     if depth > MAX_DEPTH or not isinstance(node, dict) or not node:
         return False
     keys = set(node)
@@ -27,7 +28,9 @@ def is_rule_shaped(node: Any, depth: int = 1) -> bool:
         return isinstance(children, list) and all(is_rule_shaped(c, depth + 1) for c in children)
     if keys == {"not"}:
         return is_rule_shaped(node["not"], depth + 1)
-    if keys != {"field", "op", "value"}:
+    if keys not in ({"field", "op", "value"}, {"field", "op", "value", "in_last"}):
+        return False
+    if not isinstance(node.get("in_last", ""), str):
         return False
     value = node["value"]
     values = value if isinstance(value, list) else [value]
@@ -47,7 +50,8 @@ def component() -> dict:
     condition = {"type": "object", "required": ["field", "op", "value"],
                  "additionalProperties": False, "properties": {
                      "field": {"type": "string"}, "op": {"type": "string"},
-                     "value": {"anyOf": [scalar, {"type": "array", "items": scalar}]}}}
+                     "value": {"anyOf": [scalar, {"type": "array", "items": scalar}]},
+                     "in_last": {"type": "string"}}}
     return {"description": "Inline audience rules (API.md, Audience rules), shaped as a rule; "
                            f"at most {MAX_DEPTH} levels. Fields, operators and values are "
                            "checked when the audience is taken: a campaign whose rules are "

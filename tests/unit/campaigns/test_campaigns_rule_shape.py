@@ -12,12 +12,16 @@ SHAPED = [
     {"all": [{"field": "city", "op": "in", "value": ["Pune", "Goa"]},
              {"not": {"field": "nope", "op": "whatever", "value": True}}]},
     {"any": []},
+    {"field": "total_spend", "op": "gt", "value": 5000, "in_last": "90d"},
 ]
 NOT_SHAPED = [
     {}, {"\x00": 1}, {"$where": "1"}, {"a.b": {}}, {"all": [[1]]}, {"all": {}},
     {"field": "x", "op": "eq", "value": [[1], 2]}, {"field": "x", "op": "eq", "value": {"a": 1}},
     {"field": "x", "op": "eq"}, {"field": 1, "op": "eq", "value": 1},
     {"all": [], "any": []}, {"field": "x", "op": "eq", "value": None},
+    {"field": "x", "op": "eq", "value": 1, "in_last": 90},
+    {"field": "x", "op": "eq", "value": 1, "in_last": ["90d"]},
+    {"field": "x", "op": "eq", "value": 1, "in_last": "90d", "other": 1},
 ]
 
 
