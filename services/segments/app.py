@@ -7,17 +7,14 @@ from __future__ import annotations
 
 from flask import Flask
 
+from segments import bootstrap
 from segments.audience import check_api, membership_api
-from segments.audience.holder import AudienceHolder
 from segments.config import SegmentsConfig
 from segments.customers import api as customers_api
 from segments.customers import suppressions as suppressions_api
-from segments.database import SegmentsDatabase
 from segments.describe import api as describe_api
-from segments.describe.model import model_reader
 from segments.saved import api as saved_api
 from segments.saved import history_api, members_csv
-from segments.saved.history import DailySizes
 from shared.backbone.broker import broker_reachable
 from shared.http import (
     answer_database_down,
@@ -44,19 +41,18 @@ def readiness(database, audience, config: SegmentsConfig):
 
 
 def create_app(config: SegmentsConfig | None = None, *, database=None, audience=None) -> Flask:
-    """`database` / `audience`: fakes for tests (SegmentsDatabase / AudienceHolder
-    by default). The index starts loading at once when `config.index_autostart`."""
+    """`database` / `audience`: fakes for tests (by default what segments.bootstrap
+    builds). The index starts loading at once when `config.index_autostart`."""
     config = config or SegmentsConfig.from_env()
     configure_logging("segments", config.settings.log_level)
     app = Flask(__name__)
     app.json.sort_keys = False
-    database = database or SegmentsDatabase(config.settings, config.database_name)
-    audience = audience or AudienceHolder(config, database)
+    database = database or bootstrap.segments_database(config)
+    audience = audience or bootstrap.audience_holder(config, database)
     app.extensions["segments.config"] = config
     app.extensions["segments.database"] = database
     app.extensions["segments.audience"] = audience
-    app.extensions[describe_api.READER] = model_reader(
-        config.audience_llm_url, config.audience_llm_timeout_seconds)
+    app.extensions[describe_api.READER] = bootstrap.audience_reader(config)
     register_error_handlers(app)
     answer_database_down(app)
     install_correlation_id(app)
@@ -81,7 +77,7 @@ def create_app(config: SegmentsConfig | None = None, *, database=None, audience=
         # Once per process: also after a fork (gunicorn --preload), on the first request.
         audience.ensure_started()
         app.before_request(audience.ensure_started)
-        daily_sizes = DailySizes(database, audience, config.history_interval_seconds)
+        daily_sizes = bootstrap.daily_sizes(config, database, audience)
         daily_sizes.ensure_started()
         app.before_request(daily_sizes.ensure_started)
     return app

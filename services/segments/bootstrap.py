@@ -1,15 +1,22 @@
-"""Building the segments service's event log (the composition root of its publishing).
+"""The segments service's composition root: what its API and its projector are built of.
 
-Every segments process (projector, API) appends what it publishes to the
-`events` log of the segments database through shared.backbone.outbox.EventLog, with a
-publisher per thread, created after any fork.
+- `segments_database`, `audience_holder`, `daily_sizes`, `audience_reader`: the
+  parts of the API (app.py asks for them; tests pass fakes instead);
+- `projector_announcer`: where the projector announces profile changes;
+- `segments_event_log`: every segments process (projector, API) appends what it
+  publishes to the `events` log of the segments database through
+  shared.backbone.outbox.EventLog, with a publisher per thread, created after any fork.
 """
 from __future__ import annotations
 
 import logging
 
 from pymongo import MongoClient
+from segments.audience.holder import AUDIENCE_PUBLISH_RETRY_SECONDS, AudienceHolder
 from segments.config import SegmentsConfig
+from segments.database import SegmentsDatabase
+from segments.describe.model import model_reader
+from segments.saved.history import DailySizes
 
 from shared.backbone.events import PROFILE_UPDATED
 from shared.backbone.outbox import EventLog, service_event_log
@@ -71,3 +78,25 @@ def segments_event_log(config: SegmentsConfig, client: MongoClient, *,
     batch is left to the outbox relay."""
     return service_event_log(config.settings, client[config.database_name],
                              retry_for=retry_for, wrap=SegmentsPublisher)
+
+
+def segments_database(config: SegmentsConfig) -> SegmentsDatabase:
+    return SegmentsDatabase(config.settings, config.database_name)
+
+
+def audience_holder(config: SegmentsConfig, database: SegmentsDatabase) -> AudienceHolder:
+    """The API's audience index, answering campaigns' audience requests into the
+    segments event log (built in the serving process, after any fork)."""
+    return AudienceHolder(config, database, event_log=lambda: segments_event_log(
+        config, database.client(), retry_for=AUDIENCE_PUBLISH_RETRY_SECONDS))
+
+
+def daily_sizes(config: SegmentsConfig, database: SegmentsDatabase,
+                audience: AudienceHolder) -> DailySizes:
+    """The saved segments' size history, taken every `history_interval_seconds`."""
+    return DailySizes(database, audience, config.history_interval_seconds)
+
+
+def audience_reader(config: SegmentsConfig):
+    """Who reads an audience described in words: the grammar, and the optional model."""
+    return model_reader(config.audience_llm_url, config.audience_llm_timeout_seconds)

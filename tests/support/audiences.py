@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from segments.app import create_app
-from segments.audience.holder import AudienceHolder
+from segments import bootstrap
 from segments.config import SegmentsConfig
 from segments.database import SegmentsDatabase
 from segments.projection.profile_store import ProfileStore
@@ -61,7 +61,7 @@ def running_index(config: SegmentsConfig, database=None, ready_timeout: float = 
     """An AudienceHolder started as the API process starts it, and a test client of
     the app around it; yields (holder, client) once the index is loaded."""
     database = database or SegmentsDatabase(config.settings, config.database_name)
-    holder = AudienceHolder(config, database)
+    holder = bootstrap.audience_holder(config, database)
     app = create_app(config, database=database, audience=holder)
     holder.ensure_started()
     try:

@@ -31,6 +31,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from pika.exceptions import ChannelWrongStateError
 from pymongo.errors import PyMongoError
@@ -38,7 +39,6 @@ from segments.audience.feed import IndexFeed
 from segments.audience.index import AudienceIndex
 from segments.audience.snapshot import IndexSnapshot
 from segments.audience.stream import answer_request
-from segments.bootstrap import segments_event_log
 from segments.config import SegmentsConfig
 from segments.database import SegmentsDatabase
 from segments.projection.profile_store import ProfileStore
@@ -48,6 +48,7 @@ from segments.saved.store import AudienceStore
 
 from shared.backbone.consumer import Consumer, ConsumerOptions
 from shared.backbone.events import AUDIENCE_REQUESTED
+from shared.backbone.outbox import EventLog
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,14 @@ def load_index(index: AudienceIndex, store: ProfileStore, *, batch_size: int,
 
 
 class AudienceHolder:
-    def __init__(self, config: SegmentsConfig, database: SegmentsDatabase):
+    def __init__(self, config: SegmentsConfig, database: SegmentsDatabase, *,
+                 event_log: Callable[[], EventLog] | None = None):
+        """`event_log` builds, in the serving process, the log the audience answers
+        are appended to (segments.bootstrap.audience_holder passes it); a holder
+        without one counts and previews but cannot answer campaigns."""
         self._config = config
         self._database = database
+        self._event_log = event_log
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._stopping = threading.Event()
@@ -282,8 +288,10 @@ class AudienceHolder:
 
     def _start_audience_consumer(self) -> None:
         config = self._config
-        event_log = segments_event_log(config, self._database.client(),
-                                       retry_for=AUDIENCE_PUBLISH_RETRY_SECONDS)
+        if self._event_log is None:
+            raise RuntimeError("an audience holder built without an event log cannot answer "
+                               "audience requests: build it with segments.bootstrap")
+        event_log = self._event_log()
         audiences = AudienceStore(self._database.database())
 
         def answer(envelopes: list[dict]) -> None:

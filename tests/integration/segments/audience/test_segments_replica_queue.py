@@ -9,7 +9,7 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from segments.audience.holder import AudienceHolder
+from segments import bootstrap
 from segments.database import SegmentsDatabase
 from segments.projection.profile_store import ProfileStore
 
@@ -62,7 +62,7 @@ def test_a_replica_whose_queue_was_deleted_while_away_reloads(config):
 def test_a_second_process_with_the_same_replica_id_is_refused_until_the_first_stops(config):
     database = SegmentsDatabase(config.settings, config.database_name)
     with running_index(config):
-        second = AudienceHolder(config, database)
+        second = bootstrap.audience_holder(config, database)
         second.ensure_started()
         try:
             wait_for(lambda: second._audience_consumer is not None and
