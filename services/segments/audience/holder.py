@@ -4,20 +4,18 @@
 request; it acts once per process, so also in a worker forked after the app
 was built) starts one background thread that:
 
-1. declares this replica's own queue of `profile.updated` (index_feed.py),
+1. declares this replica's own queue of `profile.updated` (feed.py),
    retrying until the broker answers, noting whether it existed already;
-2. THEN takes back the index the previous process of this replica saved at
-   its graceful stop (index_snapshot.py), if the queue existed, nobody else
-   consumed it and the profiles were not rebuilt since; otherwise reads every profile from the
-   database into the index (progress in `status()`, in `/readyz` and in the
-   logs); an update written meanwhile is in what it reads or waits in the
-   queue, and versions make both harmless;
-3. then consumes the queue forever (index_feed.IndexFeed, own connection),
+2. THEN takes back the index the previous process of this replica saved at its
+   graceful stop (snapshot.py), if the queue existed, nobody else consumed it and
+   the profiles were not rebuilt since; otherwise reads every profile into the
+   index (progress in `status()`, `/readyz` and the logs); an update written
+   meanwhile is in what it reads or waits in the queue, and versions make both harmless;
+3. then consumes the queue forever (feed.IndexFeed, own connection),
    and starts answering `audience.requested` from the queue shared by all
    replicas (shared.backbone.consumer.Consumer), only now, with a whole index.
 
-The index lives in process memory: run the API as ONE gunicorn worker (with
-threads); more workers would each load and feed their own copy.
+The index lives in process memory: run the API as ONE gunicorn worker (with threads).
 
 `stop()` is the graceful stop (registered with atexit, which a gunicorn worker
 runs on SIGTERM and SIGINT/SIGQUIT after its last request): the feed stops
@@ -77,9 +75,7 @@ def load_index(index: AudienceIndex, store: ProfileStore, *, batch_size: int,
 class AudienceHolder:
     def __init__(self, config: SegmentsConfig, database: SegmentsDatabase, *,
                  event_log: Callable[[], EventLog] | None = None):
-        """`event_log` builds, in the serving process, the log the audience answers
-        are appended to (segments.bootstrap.audience_holder passes it); a holder
-        without one counts and previews but cannot answer campaigns."""
+        """`event_log` builds (in the serving process) the log audience answers go to."""
         self._config = config
         self._database = database
         self._event_log = event_log
@@ -289,8 +285,7 @@ class AudienceHolder:
     def _start_audience_consumer(self) -> None:
         config = self._config
         if self._event_log is None:
-            raise RuntimeError("an audience holder built without an event log cannot answer "
-                               "audience requests: build it with segments.bootstrap")
+            raise RuntimeError("no event log for audience answers: see segments.bootstrap")
         event_log = self._event_log()
         audiences = AudienceStore(self._database.database())
 
