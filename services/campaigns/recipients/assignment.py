@@ -32,6 +32,7 @@ LEGACY_ASSIGNMENT = 1  # a campaign document without `assignment`
 
 _M1, _M2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
+KEY_BATCH = 65_536  # ids per code-point matrix: at most ~52 MB at 200 characters
 _weights: np.ndarray = np.zeros(0, dtype=np.uint64)
 
 
@@ -65,9 +66,17 @@ def hashed_buckets(campaign_key: str, customer_ids: list[str]) -> np.ndarray:
 
 
 def customer_keys(customer_ids: list[str]) -> np.ndarray:
-    """A stable 64-bit key per external id (uint64), whatever else is in the list."""
+    """A stable 64-bit key per external id (uint64), whatever else is in the list.
+    Taken KEY_BATCH ids at a time: the code-point matrix is as wide as the longest id
+    in it (up to 200 characters, 800 bytes a row), so one long id in a million-customer
+    audience would otherwise allocate ~800 MB. Batches change no key."""
     if not customer_ids:
         return np.zeros(0, dtype=np.uint64)
+    return np.concatenate([_batch_keys(customer_ids[start:start + KEY_BATCH])
+                           for start in range(0, len(customer_ids), KEY_BATCH)])
+
+
+def _batch_keys(customer_ids: list[str]) -> np.ndarray:
     text = np.array(customer_ids, dtype=str)
     width = text.dtype.itemsize // 4
     points = text.view(np.uint32).reshape(len(customer_ids), width)
