@@ -40,7 +40,6 @@ from segments.audience.stream import answer_request
 from segments.config import SegmentsConfig
 from segments.database import SegmentsDatabase
 from segments.projection.profile_store import ProfileStore
-from segments.projection.order_fold import window_orders
 from segments.projection.profiles import BOOKKEEPING, is_stub, version_of
 from segments.saved.store import AudienceStore
 
@@ -64,7 +63,7 @@ def load_index(index: AudienceIndex, store: ProfileStore, *, batch_size: int,
         for document in documents:
             if not is_stub(document):
                 document["version"] = version_of(document)
-                document["orders"] = window_orders(document[BOOKKEEPING])
+                document["orders"] = document[BOOKKEEPING].get("orders")  # the index checks it
                 shown.append(document)
         index.upsert_newer(shown)
         read += len(documents)
