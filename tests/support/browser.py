@@ -31,3 +31,16 @@ def dev_sign_in(page, role: str) -> None:
     page.get_by_label("Role").select_option(role)
     page.get_by_role("button", name="Sign in (development)").click()
     page.wait_for_url("**/")
+
+
+def campaign_form(page, segment: dict, audience_size: int) -> list[str]:
+    """Sign `page` in as a marketer and open the new-campaign form on `segment`, once it
+    shows `audience_size`; returns the list the page's uncaught errors collect into."""
+    from playwright.sync_api import expect
+
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    dev_sign_in(page, "marketer")
+    page.goto(f"/campaigns/new?segment={segment['id']}")
+    expect(page.locator("#campaign-audience")).to_have_text(str(audience_size))
+    return page_errors

@@ -9,7 +9,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.support.browser import dev_sign_in, shot
+from tests.support.browser import campaign_form, shot
 
 CUSTOMERS = 5
 
@@ -44,11 +44,7 @@ def test_check_audience_shows_the_waterfall_and_the_lint_before_launch(new_page,
     tag = uuid.uuid4().hex[:6]
     segment = _seed(ui_api, tag)
     page = new_page()
-    page_errors = []
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
-    dev_sign_in(page, "marketer")
-    page.goto(f"/campaigns/new?segment={segment['id']}")
-    expect(page.locator("#campaign-audience")).to_have_text(str(CUSTOMERS))
+    page_errors = campaign_form(page, segment, CUSTOMERS)
     page.get_by_label("Campaign name").fill(f"Checked {tag}")
     page.locator("#campaign-message").fill("Hi {first_name|there}, {visits} visits so far.")
     before = ui_api.get(f"{ui_api.base_url}/api/v1/campaigns?limit=100", timeout=30).json()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from playwright.sync_api import expect
 
-from tests.support.browser import dev_sign_in, shot
+from tests.support.browser import campaign_form, dev_sign_in, shot
 from tests.support.campaigns import saved_audience
 
 CUSTOMERS = 40
@@ -42,11 +42,7 @@ def test_a_marketer_launches_with_a_holdout_and_variants_and_reads_the_results(n
     tag = uuid.uuid4().hex[:6]
     segment = _seed(ui_api, tag)
     page = new_page()
-    page_errors = []
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
-    dev_sign_in(page, "marketer")
-    page.goto(f"/campaigns/new?segment={segment['id']}")
-    expect(page.locator("#campaign-audience")).to_have_text(str(CUSTOMERS))
+    page_errors = campaign_form(page, segment, CUSTOMERS)
     page.get_by_label("Campaign name").fill(f"Results {tag}")
     page.get_by_label("Holdout: percent of the audience who get no message (0 to 50)").fill("30")
     page.get_by_role("button", name="Add a variant").click()
