@@ -71,6 +71,8 @@ def _empty(columns: dict, field: str, n: int) -> np.ndarray:
         blank = np.array([not value or not ", ".join(value) for value in column.lists.values],
                          dtype=bool)
         return blank[column.list_codes[:n]]
+    if hasattr(column, "blank"):  # texts in an arena (email, phone)
+        return column.blank(n)
     if hasattr(column, "dictionary"):  # text: blank once per distinct value
         blank = np.array([not value.strip() for value in column.dictionary.values], dtype=bool)
         return blank[column.codes[:n]]

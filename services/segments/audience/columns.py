@@ -7,12 +7,15 @@ so "row order" is first-seen order and stays stable):
   which is exactly the "missing never equals" rule of rules.py);
 - times: int64 epoch microseconds, MISSING = int64 min (so `older_than`,
   which is `t < cutoff`, includes missing values for free);
-- city / email / name: int32 codes into a per-column dictionary of casefolded
+- city / name: int32 codes into a per-column dictionary of casefolded
   values (code 0 = no value). `eq` is one integer compare; `in`, `contains`,
   `starts_with` build a boolean table over the distinct values and gather it
   by code, so the string work runs once per distinct value, not per row.
   Scans for `contains` / `starts_with` are cached per needle and extended
   incrementally as new distinct values arrive (the dictionary only grows);
+- email, one value per customer, where a dictionary would cost ~150 bytes a
+  row: the texts in one byte array (storage/arena.py, ~40 bytes a row),
+  searched with numpy (text_columns.ArenaTextColumn);
 - tags: an append-only log of (tag code, row) entries; replacing a profile
   kills its old entries (code 0) and the log is compacted once more than half
   of it is dead. A tag test is a table gather over the log plus one scatter.
@@ -25,7 +28,7 @@ per row into the distinct written values that differ from their casefold,
 written list (one int32 code per row into the distinct lists, few in a
 shop); times as ISO strings in UTC with milliseconds and `Z`; counts as
 ints. `phone` is no rule field: it is kept (a list of the values, mostly
-unique, so not worth a dictionary) only to be shown.
+unique, so not worth a dictionary, in an arena) only to be shown.
 
 Every column has `resize(capacity)`, `prepare(values)` (convert a batch, may
 raise, changes nothing), `store(rows, prepared)` and `shown(rows)`; rule
@@ -39,7 +42,13 @@ from typing import Any
 
 import numpy as np
 
-from segments.audience.text_columns import TagsColumn, TextColumn, grown
+from segments.audience.text_columns import (
+    ArenaTextColumn,
+    ArenaValues,
+    TagsColumn,
+    TextColumn,
+    grown,
+)
 from segments.rules.language import FIELDS, Condition
 from segments.rules.values import (
     CONSENT,
@@ -126,24 +135,12 @@ class _TimeColumn:
         return (t != MISSING) if rule.operand else (t == MISSING)
 
 
-class _ShownOnlyColumn:
-    """A field no rule may name, kept only to be shown: the values as given, per row."""
-
-    def __init__(self) -> None:
-        self.values: list = []
-
-    def resize(self, capacity: int) -> None:
-        self.values.extend([None] * (capacity - len(self.values)))
+class _ShownOnlyColumn(ArenaValues):
+    """A field no rule may name, kept only to be shown: the texts as given (phone,
+    suppression reason and campaign), in an arena (mostly unique, or mostly none)."""
 
     def prepare(self, values: list) -> list:
-        return list(values)
-
-    def store(self, rows: np.ndarray, prepared: list) -> None:
-        for row, value in zip(rows.tolist(), prepared, strict=True):
-            self.values[row] = value
-
-    def shown(self, rows: np.ndarray) -> list:
-        return [self.values[row] for row in rows.tolist()]
+        return [None if value is None else str(value) for value in values]
 
 
 class _ConsentColumn:
@@ -197,6 +194,7 @@ class _FlagColumn:
 _COLUMN_KINDS = {NUMBER: _NumberColumn, TEXT: TextColumn, TAGS: TagsColumn,
                  CONSENT: _ConsentColumn, FLAG: _FlagColumn}
 COUNTS = ("visits", "order_count")  # numbers shown as ints
+UNIQUE_TEXTS = ("email",)  # text rule fields with a value per customer, kept in an arena
 SHOWN_ONLY = ("phone", "suppression_reason", "suppression_campaign_id")  # shown, never matched
 # Times kept to be shown (the suppression list, audience recipients), never matched.
 SHOWN_TIMES = ("marketing_consent_at", "suppressed_since")
@@ -208,6 +206,7 @@ def new_columns() -> dict[str, Any]:
                                for name, (kind, _) in FIELDS.items()}
     for name in COUNTS:
         columns[name] = _NumberColumn(counts=True)
+    columns.update((name, ArenaTextColumn()) for name in UNIQUE_TEXTS)
     columns.update((name, _ShownOnlyColumn()) for name in SHOWN_ONLY)
     columns.update((name, _TimeColumn()) for name in SHOWN_TIMES)
     return columns

@@ -34,6 +34,7 @@ import numpy as np
 
 from segments.audience.columns import compare, new_columns
 from segments.audience.order_windows import OrderWindows
+from segments.audience.storage.customer_ids import CustomerIds
 from segments.audience.text_columns import MIN_CAPACITY, grown
 from segments.rules.language import (
     AllOf,
@@ -68,34 +69,33 @@ class AudienceIndex:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._row_of: dict[str, int] = {}
-        self._ids: list[str | None] = []
+        self._ids = CustomerIds()  # row -> external_id and back (None: removed)
         self._alive = np.zeros(0, dtype=bool)
         self._versions = np.zeros(0, dtype=np.int64)
         self._columns = new_columns()
         self._windows = OrderWindows()  # each profile's orders, for in_last
 
     def __len__(self) -> int:
-        return len(self._row_of)
+        return self._ids.live
 
     def __getstate__(self) -> dict:
-        """What pickle keeps: everything but the lock, and not `_row_of`, which is
-        `_ids` inverted (rebuilt on load). Pickle through `dump`, which holds the lock."""
+        """What pickle keeps: everything but the lock (the ids keep no lookup, they
+        rebuild it on load). Pickle through `dump`, which holds the lock."""
         state = dict(self.__dict__)
-        del state["_lock"], state["_row_of"]
+        del state["_lock"]
         return state
 
     def __setstate__(self, state: dict) -> None:
-        if set(state["_columns"]) != set(new_columns()) or "_windows" not in state:
+        columns = {name: type(column) for name, column in state["_columns"].items()}
+        if (columns != {name: type(column) for name, column in new_columns().items()}
+                or "_windows" not in state or not isinstance(state["_ids"], CustomerIds)):
             # A snapshot from before a column was added: the caller reads the profiles instead.
             raise TypeError("an audience index snapshot with other columns")
         self.__dict__.update(state)
         self._lock = threading.Lock()
-        self._row_of = {external_id: row for row, external_id in enumerate(self._ids)
-                        if external_id is not None}
 
     def __contains__(self, external_id: str) -> bool:
-        return external_id in self._row_of
+        return self._ids.row(external_id) is not None
 
     def dump(self, file: BinaryIO) -> None:
         """The whole index into `file` (pickle protocol 5), consistent: under the lock;
@@ -105,7 +105,7 @@ class AudienceIndex:
 
     def version(self, external_id: str) -> int | None:
         with self._lock:
-            row = self._row_of.get(external_id)
+            row = self._ids.row(external_id)
             return None if row is None else int(self._versions[row])
 
     def upsert(self, profile: dict) -> None:
@@ -126,50 +126,51 @@ class AudienceIndex:
             if held is None or _version(profile) > _version(held):
                 latest[profile["external_id"]] = profile
         with self._lock:
-            newer = [profile for external_id, profile in latest.items()
-                     if self._held_version(external_id) < _version(profile)]
-            self._store_profiles(newer)
+            held = self._ids.rows(latest)
+            newer = [(profile, row) for profile, row in zip(latest.values(), held, strict=True)
+                     if row is None or self._versions[row] < _version(profile)]
+            self._store_profiles([profile for profile, _ in newer], [row for _, row in newer])
         return len(newer)
 
-    def _held_version(self, external_id: str) -> int:
-        row = self._row_of.get(external_id)
-        return NO_VERSION if row is None else int(self._versions[row])
-
-    def _store_profiles(self, profiles: list[dict]) -> None:
+    def _store_profiles(self, profiles: list[dict], rows: list[int | None] | None = None) -> None:
+        """`rows`: each profile's row if already looked up (None: not held)."""
         if not profiles:
             return
         prepared = self._prepare(profiles)
         orders = self._windows.prepare([profile.get("orders") for profile in profiles])
         versions = np.fromiter(map(_version, profiles), np.int64, len(profiles))
-        rows = np.fromiter((self._row_for(p["external_id"]) for p in profiles), np.int64,
-                           len(profiles))
+        if rows is None:
+            rows = self._ids.rows(profile["external_id"] for profile in profiles)
+        rows = self._rows_for(profiles, rows)
         self._store(rows, prepared)
         self._windows.store(rows, orders)
         self._versions[rows] = versions
 
     def remove(self, external_id: str) -> bool:
         with self._lock:
-            row = self._row_of.pop(external_id, None)
+            row = self._ids.row(external_id)
             if row is None:
                 return False
-            self._ids[row] = None
+            self._ids.remove(row)
             self._store(np.array([row]), self._prepare([{}]))
             self._windows.store(np.array([row]), self._windows.prepare([None]))
             self._alive[row] = False
             return True
 
-    def _row_for(self, external_id: str) -> int:
-        row = self._row_of.get(external_id)
-        if row is None:
-            row = self._row_of[external_id] = len(self._ids)
-            self._ids.append(external_id)
+    def _rows_for(self, profiles: list[dict], rows: list[int | None]) -> np.ndarray:
+        """Each profile's row: the one held, or a new one for a new id."""
+        new = [at for at, row in enumerate(rows) if row is None]
+        if new:
+            added = self._ids.add([profiles[at]["external_id"] for at in new]).tolist()
+            for at, row in zip(new, added, strict=True):
+                rows[at] = row
             if len(self._ids) > len(self._alive):
-                capacity = max(2 * len(self._alive), MIN_CAPACITY)
+                capacity = max(2 * len(self._alive), len(self._ids), MIN_CAPACITY)
                 self._alive = grown(self._alive, capacity, False)
                 self._versions = grown(self._versions, capacity, NO_VERSION)
                 for column in (*self._columns.values(), self._windows):
                     column.resize(capacity)
-        return row
+        return np.array(rows, dtype=np.int64)
 
     def _prepare(self, profiles: list[dict]) -> dict[str, Any]:
         """Converts every value first, so a bad profile raises before any
@@ -194,14 +195,15 @@ class AudienceIndex:
     def match_ids(self, rule: Rule, now: datetime) -> Iterator[str]:
         with self._lock:
             rows, ids = np.flatnonzero(self._audience(rule, now)), self._ids
-        return (ids[row] for row in rows.tolist() if ids[row] is not None)
+        return (external_id for external_id in map(ids.__getitem__, rows.tolist())
+                if external_id is not None)
 
     def shown(self, external_ids: list[str]) -> list[dict | None]:
         """Per id, the profile held as the customer GET shows its public fields
         (index_columns: text as written, times ISO UTC with ms and `Z`), or None
         for an id not held."""
         with self._lock:
-            rows = [self._row_of.get(external_id) for external_id in external_ids]
+            rows = self._ids.rows(external_ids)
             held = np.array([row for row in rows if row is not None], dtype=np.int64)
             names = list(self._columns)
             values = zip(*(self._columns[name].shown(held) for name in names), strict=True)
@@ -252,7 +254,7 @@ class AudienceIndex:
         with self._lock:
             steps, audience = self._breakdown(rule, now)
             return Preview(count=steps[-1]["cumulative"], sample=self._sample(audience, k),
-                           breakdown=steps, index_size=len(self._row_of))
+                           breakdown=steps, index_size=self._ids.live)
 
     def totals(self) -> dict:
         """Over every profile held: how many, how many have ordered, their orders and

@@ -37,7 +37,7 @@ from segments.audience.index import AudienceIndex
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # 2: the index holds each profile's orders (order windows)
+FORMAT = 3  # 2: the index holds each profile's orders (order windows); 3: ids and emails in arenas
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from segments.audience.storage.arena import TextArena
 from segments.rules.language import NEGATED_OPS, TEXT_TESTS, Condition
 
 SCAN_CACHE_SIZE = 32
@@ -179,3 +180,104 @@ class TagsColumn:
         hit = np.zeros(n, dtype=bool)
         hit[self.entry_rows[: self.used][hit_entries]] = True
         return ~hit if op != rule.op else hit
+
+
+class ArenaValues:
+    """Texts per row in a TextArena: one int32 entry number per row (0: none).
+
+    Re-storing a row's unchanged text keeps its entry; a changed one adds an entry
+    and leaves the old unused, and the arena is rebuilt from the rows once more
+    than half of its entries are unused (`store` says so: entry numbers change)."""
+
+    def __init__(self) -> None:
+        self.arena = TextArena()
+        self.codes = np.zeros(0, dtype=np.int32)
+        self._unused = 0
+
+    def resize(self, capacity: int) -> None:
+        self.codes = grown(self.codes, capacity, 0)
+
+    def store(self, rows: np.ndarray, texts: list) -> bool:
+        """Each row's text (None: none); True when the arena was rebuilt."""
+        entries = self.codes[rows].astype(np.int64)
+        fresh = []
+        for at, (entry, text) in enumerate(zip(entries.tolist(), texts, strict=True)):
+            if entry and self.arena.text(entry) == text:
+                continue
+            self._unused += bool(entry)
+            entries[at] = 0
+            if text is not None:
+                fresh.append(at)
+        entries[fresh] = self.arena.append([texts[at] for at in fresh])
+        self.codes[rows] = entries
+        if self._unused <= len(rows) or self._unused <= len(self.arena) // 2 + 4096:
+            return False
+        arena, used = TextArena(), np.flatnonzero(self.codes)
+        self.codes[used] = arena.append(self.arena.texts(self.codes[used].tolist()))
+        self.arena, self._unused = arena, 0
+        return True
+
+    def shown(self, rows: np.ndarray) -> list[str | None]:
+        return self.arena.texts(self.codes[rows].tolist())
+
+    def blank(self, n: int) -> np.ndarray:
+        """Per row: no text, or only whitespace."""
+        return self.arena.blank()[self.codes[:n]]
+
+
+class ArenaTextColumn:
+    """A text column whose values are mostly one per customer (email): no dictionary,
+    the casefolded texts in a TextArena (storage/arena.py), and the texts as
+    written, where they differ, in a second one (ArenaValues each).
+    `eq` / `in` compare CRCs, `contains` / `starts_with` search the arena's bytes;
+    a search is cached per needle and extended to the entries added since."""
+
+    def __init__(self) -> None:
+        self.folded, self.written = ArenaValues(), ArenaValues()
+        self._scans: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+
+    def resize(self, capacity: int) -> None:
+        self.folded.resize(capacity)
+        self.written.resize(capacity)
+
+    def prepare(self, values: list) -> tuple[list, list]:
+        folded = [None if value is None else value.casefold() for value in values]
+        written = [None if text is None or text == key else text
+                   for text, key in zip(values, folded, strict=True)]
+        return folded, written
+
+    def store(self, rows: np.ndarray, prepared: tuple[list, list]) -> None:
+        folded, written = prepared
+        if self.folded.store(rows, folded):
+            self._scans.clear()  # its entry numbers changed
+        self.written.store(rows, written)
+
+    def shown(self, rows: np.ndarray) -> list[str | None]:
+        folded = self.folded.arena
+        return [self.written.arena.text(w) if w else folded.text(c)
+                for c, w in zip(self.folded.codes[rows].tolist(),
+                                self.written.codes[rows].tolist(), strict=True)]
+
+    def blank(self, n: int) -> np.ndarray:
+        return self.folded.blank(n)
+
+    def match(self, rule: Condition, now_us: int, n: int) -> np.ndarray:
+        op, arena = NEGATED_OPS.get(rule.op, rule.op), self.folded.arena
+        if op in TEXT_TESTS:
+            table = self._scan(op, rule.operand)
+        else:
+            table = np.zeros(len(arena), dtype=bool)
+            table[arena.any_of([rule.operand] if op == "eq" else rule.operand)] = True
+        hit = table[self.folded.codes[:n]]
+        return ~hit if op != rule.op else hit
+
+    def _scan(self, op: str, needle: str) -> np.ndarray:
+        arena = self.folded.arena
+        table = self._scans.pop((op, needle), np.zeros(1, dtype=bool))  # entry 0: no value
+        if len(table) < len(arena):
+            found = arena.having(needle, at_start=op == "starts_with", first_entry=len(table))
+            table = np.concatenate([table, found])
+        self._scans[op, needle] = table
+        if len(self._scans) > SCAN_CACHE_SIZE:
+            self._scans.popitem(last=False)
+        return table
