@@ -33,16 +33,17 @@ from collections.abc import Callable
 
 from pika.exceptions import ChannelWrongStateError
 from pymongo.errors import PyMongoError
+
 from segments.audience.feed import IndexFeed
 from segments.audience.index import AudienceIndex
 from segments.audience.snapshot import IndexSnapshot
+from segments.audience.storage.heap import release_free_heap
 from segments.audience.stream import answer_request
 from segments.config import SegmentsConfig
 from segments.database import SegmentsDatabase
 from segments.projection.profile_store import ProfileStore
 from segments.projection.profiles import BOOKKEEPING, is_stub, version_of
 from segments.saved.store import AudienceStore
-
 from shared.backbone.consumer import Consumer, ConsumerOptions
 from shared.backbone.events import AUDIENCE_REQUESTED
 from shared.backbone.outbox import EventLog
@@ -266,6 +267,7 @@ class AudienceHolder:
         read = load_index(index, store, batch_size=self._config.index_load_batch,
                           progress=progress)
         self._last_load = {"loaded": read, "seconds": round(time.monotonic() - started, 1)}
+        release_free_heap()  # the documents read are gone: ~100 MB back at 1M profiles
         self._generation = generation
         log.info("audience index loaded", extra={**self._last_load, "index_size": len(index)})
 
