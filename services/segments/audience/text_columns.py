@@ -4,6 +4,7 @@ kept beside it, and tags as an append-only log of (tag code, row) entries."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from itertools import islice, repeat
 from typing import Any
 
@@ -20,6 +21,20 @@ def grown(array: np.ndarray, capacity: int, fill: Any) -> np.ndarray:
     bigger = np.full(capacity, fill, dtype=array.dtype)
     bigger[: len(array)] = array
     return bigger
+
+
+def extended_scan(scans: OrderedDict, key: tuple[str, str], total: int,
+                  scan: Callable[[int], np.ndarray], first: int) -> np.ndarray:
+    """A needle's cached boolean per value (or entry), extended by `scan(known)` to the
+    `total` values there are now; the `first` values (placeholders) are False. The
+    cache keeps the SCAN_CACHE_SIZE needles used last."""
+    table = scans.pop(key, np.zeros(first, dtype=bool))
+    if len(table) < total:
+        table = np.concatenate([table, scan(len(table))])
+    scans[key] = table
+    if len(scans) > SCAN_CACHE_SIZE:
+        scans.popitem(last=False)
+    return table
 
 
 class Dictionary:
@@ -51,15 +66,11 @@ class Dictionary:
         return table
 
     def _scan(self, op: str, needle: str) -> np.ndarray:
-        table = self._scans.pop((op, needle), np.zeros(0, dtype=bool))
-        known = len(table)
-        if known < len(self.values):
+        def scan(known: int) -> np.ndarray:
             fresh = map(TEXT_TESTS[op], islice(self.values, known, None), repeat(needle))
-            table = np.concatenate([table, np.fromiter(fresh, bool, len(self.values) - known)])
-        self._scans[op, needle] = table
-        if len(self._scans) > SCAN_CACHE_SIZE:
-            self._scans.popitem(last=False)
-        return table
+            return np.fromiter(fresh, bool, len(self.values) - known)
+
+        return extended_scan(self._scans, (op, needle), len(self.values), scan, first=0)
 
 
 class Written:
@@ -273,11 +284,5 @@ class ArenaTextColumn:
 
     def _scan(self, op: str, needle: str) -> np.ndarray:
         arena = self.folded.arena
-        table = self._scans.pop((op, needle), np.zeros(1, dtype=bool))  # entry 0: no value
-        if len(table) < len(arena):
-            found = arena.having(needle, at_start=op == "starts_with", first_entry=len(table))
-            table = np.concatenate([table, found])
-        self._scans[op, needle] = table
-        if len(self._scans) > SCAN_CACHE_SIZE:
-            self._scans.popitem(last=False)
-        return table
+        return extended_scan(self._scans, (op, needle), len(arena), lambda known: arena.having(
+            needle, at_start=op == "starts_with", first_entry=known), first=1)  # 0: no value

@@ -55,10 +55,6 @@ class TextArena:
     def __len__(self) -> int:
         return self.count
 
-    @property
-    def nbytes(self) -> int:
-        return self._bytes.nbytes + self._starts.nbytes + self._crcs.nbytes
-
     def append(self, texts: list[str]) -> np.ndarray:
         """Every text as a new entry, in order; returns their entry numbers."""
         encoded = [_encoded(text) for text in texts]

@@ -51,10 +51,6 @@ class CustomerIds:
     def live(self) -> int:
         return len(self) - len(self._removed)
 
-    @property
-    def nbytes(self) -> int:
-        return self._arena.nbytes + self._hashes.nbytes + self._rows.nbytes
-
     def __getitem__(self, row: int) -> str | None:
         """The id held in `row`, or None once removed."""
         if row in self._removed:
